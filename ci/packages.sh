@@ -1,0 +1,29 @@
+# Sourced by ci/test and ci/quickstart: installs the Debian packages examq needs, when missing.
+# Idempotent and quick when everything is there (one dpkg-query, no apt-get update).
+
+EXAMQ_PACKAGES=(
+  build-essential cmake pkg-config python3
+  postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+  postgresql-contrib
+  libpq-dev tao-json-dev libpodofo-dev libpoppler-cpp-dev libturbojpeg0-dev
+  libcurl4-openssl-dev libspdlog-dev libboost-test-dev libcli11-dev
+  poppler-utils
+)
+
+examq_install_packages() {
+  local missing=() p status
+  for p in "${EXAMQ_PACKAGES[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [[ "$status" == "install ok installed" ]] || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing: ${missing[*]}"
+  local sudo=()
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { echo "need root or sudo to install: ${missing[*]}" >&2; return 1; }
+    sudo=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq || return 1
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || return 1
+}

@@ -1,0 +1,34 @@
+-- examq schema installer.
+--
+--   psql -v ON_ERROR_STOP=1 -d YOURDB -f sql/install.sql
+--
+-- Applies every migration in sql/NNNN_*.sql that this database has not recorded yet, each in its
+-- own transaction together with its row in examq_migrations, so re-running is harmless and an
+-- interrupted install resumes where it stopped. Migrations are forward-only: a released file
+-- never changes; a fix is a new file. A session-level advisory lock serialises concurrent installs.
+\set ON_ERROR_STOP 1
+\set QUIET 1
+SET client_min_messages = warning;
+
+SELECT pg_advisory_lock(hashtext('examq.install')) AS locked \gset
+
+CREATE TABLE IF NOT EXISTS examq_migrations (
+  version    integer PRIMARY KEY,
+  name       text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE examq_migrations IS
+  'examq schema migrations applied to this database (one row per sql/NNNN_name.sql file).';
+
+-- One block per migration file, in order. To add one: create sql/NNNN_name.sql and copy a block.
+SELECT NOT EXISTS (SELECT 1 FROM examq_migrations WHERE version = 1) AS examq_pending \gset
+\if :examq_pending
+BEGIN;
+\ir 0001_queue_core.sql
+INSERT INTO examq_migrations (version, name) VALUES (1, 'queue_core');
+COMMIT;
+\endif
+
+SELECT pg_advisory_unlock(hashtext('examq.install')) AS unlocked \gset
+\unset QUIET
+SELECT 'examq schema at version ' || max(version) AS examq FROM examq_migrations;

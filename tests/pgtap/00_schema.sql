@@ -1,0 +1,89 @@
+-- The schema's shape: the names the seed and applications rely on.
+BEGIN;
+SELECT plan(49);
+
+SELECT has_table('processing_jobs');
+SELECT has_table('exam_papers');
+SELECT has_table('exam_paper_files');
+SELECT has_table('questions');
+SELECT has_table('syllabus_topics');
+SELECT has_table('examq_migrations');
+SELECT has_view('processing_job_stats');
+
+SELECT columns_are('processing_jobs', ARRAY[
+  'id', 'job_type', 'status', 'priority', 'exam_paper_id', 'payload', 'progress_percentage',
+  'current_step', 'result', 'error_message', 'retry_count', 'max_retries', 'created_at',
+  'started_at', 'completed_at', 'updated_at', 'created_by', 'error_details', 'attempts', 'run_at',
+  'locked_by', 'locked_until', 'lease_duration', 'cancel_requested']);
+SELECT col_is_pk('processing_jobs', 'id');
+SELECT col_type_is('processing_jobs', 'id', 'uuid');
+SELECT col_type_is('processing_jobs', 'payload', 'jsonb');
+SELECT col_type_is('processing_jobs', 'created_at', 'timestamp with time zone');
+SELECT fk_ok('processing_jobs', 'exam_paper_id', 'exam_papers', 'id');
+SELECT col_default_is('processing_jobs', 'priority', '0');
+SELECT col_default_is('processing_jobs', 'retry_count', '0');
+SELECT col_default_is('processing_jobs', 'max_retries', '3');
+
+-- Named CHECK constraints.
+SELECT ok(EXISTS (SELECT 1 FROM pg_constraint WHERE conname = c AND contype = 'c'), c || ' exists')
+  FROM unnest(ARRAY['processing_jobs_status_check', 'processing_jobs_progress_check',
+                    'processing_jobs_retry_count_check', 'processing_jobs_priority_check',
+                    'processing_jobs_job_type_check']) AS c;
+
+-- A bare insert makes a valid pending job.
+SELECT lives_ok($$INSERT INTO processing_jobs (job_type, payload) VALUES ('schema-test', '{"x": 1}')$$,
+                'bare INSERT (job_type, payload) works');
+SELECT row_eq($$SELECT status, priority, progress_percentage, retry_count, max_retries, run_at <= now(),
+                       current_step
+                  FROM processing_jobs WHERE job_type = 'schema-test'$$,
+              ROW('pending'::text, 0, 0, 0, 3, true, 'Queued for processing'::text),
+              'defaults make a claimable pending job');
+
+SELECT throws_ok($$INSERT INTO processing_jobs (job_type, status) VALUES ('schema-test', 'running')$$,
+                 '23514', NULL, 'an unknown status is refused');
+SELECT throws_ok($$INSERT INTO processing_jobs (job_type, progress_percentage) VALUES ('schema-test', 101)$$,
+                 '23514', NULL, 'progress above 100 is refused');
+SELECT throws_ok($$INSERT INTO processing_jobs (job_type, retry_count) VALUES ('schema-test', -1)$$,
+                 '23514', NULL, 'a negative retry_count is refused');
+SELECT throws_ok($$INSERT INTO processing_jobs (job_type) VALUES ('')$$,
+                 '23514', NULL, 'an empty job_type is refused');
+SELECT throws_ok($$INSERT INTO processing_jobs (job_type, status) VALUES ('schema-test', 'processing')$$,
+                 '23514', NULL, 'a processing job needs a lease');
+SELECT throws_ok($$INSERT INTO processing_jobs (job_type, status) VALUES ('schema-test', 'completed')$$,
+                 '23514', NULL, 'a finished job needs completed_at');
+SELECT throws_ok($$INSERT INTO processing_jobs (job_type, exam_paper_id) VALUES ('schema-test', gen_random_uuid())$$,
+                 '23503', NULL, 'exam_paper_id must name an exam paper');
+
+-- Indexes the queries use; the claim index's predicate is the claim's filter.
+SELECT has_index('processing_jobs', 'processing_jobs_claim_idx');
+SELECT ok(pg_get_expr(indpred, indrelid) = '(status = ''pending''::text)', 'claim index is partial on pending')
+  FROM pg_index WHERE indexrelid = 'processing_jobs_claim_idx'::regclass;
+SELECT has_index('processing_jobs', 'processing_jobs_lease_idx');
+SELECT has_index('processing_jobs', 'processing_jobs_finished_idx');
+SELECT has_index('questions', 'questions_paper_position_key');
+
+-- Every examq function has a comment, and every SECURITY DEFINER one pins search_path.
+SELECT is_empty($$
+  SELECT p.oid::regprocedure::text FROM pg_proc p
+   WHERE p.pronamespace = 'public'::regnamespace
+     AND (p.proname LIKE '%processing_job%' OR p.proname LIKE 'examq%' OR p.proname IN
+          ('update_job_progress', 'create_exam_paper_job'))
+     AND obj_description(p.oid, 'pg_proc') IS NULL$$, 'every function has COMMENT ON');
+SELECT is_empty($$
+  SELECT p.oid::regprocedure::text FROM pg_proc p
+   WHERE p.pronamespace = 'public'::regnamespace AND p.prosecdef
+     AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+     AND NOT coalesce(p.proconfig, '{}') @> ARRAY['search_path=public, pg_temp']$$,
+  'every SECURITY DEFINER function pins search_path');
+SELECT ok((SELECT count(*) FROM pg_proc WHERE pronamespace = 'public'::regnamespace AND prosecdef) >= 15,
+          'the queue functions are SECURITY DEFINER');
+
+SELECT has_function(f) FROM unnest(ARRAY['get_next_processing_job', 'get_next_processing_jobs',
+  'update_job_progress', 'complete_processing_job', 'fail_processing_job', 'cancel_processing_job',
+  'retry_processing_job', 'cleanup_old_processing_jobs', 'create_exam_paper_job']) AS f;
+
+SELECT ok((SELECT relrowsecurity AND relforcerowsecurity FROM pg_class
+            WHERE oid = 'processing_jobs'::regclass), 'row-level security enabled and forced');
+SELECT is((SELECT max(version) FROM examq_migrations), 1, 'migration 1 recorded');
+SELECT * FROM finish();
+ROLLBACK;

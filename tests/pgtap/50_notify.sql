@@ -1,0 +1,108 @@
+-- Notifications, observed by a real listener: a second session (dblink) LISTENs while a third
+-- commits changes. The data is committed and deleted at the end.
+BEGIN;
+SELECT plan(20);
+
+SELECT format('dbname=%s host=%s port=%s', current_database(), coalesce(host(inet_server_addr()), 'localhost'),
+              current_setting('port')) AS dsn \gset
+SELECT dblink_connect('listener', :'dsn');
+SELECT dblink_connect('writer', :'dsn');
+-- Leftovers of an interrupted earlier run.
+SELECT dblink_exec('writer', $$DELETE FROM processing_jobs WHERE job_type IN ('n-test', 'n-retry', 'n-bulk', 'n-size')$$);
+SELECT dblink_exec('listener', 'LISTEN processing_jobs_changes');
+SELECT dblink_exec('listener', 'LISTEN processing_jobs_available');
+
+-- Runs a query in the writer session (autocommit), discarding its rows.
+CREATE FUNCTION pg_temp.w(query text) RETURNS void LANGUAGE sql AS $$
+  SELECT FROM dblink('writer', 'SELECT count(*) FROM (' || query || ') AS q') AS t(n bigint)
+$$;
+CREATE TEMP TABLE heard (n serial, channel text, payload jsonb);
+-- Collects what the listener has received until it holds at least WANT notifications (the
+-- writer's commit has returned, so they are on their way; the deadline only bounds a failure).
+CREATE FUNCTION pg_temp.hear(want integer) RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+  deadline timestamptz := clock_timestamp() + interval '10 seconds';
+  got integer;
+BEGIN
+  LOOP
+    INSERT INTO heard (channel, payload)
+    SELECT notify_name, extra::jsonb FROM dblink_get_notify('listener');
+    SELECT count(*) INTO got FROM heard;
+    EXIT WHEN got >= want OR clock_timestamp() > deadline;
+    PERFORM pg_sleep(0.01);
+  END LOOP;
+  RETURN got;
+END $$;
+
+-- ---- insert
+SELECT dblink_exec('writer', $$INSERT INTO processing_jobs (id, job_type, payload, exam_paper_id)
+  VALUES ('00000000-0000-0000-0000-00000000a001', 'n-test', '{"secret": "do-not-broadcast", "base64_images": ["AAAA"]}', NULL)$$);
+SELECT is(pg_temp.hear(2), 2, 'an insert sends a change and a wake-up');
+SELECT is((SELECT payload FROM heard WHERE channel = 'processing_jobs_changes'),
+          '{"op": "INSERT", "id": "00000000-0000-0000-0000-00000000a001", "job_type": "n-test", "status": "pending",
+            "progress_percentage": 0, "current_step": "Queued for processing", "exam_paper_id": null,
+            "retry_count": 0, "cancel_requested": false}'::jsonb,
+          'the change payload: op, id, type, status, progress, step, paper, retries');
+SELECT is((SELECT payload FROM heard WHERE channel = 'processing_jobs_available'),
+          '{"job_types": ["n-test"]}'::jsonb, 'the wake-up names the job type');
+SELECT ok(NOT EXISTS (SELECT 1 FROM heard WHERE payload::text LIKE '%do-not-broadcast%' OR payload::text LIKE '%AAAA%'),
+          'the job payload is never broadcast');
+
+-- ---- claim, progress, heartbeat, complete
+TRUNCATE heard;
+SELECT pg_temp.w($$SELECT get_next_processing_job('wn', ARRAY['n-test'])$$);
+SELECT is(pg_temp.hear(1), 1, 'a claim sends one change');
+SELECT is((SELECT payload->>'status' FROM heard), 'processing', 'status processing');
+TRUNCATE heard;
+SELECT pg_temp.w($$SELECT update_job_progress('00000000-0000-0000-0000-00000000a001', 10, 'Analyzing exam paper with AI')$$);
+SELECT pg_temp.w($$SELECT heartbeat_processing_jobs(ARRAY['00000000-0000-0000-0000-00000000a001']::uuid[])$$);
+SELECT pg_temp.w($$SELECT update_job_progress('00000000-0000-0000-0000-00000000a001', 10, 'Analyzing exam paper with AI')$$);
+SELECT pg_temp.w($$SELECT complete_processing_job('00000000-0000-0000-0000-00000000a001', '{"big": "result"}')$$);
+SELECT is(pg_temp.hear(2), 2, 'progress and completion each notify');
+SELECT results_eq($$SELECT payload->>'status', (payload->>'progress_percentage')::int, payload->>'current_step' FROM heard ORDER BY n$$,
+                  $$VALUES ('processing', 10, 'Analyzing exam paper with AI'), ('completed', 100, 'Completed')$$,
+                  'in order: progress, then completion');
+SELECT is((SELECT count(*) FROM heard WHERE channel = 'processing_jobs_available'), 0::bigint,
+          'running and finishing wake no worker');
+SELECT ok(NOT EXISTS (SELECT 1 FROM heard WHERE payload::text LIKE '%result%'), 'the result is never broadcast');
+
+-- An unchanged progress report and a heartbeat are silent (checked with a marker after them).
+TRUNCATE heard;
+SELECT dblink_exec('writer', $$NOTIFY processing_jobs_changes, '{"marker": true}'$$);
+SELECT is(pg_temp.hear(1), 1, 'only the marker arrived');
+SELECT is((SELECT payload FROM heard), '{"marker": true}'::jsonb, 'no notification for a heartbeat or unchanged progress');
+
+-- ---- retry due now wakes workers; a delayed retry does not
+TRUNCATE heard;
+SELECT dblink_exec('writer', $$INSERT INTO processing_jobs (id, job_type) VALUES ('00000000-0000-0000-0000-00000000a002', 'n-retry')$$);
+SELECT pg_temp.w($$SELECT get_next_processing_job('wn', ARRAY['n-retry'])$$);
+SELECT dblink_exec('writer', $$SET examq.retry_backoff_base = '0'$$);
+SELECT pg_temp.w($$SELECT fail_processing_job('00000000-0000-0000-0000-00000000a002', 'transient')$$);
+SELECT is(pg_temp.hear(5), 5, 'insert (2), claim (1), retry (change and wake-up)');
+SELECT is((SELECT payload FROM heard WHERE channel = 'processing_jobs_available' ORDER BY n DESC LIMIT 1),
+          '{"job_types": ["n-retry"]}'::jsonb, 'a retry due now wakes the workers');
+SELECT is((SELECT payload->>'retry_count' FROM heard WHERE channel = 'processing_jobs_changes' ORDER BY n DESC LIMIT 1),
+          '1', 'the change carries the retry count');
+
+-- ---- a bulk insert: one change per job, but one wake-up
+TRUNCATE heard;
+SELECT dblink_exec('writer', $$INSERT INTO processing_jobs (job_type) SELECT 'n-bulk' FROM generate_series(1, 10000)$$);
+SELECT is(pg_temp.hear(10001), 10001, 'a 10,000-row insert sends 10,000 changes and a single wake-up');
+SELECT is((SELECT count(*) FROM heard WHERE channel = 'processing_jobs_available'), 1::bigint,
+          'one wake-up for the whole statement');
+SELECT is((SELECT count(DISTINCT payload->>'id') FROM heard WHERE channel = 'processing_jobs_changes'), 10000::bigint,
+          'one change per job');
+
+-- ---- payload size stays far under the 8000-byte limit even with a huge step text
+TRUNCATE heard;
+SELECT dblink_exec('writer', $$INSERT INTO processing_jobs (id, job_type) VALUES ('00000000-0000-0000-0000-00000000a003', 'n-size')$$);
+SELECT pg_temp.w($$SELECT get_next_processing_job('wn', ARRAY['n-size'])$$);
+SELECT pg_temp.w(format('SELECT update_job_progress(%L, 5, %L)', '00000000-0000-0000-0000-00000000a003', repeat('x', 20000)));
+SELECT is(pg_temp.hear(4), 4, 'a 20,000-character step still notifies');
+SELECT ok((SELECT max(octet_length(payload::text)) < 1000 FROM heard), 'every payload is under 1000 bytes');
+
+SELECT dblink_exec('writer', $$DELETE FROM processing_jobs WHERE job_type IN ('n-test', 'n-retry', 'n-bulk', 'n-size')$$);
+SELECT dblink_disconnect('listener');
+SELECT dblink_disconnect('writer');
+SELECT * FROM finish();
+ROLLBACK;
