@@ -29,6 +29,14 @@ INSERT INTO examq_migrations (version, name) VALUES (1, 'queue_core');
 COMMIT;
 \endif
 
+SELECT NOT EXISTS (SELECT 1 FROM examq_migrations WHERE version = 2) AS examq_pending \gset
+\if :examq_pending
+BEGIN;
+\ir 0002_exam_paper_pipeline.sql
+INSERT INTO examq_migrations (version, name) VALUES (2, 'exam_paper_pipeline');
+COMMIT;
+\endif
+
 SELECT pg_advisory_unlock(hashtext('examq.install')) AS unlocked \gset
 \unset QUIET
 SELECT 'examq schema at version ' || max(version) AS examq FROM examq_migrations;

@@ -84,6 +84,6 @@ SELECT has_function(f) FROM unnest(ARRAY['get_next_processing_job', 'get_next_pr
 
 SELECT ok((SELECT relrowsecurity AND relforcerowsecurity FROM pg_class
             WHERE oid = 'processing_jobs'::regclass), 'row-level security enabled and forced');
-SELECT is((SELECT max(version) FROM examq_migrations), 1, 'migration 1 recorded');
+SELECT is((SELECT array_agg(version ORDER BY version) FROM examq_migrations), ARRAY[1, 2], 'migrations 1 and 2 recorded once each');
 SELECT * FROM finish();
 ROLLBACK;
