@@ -1,0 +1,87 @@
+#include "extract/line_builder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace examq::extract {
+
+std::string Line::text() const {
+  std::string out;
+  for (const auto& w : words) {
+    if (!out.empty()) out += ' ';
+    out += w.text;
+  }
+  return out;
+}
+
+void Line::update_box() {
+  x0 = y0 = std::numeric_limits<double>::max();
+  x1 = y1 = std::numeric_limits<double>::lowest();
+  for (const auto& w : words) {
+    x0 = std::min(x0, w.x0);
+    y0 = std::min(y0, w.y0);
+    x1 = std::max(x1, w.x1);
+    y1 = std::max(y1, w.y1);
+  }
+  if (words.empty()) x0 = y0 = x1 = y1 = 0;
+}
+
+namespace {
+
+double centre_y(const pdf::Word& w) { return (w.y0 + w.y1) / 2; }
+
+bool blank(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+}
+
+// A word a hostile or broken text layer may report: NaN would break the sort's ordering.
+bool unusable(const pdf::Word& w) {
+  return blank(w.text) || !std::isfinite(w.x0) || !std::isfinite(w.y0) || !std::isfinite(w.x1) ||
+         !std::isfinite(w.y1);
+}
+
+}  // namespace
+
+std::vector<Line> build_lines(int page_number, std::vector<pdf::Word> words) {
+  std::erase_if(words, unusable);
+  for (auto& w : words) {
+    if (w.x1 < w.x0) std::swap(w.x0, w.x1);
+    if (w.y1 < w.y0) std::swap(w.y0, w.y1);
+  }
+  std::sort(words.begin(), words.end(), [](const pdf::Word& a, const pdf::Word& b) {
+    if (centre_y(a) != centre_y(b)) return centre_y(a) < centre_y(b);
+    return a.x0 < b.x0;
+  });
+
+  std::vector<Line> lines;
+  for (auto& w : words) {
+    bool joined = false;
+    if (!lines.empty()) {
+      Line& last = lines.back();
+      // Compare with the line's first word rather than its growing box, so a tall glyph cannot
+      // make a line swallow the next one.
+      const pdf::Word& anchor = last.words.front();
+      const double wc = centre_y(w), ac = centre_y(anchor);
+      if (wc >= anchor.y0 && wc <= anchor.y1 && ac >= w.y0 && ac <= w.y1) {
+        last.words.push_back(std::move(w));
+        joined = true;
+      }
+    }
+    if (!joined) {
+      Line line;
+      line.page_number = page_number;
+      line.words.push_back(std::move(w));
+      lines.push_back(std::move(line));
+    }
+  }
+  for (auto& line : lines) {
+    std::stable_sort(line.words.begin(), line.words.end(),
+                     [](const pdf::Word& a, const pdf::Word& b) { return a.x0 < b.x0; });
+    line.update_box();
+  }
+  std::stable_sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.y0 < b.y0; });
+  return lines;
+}
+
+}  // namespace examq::extract

@@ -1,0 +1,229 @@
+#include "extract/reading_order.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "extract/marks_parser.h"
+#include "extract/question_numbering.h"
+
+namespace examq::extract {
+
+namespace {
+
+constexpr double kMinGutter = 10.0;      // points
+constexpr double kMaxCrossShare = 0.15;  // of content lines
+constexpr double kAligned = 2.0;         // points: lines starting "at the same x"
+constexpr int kMinColumnLines = 3;
+constexpr double kWidestPage = 20000;    // points: PDF's largest page is 14400 (200 inches)
+
+// The words that show where a line's content lies: everything but a trailing marks label, which
+// is right-aligned on one-column pages and would fake a right column.
+std::vector<pdf::Word> content_words(const Line& line) {
+  std::vector<pdf::Word> words = line.words;
+  if (auto marks = parse_trailing_marks(words)) words.resize(words.size() - marks->word_count);
+  return words;
+}
+
+bool overlaps(const pdf::Word& w, const Gutter& g) { return w.x1 > g.x0 + 0.5 && w.x0 < g.x1 - 0.5; }
+
+enum class Side { none, crossing, left, right, both };
+
+Side side_of(const std::vector<pdf::Word>& words, const Gutter& g) {
+  bool left = false, right = false;
+  for (const auto& w : words) {
+    if (overlaps(w, g)) return Side::crossing;
+    if (w.x1 <= g.x0 + 0.5) left = true;
+    else right = true;
+  }
+  if (left && right) return Side::both;
+  if (left) return Side::left;
+  if (right) return Side::right;
+  return Side::none;
+}
+
+}  // namespace
+
+std::optional<Gutter> find_gutter(const PageLines& page) {
+  // The coverage histogram has a slot per point of width: refuse absurd (hostile) widths.
+  if (!(page.width > 0) || page.width > kWidestPage) return std::nullopt;
+  std::vector<std::vector<pdf::Word>> lines;
+  for (const auto& line : page.lines) {
+    auto words = content_words(line);
+    if (!words.empty()) lines.push_back(std::move(words));
+  }
+  if (lines.size() < 2 * kMinColumnLines) return std::nullopt;
+
+  // How many lines put ink on each 1-pt slice of the page width: each line's words are merged
+  // into spans (so a line counts once per slice) and added as +1/-1 steps.
+  const int width = static_cast<int>(std::ceil(page.width));
+  std::vector<int> step(static_cast<std::size_t>(width) + 2, 0);
+  for (const auto& words : lines) {
+    std::vector<std::pair<int, int>> spans;
+    for (const auto& w : words)
+      spans.emplace_back(std::clamp(static_cast<int>(std::floor(w.x0)), 0, width),
+                         std::clamp(static_cast<int>(std::ceil(w.x1)), 0, width));
+    std::sort(spans.begin(), spans.end());
+    int start = -1, end = -1;
+    for (const auto& [a, b] : spans) {
+      if (a > end) {
+        if (start >= 0 && end > start) {
+          ++step[static_cast<std::size_t>(start)];
+          --step[static_cast<std::size_t>(end)];
+        }
+        start = a;
+        end = b;
+      } else {
+        end = std::max(end, b);
+      }
+    }
+    if (start >= 0 && end > start) {
+      ++step[static_cast<std::size_t>(start)];
+      --step[static_cast<std::size_t>(end)];
+    }
+  }
+  std::vector<int> cover(static_cast<std::size_t>(width) + 1, 0);
+  int running = 0;
+  for (std::size_t x = 0; x < cover.size(); ++x) {
+    running += step[x];
+    cover[x] = running;
+  }
+
+  // The gutter is the widest band crossed by the fewest lines: raise the allowance one line at a
+  // time, so a band that a few wide lines cross can still be a gutter but never grows into the
+  // columns' own ink.
+  const int max_cross = static_cast<int>(kMaxCrossShare * static_cast<double>(lines.size()));
+  const int lo = static_cast<int>(page.width * 0.3), hi = static_cast<int>(page.width * 0.7);
+  std::optional<Gutter> best;
+  for (int allowed = 0; allowed <= max_cross && !best; ++allowed) {
+    for (int x = lo; x <= hi;) {
+      if (cover[static_cast<std::size_t>(x)] > allowed) {
+        ++x;
+        continue;
+      }
+      int end = x;
+      while (end + 1 <= hi && cover[static_cast<std::size_t>(end + 1)] <= allowed) ++end;
+      const Gutter g{static_cast<double>(x), static_cast<double>(end + 1)};
+      if (g.x1 - g.x0 >= kMinGutter && (!best || g.x1 - g.x0 > best->x1 - best->x0)) best = g;
+      x = end + 1;
+    }
+  }
+  if (!best) return std::nullopt;
+
+  int left_lines = 0, right_lines = 0;
+  std::vector<double> right_starts;
+  for (const auto& words : lines) {
+    const Side s = side_of(words, *best);
+    if (s == Side::left || s == Side::both) ++left_lines;
+    if (s == Side::right || s == Side::both) {
+      ++right_lines;
+      for (const auto& w : words)
+        if (w.x0 >= best->x1 - 0.5) {
+          right_starts.push_back(w.x0);
+          break;
+        }
+    }
+  }
+  if (left_lines < kMinColumnLines || right_lines < kMinColumnLines) return std::nullopt;
+  int most_aligned = 0;
+  for (double a : right_starts) {
+    const auto n = std::count_if(right_starts.begin(), right_starts.end(),
+                                 [a](double b) { return std::abs(a - b) <= kAligned; });
+    most_aligned = std::max(most_aligned, static_cast<int>(n));
+  }
+  if (most_aligned < kMinColumnLines) return std::nullopt;
+  return best;
+}
+
+std::vector<Region> reading_order(const PageLines& page) {
+  std::vector<Region> regions;
+  if (page.lines.empty()) return regions;
+  const auto gutter = find_gutter(page);
+  if (!gutter) {
+    regions.push_back(Region{page.page_number, Region::Kind::full_width, page.lines, 0});
+    return regions;
+  }
+  const double middle = (gutter->x0 + gutter->x1) / 2;
+  Region left{page.page_number, Region::Kind::left_column, {}, 0};
+  Region right{page.page_number, Region::Kind::right_column, {}, 0};
+  auto flush_columns = [&] {
+    if (!left.lines.empty()) regions.push_back(std::move(left));
+    if (!right.lines.empty()) regions.push_back(std::move(right));
+    left = Region{page.page_number, Region::Kind::left_column, {}, 0};
+    right = Region{page.page_number, Region::Kind::right_column, {}, 0};
+  };
+  for (const auto& line : page.lines) {
+    if (side_of(content_words(line), *gutter) == Side::crossing) {
+      flush_columns();
+      if (regions.empty() || regions.back().kind != Region::Kind::full_width)
+        regions.push_back(Region{page.page_number, Region::Kind::full_width, {}, 0});
+      regions.back().lines.push_back(line);
+      continue;
+    }
+    Line l{line.page_number, {}, 0, 0, 0, 0}, r{line.page_number, {}, 0, 0, 0, 0};
+    for (const auto& w : line.words) ((w.x0 + w.x1) / 2 < middle ? l : r).words.push_back(w);
+    if (!l.words.empty()) {
+      l.update_box();
+      left.lines.push_back(std::move(l));
+    }
+    if (!r.words.empty()) {
+      r.update_box();
+      right.lines.push_back(std::move(r));
+    }
+  }
+  flush_columns();
+  return regions;
+}
+
+namespace {
+
+bool starts_with_number(const Line& line) {
+  const auto labels = parse_line_labels(line.words, false);
+  return !labels.tokens.empty() && labels.tokens.front().kind == LabelToken::Kind::question;
+}
+
+// Leftmost x shared by at least `min_count` of `xs` (within 3 pt), else the leftmost of all.
+std::optional<double> leftmost_cluster(std::vector<double> xs, std::size_t min_count) {
+  if (xs.empty()) return std::nullopt;
+  std::sort(xs.begin(), xs.end());
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    std::size_t j = i;
+    while (j + 1 < xs.size() && xs[j + 1] - xs[i] <= 3.0) ++j;
+    if (j - i + 1 >= min_count) return xs[i];
+  }
+  return xs.front();
+}
+
+double leftmost_line(const std::vector<const Region*>& regions) {
+  double x = std::numeric_limits<double>::max();
+  for (const auto* r : regions)
+    for (const auto& line : r->lines) x = std::min(x, line.x0);
+  return x == std::numeric_limits<double>::max() ? 0 : x;
+}
+
+}  // namespace
+
+void assign_margins(std::vector<Region>& regions) {
+  std::vector<double> candidates;
+  std::vector<const Region*> main_regions;
+  for (const auto& r : regions) {
+    if (r.kind == Region::Kind::right_column) continue;
+    main_regions.push_back(&r);
+    for (const auto& line : r.lines)
+      if (starts_with_number(line)) candidates.push_back(line.x0);
+  }
+  const double main_margin = leftmost_cluster(candidates, 2).value_or(leftmost_line(main_regions));
+
+  for (auto& r : regions) {
+    if (r.kind != Region::Kind::right_column) {
+      r.margin = main_margin;
+      continue;
+    }
+    std::vector<double> xs;
+    for (const auto& line : r.lines)
+      if (starts_with_number(line)) xs.push_back(line.x0);
+    r.margin = leftmost_cluster(xs, 1).value_or(leftmost_line({&r}));
+  }
+}
+
+}  // namespace examq::extract

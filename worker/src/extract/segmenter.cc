@@ -1,0 +1,298 @@
+#include "extract/segmenter.h"
+
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <regex>
+
+#include "extract/marks_parser.h"
+#include "extract/question_numbering.h"
+
+namespace examq::extract {
+
+namespace {
+
+constexpr double kMarginTolerance = 8.0;  // points right of the margin a number may start
+constexpr double kWordSpace = 5.0;        // points: wider than an ordinary space in body text
+constexpr double kSameParagraph = 0.6;    // line gap, as a share of line height, within a paragraph
+
+struct Node {
+  std::string number, parent;
+  int page = 0;
+  struct TextLine {
+    std::string text;
+    bool option = false;
+  };
+  std::vector<TextLine> lines;
+  std::optional<int> marks;
+  bool has_children = false;
+};
+
+enum class PartKind { none, letter, numeric };
+
+// A multiple-choice option: "A  oxygen", "(B) neon", "C. 12". A bare capital needs a gap wider than
+// a word space after it, or "A student added..." would be an option.
+bool is_option_line(const std::vector<pdf::Word>& words) {
+  if (words.size() < 2) return false;
+  static const std::regex marked(R"(^(\([A-E]\)|[A-E][.)])$)", std::regex::optimize);
+  static const std::regex bare(R"(^[A-E]$)", std::regex::optimize);
+  const std::string& first = words.front().text;
+  if (first.size() > 3) return false;
+  if (std::regex_match(first, marked)) return true;
+  return std::regex_match(first, bare) && words[1].x0 - words[0].x1 >= kWordSpace;
+}
+
+// "Section A", "SECTION B: Structured questions", "Part 2". "Part" also starts wording ("Part B of
+// the experiment uses..."), so it counts only on a line of its own.
+bool is_section_heading(const std::vector<pdf::Word>& words) {
+  if (words.size() < 2 || words[0].text.size() > 7 || words[1].text.size() > 5) return false;
+  static const std::regex section(R"(^(Section|SECTION)$)", std::regex::optimize);
+  static const std::regex part(R"(^(Part|PART)$)", std::regex::optimize);
+  static const std::regex name(R"(^([A-Z]|\d{1,2}|[IVX]{1,4})[:.]?$)", std::regex::optimize);
+  if (!std::regex_match(words[1].text, name)) return false;
+  if (std::regex_match(words[0].text, section)) return words.size() <= 6;
+  return std::regex_match(words[0].text, part) && words.size() <= 3;
+}
+
+// True when the line's wording ends like a sentence or a clause that a new question may follow.
+bool ends_sentence(const std::vector<pdf::Word>& words) {
+  if (words.empty()) return true;
+  const std::string& last = words.back().text;
+  if (last.empty()) return true;
+  const char c = last.back();
+  return c == '.' || c == '?' || c == '!' || c == ':' || c == ';' || c == ')' || c == ']';
+}
+
+std::string join_words(const std::vector<pdf::Word>& words, std::size_t from) {
+  std::string out;
+  for (std::size_t i = from; i < words.size(); ++i) {
+    if (!out.empty()) out += ' ';
+    out += words[i].text;
+  }
+  return out;
+}
+
+class Segmenter {
+ public:
+  explicit Segmenter(std::string source) : source_(std::move(source)) {}
+
+  void line(const Line& line, double margin) {
+    std::vector<pdf::Word> words = line.words;
+    std::optional<MarksLabel> marks;
+    if (auto trailing = parse_trailing_marks(words)) {
+      marks = trailing->label;
+      words.resize(words.size() - trailing->word_count);
+    }
+    if (!words.empty() && is_section_heading(words)) {
+      target_ = -1;
+      return;
+    }
+    // Is this line the next line of a sentence left unfinished just above it?
+    const bool continues = previous_.valid && !previous_.ended &&
+                           line.y0 - previous_.y1 < kSameParagraph * (previous_.y1 - previous_.y0);
+    std::size_t text_from = 0;
+    if (!words.empty()) text_from = apply_labels(words, line.page_number, margin, continues);
+    if (text_from < words.size()) {
+      std::vector<pdf::Word> rest(words.begin() + static_cast<std::ptrdiff_t>(text_from), words.end());
+      if (target_ >= 0)
+        nodes_[static_cast<std::size_t>(target_)].lines.push_back({join_words(rest, 0), is_option_line(rest)});
+    }
+    if (marks && marks->kind == MarksLabel::Kind::marks && target_ >= 0) {
+      auto& m = nodes_[static_cast<std::size_t>(target_)].marks;
+      m = m.value_or(0) + marks->value;
+    }
+    previous_ = Previous{true, line.y0, line.y1, marks.has_value() || text_from >= words.size() || ends_sentence(words)};
+  }
+
+  // Lines of different regions are not above one another.
+  void start_region() { previous_.valid = false; }
+
+  std::vector<Question> finish() const {
+    std::vector<Question> out;
+    for (const auto& node : nodes_) {
+      std::string text = node_text(node);
+      if (node.has_children && text.empty() && !node.marks) continue;
+      Question q;
+      q.number = node.number;
+      q.parent_number = node.parent;
+      q.position = static_cast<int>(out.size()) + 1;
+      q.text = std::move(text);
+      q.marks = node.marks;
+      q.page_number = node.page;
+      q.source = source_;
+      out.push_back(std::move(q));
+    }
+    return out;
+  }
+
+ private:
+  // Applies the labels at the start of `words`; returns the index of the first word of wording.
+  std::size_t apply_labels(const std::vector<pdf::Word>& words, int page, double margin, bool continues) {
+    const LineLabels labels = parse_line_labels(words, style_ == NumberStyle::boxed);
+    std::size_t text_from = 0;
+    std::size_t i = 0;
+    bool opened_on_line = false;
+    if (!labels.tokens.empty() && labels.tokens[0].kind == LabelToken::Kind::question) {
+      const LabelToken& t = labels.tokens[0];
+      const bool next_is_part = labels.tokens.size() > 1 && labels.tokens[1].first_word == t.end_word;
+      if (!accept_question(t, words.front().x0, margin, labels.gap_after_question, next_is_part, continues))
+        return 0;
+      open_question_token(t, page);
+      text_from = t.end_word;
+      opened_on_line = true;
+      i = 1;
+    }
+    for (; i < labels.tokens.size(); ++i) {
+      const LabelToken& t = labels.tokens[i];
+      if (!open_part(t, page, opened_on_line)) break;
+      text_from = t.end_word;
+      opened_on_line = true;
+    }
+    return text_from;
+  }
+
+  bool accept_question(const LabelToken& t, double x0, double margin, double gap, bool next_is_part,
+                       bool continues) const {
+    if (x0 > margin + kMarginTolerance) return false;
+    if (style_ && *style_ != t.style) return false;
+    const bool next_question = t.value == question_ + 1;
+    // AQA repeats the question's boxes on each part: "0 1 . 2" continues question 01.
+    const bool next_numeric_part =
+        t.numeric_part && t.value == question_ &&
+        ((part_kind_ == PartKind::numeric && *t.numeric_part == part_value_ + 1) ||
+         (part_kind_ == PartKind::none && *t.numeric_part == 1));
+    if (!next_question && !next_numeric_part) return false;
+    if (next_question && t.numeric_part && *t.numeric_part != 1) return false;
+    // A bare "2" followed by an ordinary word space may be a sentence that happens to start with a
+    // number: refuse it when it continues an unfinished sentence on the line just above, and as
+    // the first question, where the lines before it are a cover page.
+    if (t.style == NumberStyle::bare && !t.punctuated && gap < kWordSpace && !next_is_part &&
+        (question_ == 0 || continues))
+      return false;
+    // Nor a bare number alone on its line as the first question: that is a cover page's
+    // "For Examiner's Use" table far more often than a question.
+    if (t.style == NumberStyle::bare && !t.punctuated && std::isinf(gap) && question_ == 0) return false;
+    return true;
+  }
+
+  void open_question_token(const LabelToken& t, int page) {
+    style_ = t.style;
+    if (t.value != question_) {
+      char buf[16];
+      if (t.style == NumberStyle::boxed) std::snprintf(buf, sizeof buf, "%02d", t.value);
+      else std::snprintf(buf, sizeof buf, "%d", t.value);
+      question_ = t.value;
+      question_node_ = add_node(buf, "", page, 0);
+      part_kind_ = PartKind::none;
+      part_node_ = -1;
+      sub_value_ = 0;
+    }
+    if (t.numeric_part) {
+      part_kind_ = PartKind::numeric;
+      part_value_ = *t.numeric_part;
+      const std::string parent = nodes_[static_cast<std::size_t>(question_node_)].number;
+      part_node_ = add_node(parent + "." + std::to_string(part_value_), parent, page, 1);
+      part_label_x_ = t.x0;
+      sub_value_ = 0;
+      sub_letter_ = false;
+    }
+  }
+
+  // Opens the part or sub-part `t` names if it is next in sequence.
+  bool open_part(const LabelToken& t, int page, bool same_line_as_label) {
+    if (question_node_ < 0) return false;
+    const std::string& s = t.label;
+    const int roman = roman_value(s);
+
+    if (part_kind_ == PartKind::numeric) {
+      // Under a numeric part, one more level: letters or roman numerals, whichever starts it.
+      const bool letter_next = s.size() == 1 && (sub_value_ == 0 ? s == "a" : sub_letter_ && s[0] == 'a' + sub_value_);
+      const bool roman_next = roman > 0 && (sub_value_ == 0 ? roman == 1 : !sub_letter_ && roman == sub_value_ + 1);
+      if (!letter_next && !roman_next) return false;
+      sub_letter_ = letter_next;
+      open_sub("(" + s + ")", page);
+      sub_value_ = sub_letter_ ? (s[0] - 'a' + 1) : roman;
+      return true;
+    }
+
+    const char expected_letter = part_kind_ == PartKind::letter ? static_cast<char>('a' + part_value_) : 'a';
+    const bool can_letter = s.size() == 1 && s[0] == expected_letter;
+    const bool can_roman = part_kind_ == PartKind::letter && roman == sub_value_ + 1;
+    bool as_roman = can_roman;
+    if (can_letter && can_roman) {
+      // "(i)" after "(h)": a sub-part sits right of its part's label, or on the same line.
+      as_roman = same_line_as_label || t.x0 > part_label_x_ + 4.0;
+    }
+    if (!can_letter && !can_roman) return false;
+    if (as_roman) {
+      open_sub("(" + s + ")", page);
+      sub_value_ = roman;
+      return true;
+    }
+    part_kind_ = PartKind::letter;
+    part_value_ = s[0] - 'a' + 1;
+    const std::string parent = nodes_[static_cast<std::size_t>(question_node_)].number;
+    part_node_ = add_node(parent + "(" + s + ")", parent, page, 1);
+    part_label_x_ = t.x0;
+    sub_value_ = 0;
+    return true;
+  }
+
+  void open_sub(const std::string& label, int page) {
+    const std::string parent = nodes_[static_cast<std::size_t>(part_node_)].number;
+    add_node(parent + label, parent, page, 2);
+  }
+
+  int add_node(std::string number, std::string parent, int page, int depth) {
+    if (depth == 1) nodes_[static_cast<std::size_t>(question_node_)].has_children = true;
+    if (depth == 2) nodes_[static_cast<std::size_t>(part_node_)].has_children = true;
+    Node n;
+    n.number = std::move(number);
+    n.parent = std::move(parent);
+    n.page = page;
+    nodes_.push_back(std::move(n));
+    target_ = static_cast<int>(nodes_.size()) - 1;
+    return target_;
+  }
+
+  static std::string node_text(const Node& node) {
+    std::string out;
+    bool previous_option = false;
+    for (const auto& l : node.lines) {
+      if (l.text.empty()) continue;
+      if (!out.empty()) out += (l.option || previous_option) ? '\n' : ' ';
+      out += l.text;
+      previous_option = l.option;
+    }
+    return out;
+  }
+
+  std::string source_;
+  std::vector<Node> nodes_;
+  std::optional<NumberStyle> style_;
+  int question_ = 0;
+  int question_node_ = -1, part_node_ = -1, target_ = -1;
+  PartKind part_kind_ = PartKind::none;
+  int part_value_ = 0;      // letter index (a = 1) or numeric part
+  int sub_value_ = 0;       // roman value or letter index of the current sub-part, 0 if none
+  bool sub_letter_ = false; // sub-parts under a numeric part are letters
+  double part_label_x_ = 0;
+  struct Previous {
+    bool valid = false;
+    double y0 = 0, y1 = 0;
+    bool ended = true;  // ended a sentence, a label line or a marks line
+  } previous_;
+};
+
+}  // namespace
+
+std::vector<Question> segment(const std::vector<Region>& regions, const std::string& source) {
+  Segmenter s(source);
+  for (const auto& region : regions) {
+    s.start_region();
+    for (const auto& line : region.lines) s.line(line, region.margin);
+  }
+  return s.finish();
+}
+
+}  // namespace examq::extract

@@ -1,0 +1,50 @@
+#include "extract/text_extractor.h"
+
+#include <algorithm>
+
+#include "extract/dot_leaders.h"
+#include "extract/line_builder.h"
+#include "extract/page_furniture.h"
+#include "extract/reading_order.h"
+#include "extract/segmenter.h"
+
+namespace examq::extract {
+
+namespace {
+
+// A dense exam page has about 1,500 words. A text layer far beyond that is hostile or broken
+// (thousands of invisible glyphs); reading only the first words keeps the worker's time and
+// memory bounded.
+constexpr std::size_t kMaxWordsPerPage = 20000;
+
+}  // namespace
+
+std::vector<Question> TextExtractor::extract(const std::vector<pdf::PageText>& pages, const ProgressFn& progress,
+                                             std::stop_token cancel) const {
+  std::vector<PageLines> paper;
+  paper.reserve(pages.size());
+  for (const auto& page : pages) {
+    if (cancel.stop_requested()) throw Cancelled();
+    const std::size_t n = std::min(page.words.size(), kMaxWordsPerPage);
+    std::vector<pdf::Word> words(page.words.begin(), page.words.begin() + static_cast<std::ptrdiff_t>(n));
+    PageLines p{page.page_number, page.width, page.height, build_lines(page.page_number, std::move(words))};
+    // Leaders go first so that "Extra space ........" reads as furniture and an answer line that
+    // carried only dots disappears.
+    std::erase_if(p.lines, [](Line& line) { return strip_leaders(line) && line.words.empty(); });
+    paper.push_back(std::move(p));
+  }
+  remove_page_furniture(paper);
+
+  std::vector<Region> regions;
+  const int total = static_cast<int>(paper.size());
+  for (int i = 0; i < total; ++i) {
+    if (cancel.stop_requested()) throw Cancelled();
+    auto page_regions = reading_order(paper[static_cast<std::size_t>(i)]);
+    for (auto& r : page_regions) regions.push_back(std::move(r));
+    if (progress) progress(i + 1, total);
+  }
+  assign_margins(regions);
+  return segment(regions, std::string(name()));
+}
+
+}  // namespace examq::extract
