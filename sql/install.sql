@@ -12,15 +12,10 @@ SET client_min_messages = warning;
 
 SELECT pg_advisory_lock(hashtext('examq.install')) AS locked \gset
 
-CREATE TABLE IF NOT EXISTS examq_migrations (
-  version    integer PRIMARY KEY,
-  name       text NOT NULL,
-  applied_at timestamptz NOT NULL DEFAULT now()
-);
-COMMENT ON TABLE examq_migrations IS
-  'examq schema migrations applied to this database (one row per sql/NNNN_name.sql file).';
+\ir migrations_table.sql
 
--- One block per migration file, in order. To add one: create sql/NNNN_name.sql and copy a block.
+-- One block per migration file, in order. To add one: create sql/NNNN_name.sql and copy a block
+-- (`examq migrate` finds the files by name at build time; a test checks both installers agree).
 SELECT NOT EXISTS (SELECT 1 FROM examq_migrations WHERE version = 1) AS examq_pending \gset
 \if :examq_pending
 BEGIN;

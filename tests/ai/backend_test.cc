@@ -1,0 +1,605 @@
+// The AI backends against fake OpenAI and Anthropic servers on 127.0.0.1: every behaviour is
+// checked once per provider (the fake speaks that provider's real wire format).
+#define BOOST_TEST_MODULE ai_backend
+#include <boost/mpl/list.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <stop_token>
+#include <thread>
+
+#include "ai/ai_extractor.h"
+#include "ai/base64.h"
+#include "fake_provider.h"
+#include "test_support.h"
+
+using namespace examq;
+using namespace examq::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+using Wires = boost::mpl::list<OpenAiWire, AnthropicWire>;
+
+// The fake servers are on loopback: keep a proxy in the environment from catching the requests.
+struct NoProxy {
+  NoProxy() { ::setenv("no_proxy", "127.0.0.1,localhost", 1); }
+};
+BOOST_TEST_GLOBAL_FIXTURE(NoProxy);
+
+// The model reads the batch's pages; the part on the batch's last page is cut short unless that
+// page is the paper's last (`paper_pages`).
+template <typename Wire>
+FakeResponse read_paper(const SentBatch& b, int paper_pages) {
+  return Wire::answer(answer_json(paper_rows(b.pages, b.pages.back() != paper_pages), b.asks_for_topics));
+}
+
+ai::AiResult run(const ai::AiConfig& config, int pages, const std::vector<ai::Topic>& topics = {},
+                 std::stop_token stop = {}) {
+  ai::AiExtractor extractor(config);
+  return extractor.extract(make_pages(pages), topics, {}, stop);
+}
+
+template <typename Error, typename F>
+Error expect_throw(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e;
+  }
+  BOOST_FAIL("expected an exception");
+  throw std::logic_error("unreachable");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(reading)
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(reads_every_question_of_a_short_paper_in_one_request, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) { return read_paper<Wire>(b, 3); });
+  std::vector<std::pair<int, int>> progress;
+  ai::AiExtractor extractor(fake.config());
+  ai::AiResult r = extractor.extract(make_pages(3), {}, [&](int done, int total) { progress.emplace_back(done, total); }, {});
+
+  BOOST_TEST(fake.bad_requests() == 0, fake.last_bad_request());
+  BOOST_REQUIRE_EQUAL(fake.batches().size(), 1u);
+  BOOST_REQUIRE_EQUAL(r.questions.size(), 6u);
+  for (int p = 1; p <= 3; ++p) {
+    std::vector<FakeQuestion> expected = paper_page(p);
+    for (int k = 0; k < 2; ++k) {
+      const auto& q = r.questions[static_cast<std::size_t>((p - 1) * 2 + k)].question;
+      BOOST_TEST(q.number == expected[k].number);
+      BOOST_TEST(q.parent_number == expected[k].parent_number);
+      BOOST_TEST(q.text == expected[k].text);
+      BOOST_TEST((q.marks == expected[k].marks));
+      BOOST_TEST(q.page_number == p);
+      BOOST_TEST(q.source == "ai");
+      BOOST_TEST(q.position == (p - 1) * 2 + k + 1);
+    }
+  }
+  BOOST_TEST(r.usage.provider == Wire::name);
+  BOOST_TEST(r.usage.requests == 1);
+  BOOST_TEST(r.usage.retries == 0);
+  BOOST_REQUIRE(!progress.empty());
+  BOOST_TEST((progress.back() == std::make_pair(3, 3)));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(overlapping_batches_merge_a_question_across_the_boundary, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) { return read_paper<Wire>(b, 7); });
+  ai::AiConfig c = fake.config();
+  c.pages_per_request = 3;  // pages 1-3, 3-5, 5-7
+  std::vector<int> done;
+  ai::AiExtractor extractor(c);
+  ai::AiResult r = extractor.extract(make_pages(7), {}, [&](int d, int total) {
+    BOOST_TEST(total == 7);
+    done.push_back(d);
+  }, {});
+
+  BOOST_TEST(fake.bad_requests() == 0, fake.last_bad_request());
+  std::vector<std::vector<int>> sent;
+  for (const SentBatch& b : fake.batches()) sent.push_back(b.pages);
+  std::sort(sent.begin(), sent.end());
+  BOOST_TEST((sent == std::vector<std::vector<int>>{{1, 2, 3}, {3, 4, 5}, {5, 6, 7}}));
+
+  // Every row once, in paper order, with the whole text of the rows the first batch saw cut.
+  BOOST_REQUIRE_EQUAL(r.questions.size(), 14u);
+  for (int p = 1; p <= 7; ++p) {
+    std::vector<FakeQuestion> expected = paper_page(p);
+    for (int k = 0; k < 2; ++k) {
+      const auto& q = r.questions[static_cast<std::size_t>((p - 1) * 2 + k)].question;
+      BOOST_TEST(q.number == expected[k].number);
+      BOOST_TEST(q.text == expected[k].text);
+      BOOST_TEST((q.marks == expected[k].marks));
+      BOOST_TEST(q.position == (p - 1) * 2 + k + 1);
+    }
+  }
+  BOOST_TEST(r.usage.batches == 3);
+  BOOST_TEST(std::is_sorted(done.begin(), done.end()));
+  BOOST_TEST(done.back() == 7);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(images_are_the_pages_sent_in_order, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) { return read_paper<Wire>(b, 2); });
+  std::vector<ai::PageImage> pages = make_pages(2, 4);  // pages 4 and 5
+  ai::AiExtractor(fake.config()).extract(pages, {}, {}, {});
+  BOOST_REQUIRE_EQUAL(fake.batches().size(), 1u);
+  SentBatch b = fake.batches().front();
+  BOOST_TEST((b.pages == std::vector<int>{4, 5}));
+  BOOST_REQUIRE_EQUAL(b.images.size(), 2u);
+  BOOST_TEST(b.images[0] == pages[0].jpeg);
+  BOOST_TEST(b.images[1] == pages[1].jpeg);
+  BOOST_TEST(b.request_text.find("pages 4 to 5") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(topics_are_offered_and_questions_come_back_tagged, Wire, Wires) {
+  std::vector<ai::Topic> topics = {
+      {"6f1c1a52-0000-4000-8000-000000000001", "3.1", "Atomic structure"},
+      {"6f1c1a52-0000-4000-8000-000000000002", "3.2", "Bonding"},
+  };
+  FakeProvider<Wire> fake([](const SentBatch& b, int) {
+    std::vector<FakeQuestion> rows = paper_rows(b.pages, false);
+    rows[0].topic_refs = {"T2"};
+    rows[1].topic_refs = {"T1", "T2", "T9"};  // T9 is no topic: dropped
+    return Wire::answer(answer_json(rows, b.asks_for_topics));
+  });
+  ai::AiResult r = run(fake.config(), 1, topics);
+
+  BOOST_TEST(fake.bad_requests() == 0, fake.last_bad_request());
+  SentBatch b = fake.batches().front();
+  BOOST_TEST(b.asks_for_topics);
+  BOOST_TEST(b.instructions.find("T1: 3.1 Atomic structure") != std::string::npos);
+  BOOST_TEST(b.instructions.find("T2: 3.2 Bonding") != std::string::npos);
+  BOOST_REQUIRE_EQUAL(r.questions.size(), 2u);
+  BOOST_TEST((r.questions[0].topic_ids == std::vector<std::string>{topics[1].id}));
+  BOOST_TEST((r.questions[1].topic_ids == std::vector<std::string>{topics[0].id, topics[1].id}));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(without_topics_the_schema_asks_for_none, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) { return read_paper<Wire>(b, 1); });
+  ai::AiResult r = run(fake.config(), 1);
+  BOOST_TEST(!fake.batches().front().asks_for_topics);
+  BOOST_TEST(r.questions.front().topic_ids.empty());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(an_empty_paper_sends_nothing, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) { return read_paper<Wire>(b, 1); });
+  ai::AiResult r = run(fake.config(), 0);
+  BOOST_TEST(r.questions.empty());
+  BOOST_TEST(fake.server().request_count() == 0);
+  BOOST_TEST(r.usage.requests == 0);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(usage_counts_requests_retries_and_tokens, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int attempt) {
+    if (b.pages.front() == 3 && attempt == 1) return Wire::server_error();
+    return Wire::answer(answer_json(paper_rows(b.pages, false), false), 1000 + b.pages.front(), 100);
+  });
+  ai::AiConfig c = fake.config();
+  c.pages_per_request = 3;  // 1-3, 3-5
+  ai::AiResult r = run(c, 5);
+  BOOST_TEST(r.usage.model == c.model);
+  BOOST_TEST(r.usage.pages == 5);
+  BOOST_TEST(r.usage.batches == 2);
+  BOOST_TEST(r.usage.requests == 3);
+  BOOST_TEST(r.usage.retries == 1);
+  BOOST_TEST(r.usage.input_tokens == 1001 + 1003);
+  BOOST_TEST(r.usage.output_tokens == 200);
+  tao::json::value j = ai::to_json(r.usage);
+  BOOST_TEST(j.at("requests").get_signed() == 3);
+  BOOST_TEST(j.at("provider").get_string() == Wire::name);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(concurrency)
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(requests_are_in_flight_together_up_to_the_job_limit, Wire, Wires) {
+  FakeHttpServer* server = nullptr;
+  std::atomic<int> answered{0};
+  const int total = 8;
+  FakeProvider<Wire> fake([&](const SentBatch& b, int) {
+    // Hold each request until three are in flight (or fewer are left to come): only requests
+    // that are really concurrent get past this.
+    server->await([&](int in_flight) { return in_flight >= std::min(3, total - answered.load()); }, 10s);
+    ++answered;
+    return read_paper<Wire>(b, 9);
+  });
+  server = &fake.server();
+  ai::AiConfig c = fake.config();
+  c.pages_per_request = 2;  // 8 batches
+  c.requests_per_job = 3;
+  ai::AiResult r = run(c, 9);
+  BOOST_TEST(fake.bad_requests() == 0, fake.last_bad_request());
+  BOOST_TEST(fake.server().max_in_flight() == 3);
+  BOOST_TEST(r.questions.size() == 18u);
+  BOOST_TEST(r.usage.requests == total);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(the_worker_limit_caps_requests_across_jobs, Wire, Wires) {
+  // Two jobs of 6 batches each (pages 1-7 and 11-17), 2 requests per job, 3 per worker.
+  FakeHttpServer* server = nullptr;
+  std::atomic<int> answered_a{0}, answered_b{0};
+  auto reachable = [&] {  // how many requests the worker could have in flight right now
+    return std::min(3, std::min(2, 6 - answered_a.load()) + std::min(2, 6 - answered_b.load()));
+  };
+  FakeProvider<Wire> fake([&](const SentBatch& b, int) {
+    // Hold each request until the worker is at its limit; then give a request beyond the limit
+    // the chance to show up (it must not).
+    bool full = server->await([&](int in_flight) { return in_flight >= reachable(); }, 10s);
+    if (full) server->await_in_flight(4, 200ms);
+    ++(b.pages.front() < 10 ? answered_a : answered_b);
+    return read_paper<Wire>(b, b.pages.front() < 10 ? 7 : 17);
+  });
+  server = &fake.server();
+  ai::AiConfig c = fake.config();
+  c.pages_per_request = 2;
+  c.requests_per_job = 2;
+  c.requests_per_worker = 3;
+  ai::AiExtractor extractor(c);
+  ai::AiResult r1, r2;
+  std::string error1, error2;
+  auto job = [&](int first_page, ai::AiResult& r, std::string& error) {
+    try {
+      r = extractor.extract(make_pages(7, first_page), {}, {}, {});
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  };
+  std::thread job1(job, 1, std::ref(r1), std::ref(error1));
+  std::thread job2(job, 11, std::ref(r2), std::ref(error2));
+  job1.join();
+  job2.join();
+  BOOST_TEST(error1.empty(), error1);
+  BOOST_TEST(error2.empty(), error2);
+  BOOST_TEST(fake.server().max_in_flight() == 3);
+  BOOST_TEST(extractor.peak_requests_in_flight() == 3);
+  BOOST_TEST(r1.questions.size() == 14u);
+  BOOST_TEST(r2.questions.size() == 14u);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(connections_are_kept_alive_across_requests_and_jobs, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) { return read_paper<Wire>(b, 5); });
+  ai::AiConfig c = fake.config();
+  c.pages_per_request = 2;  // 4 batches, one at a time
+  c.requests_per_job = 1;
+  c.answer_cache_entries = 0;
+  ai::AiExtractor extractor(c);
+  extractor.extract(make_pages(5), {}, {}, {});
+  extractor.extract(make_pages(5), {}, {}, {});
+  BOOST_TEST(fake.server().request_count() == 8);
+  BOOST_TEST(fake.server().connections() == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(transient_failures)
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(rate_limit_429_is_retried, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int attempt) {
+    return attempt == 1 ? Wire::rate_limited("0") : read_paper<Wire>(b, 2);
+  });
+  ai::AiResult r = run(fake.config(), 2);
+  BOOST_TEST(r.questions.size() == 4u);
+  BOOST_TEST(r.usage.requests == 2);
+  BOOST_TEST(r.usage.retries == 1);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(overloaded_529_is_retried, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int attempt) {
+    return attempt <= 2 ? Wire::overloaded() : read_paper<Wire>(b, 2);
+  });
+  ai::AiResult r = run(fake.config(), 2);
+  BOOST_TEST(r.questions.size() == 4u);
+  BOOST_TEST(r.usage.requests == 3);
+  BOOST_TEST(r.usage.retries == 2);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(server_error_500_is_retried, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int attempt) {
+    return attempt == 1 ? Wire::server_error() : read_paper<Wire>(b, 2);
+  });
+  ai::AiResult r = run(fake.config(), 2);
+  BOOST_TEST(r.questions.size() == 4u);
+  BOOST_TEST(r.usage.retries == 1);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(persistent_500_fails_as_transient_after_the_retries, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch&, int) { return Wire::server_error(); });
+  ai::AiConfig c = fake.config();
+  c.max_retries = 2;
+  auto e = expect_throw<ai::AiError>([&] { run(c, 2); });
+  BOOST_TEST((e.kind() == ai::AiErrorKind::unavailable));
+  BOOST_TEST(e.transient());
+  BOOST_TEST(std::string(e.what()).find("HTTP 500") != std::string::npos, e.what());
+  BOOST_TEST(std::string(e.what()).find("after 3 attempts") != std::string::npos, e.what());
+  BOOST_TEST(fake.server().request_count() == 3);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(an_answer_slower_than_the_timeout_is_abandoned_and_retried, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int attempt) {
+    FakeResponse r = read_paper<Wire>(b, 2);
+    if (attempt == 1) r.delay = 20s;
+    return r;
+  });
+  ai::AiConfig c = fake.config();
+  c.request_timeout = 300ms;
+  ai::AiResult r = run(c, 2);
+  BOOST_TEST(r.questions.size() == 4u);
+  BOOST_TEST(r.usage.retries == 1);
+  BOOST_TEST(fake.server().await_abandoned(1, 10s));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(connection_refused_is_retried_then_transient, Wire, Wires) {
+  ai::AiConfig c;
+  {
+    FakeHttpServer closed([](const FakeRequest&) { return FakeResponse{}; });
+    c = Wire::config(closed);
+  }  // the port is closed now: connections are refused
+  c.max_retries = 1;
+  auto e = expect_throw<ai::AiError>([&] { run(c, 1); });
+  BOOST_TEST((e.kind() == ai::AiErrorKind::unavailable));
+  BOOST_TEST(e.transient());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(persistent_rate_limiting_asks_for_a_snooze, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch&, int) { return Wire::rate_limited("2"); });
+  ai::AiConfig c = fake.config();
+  c.max_retries = 0;
+  auto e = expect_throw<ai::RateLimited>([&] { run(c, 2); });
+  BOOST_TEST(e.transient());
+  BOOST_TEST((e.kind() == ai::AiErrorKind::rate_limited));
+  BOOST_TEST((e.retry_after() == std::chrono::seconds(2)));
+  BOOST_TEST(fake.server().request_count() == 1);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_retry_after_past_the_deadline_snoozes_without_retrying_early, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch&, int) { return Wire::rate_limited("3600"); });
+  ai::AiConfig c = fake.config();  // 60 s job deadline, 4 retries
+  auto e = expect_throw<ai::RateLimited>([&] { run(c, 2); });
+  BOOST_TEST((e.retry_after() == std::chrono::seconds(3600)));
+  BOOST_TEST(fake.server().request_count() == 1);  // no retry before the provider's time
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_retry_after_holds_the_other_jobs_of_the_worker_too, Wire, Wires) {
+  std::atomic<bool> limited{true};
+  FakeProvider<Wire> fake([&](const SentBatch& b, int) {
+    return limited ? Wire::rate_limited("3600") : read_paper<Wire>(b, 1);
+  });
+  ai::AiExtractor extractor(fake.config());
+  BOOST_CHECK_THROW(extractor.extract(make_pages(1), {}, {}, {}), ai::RateLimited);
+  limited = false;
+  // Another job on this worker does not knock on the door the provider just closed: it is told
+  // to snooze for what is left of the pause, without a request.
+  auto e = expect_throw<ai::RateLimited>([&] { extractor.extract(make_pages(2, 5), {}, {}, {}); });
+  BOOST_TEST((e.retry_after() > std::chrono::minutes(59)));
+  BOOST_TEST(fake.server().request_count() == 1);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_retry_after_http_date_is_honoured, Wire, Wires) {
+  char date[64];
+  std::time_t in_two_hours = std::time(nullptr) + 7200;
+  std::tm tm{};
+  gmtime_r(&in_two_hours, &tm);
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  FakeProvider<Wire> fake([&](const SentBatch&, int) { return Wire::rate_limited(date); });
+  auto e = expect_throw<ai::RateLimited>([&] { run(fake.config(), 1); });
+  BOOST_TEST((e.retry_after() > std::chrono::minutes(110)));
+  BOOST_TEST((e.retry_after() <= std::chrono::minutes(120)));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(answers_already_paid_for_are_not_requested_again, Wire, Wires) {
+  std::atomic<bool> outage{true};
+  FakeProvider<Wire> fake([&](const SentBatch& b, int) {
+    if (b.pages.front() == 3 && outage) return Wire::server_error();
+    return read_paper<Wire>(b, 5);
+  });
+  ai::AiConfig c = fake.config();
+  c.pages_per_request = 3;  // 1-3 succeeds, 3-5 fails
+  c.max_retries = 0;
+  c.requests_per_job = 1;   // 1-3 is answered before 3-5 is sent
+  ai::AiExtractor extractor(c);
+  auto e = expect_throw<ai::AiError>([&] { extractor.extract(make_pages(5), {}, {}, {}); });
+  BOOST_TEST(e.transient());
+
+  outage = false;  // the job is retried
+  int before = fake.server().request_count();
+  ai::AiResult r = extractor.extract(make_pages(5), {}, {}, {});
+  BOOST_TEST(r.questions.size() == 10u);
+  BOOST_TEST(r.usage.cached_batches == 1);
+  BOOST_TEST(r.usage.requests == 1);
+  BOOST_REQUIRE_EQUAL(fake.server().request_count(), before + 1);
+  BOOST_TEST(fake.batches().back().pages.front() == 3);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(unusable_answers)
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(malformed_json_is_asked_again_once, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int attempt) {
+    return attempt == 1 ? Wire::answer_text("{\"questions\": [ {\"number\": \"1\", oops") : read_paper<Wire>(b, 1);
+  });
+  ai::AiResult r = run(fake.config(), 1);
+  BOOST_TEST(r.questions.size() == 2u);
+  BOOST_TEST(r.usage.retries == 1);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(malformed_json_twice_fails_for_good, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch&, int) { return Wire::answer_text("Sure! Here are the questions: 1. ..."); });
+  auto e = expect_throw<ai::AiError>([&] { run(fake.config(), 1); });
+  BOOST_TEST((e.kind() == ai::AiErrorKind::bad_answer));
+  BOOST_TEST(!e.transient());
+  BOOST_TEST(fake.server().request_count() == 2);
+  BOOST_TEST(std::string(e.what()).find("page 1") != std::string::npos, e.what());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_refusal_is_asked_again_once_then_fails_with_the_reason, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch&, int) { return Wire::refusal("I can't help with reading this document."); });
+  auto e = expect_throw<ai::AiError>([&] { run(fake.config(), 1); });
+  BOOST_TEST((e.kind() == ai::AiErrorKind::bad_answer));
+  BOOST_TEST(!e.transient());
+  BOOST_TEST(std::string(e.what()).find("refused") != std::string::npos, e.what());
+  BOOST_TEST(std::string(e.what()).find("I can't help") != std::string::npos, e.what());
+  BOOST_TEST(fake.server().request_count() == 2);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(an_answer_cut_off_by_the_token_limit_fails_naming_the_limit, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch&, int) { return Wire::truncated(); });
+  ai::AiConfig c = fake.config();
+  c.max_output_tokens = 4096;
+  auto e = expect_throw<ai::AiError>([&] { run(c, 1); });
+  BOOST_TEST((e.kind() == ai::AiErrorKind::bad_answer));
+  BOOST_TEST(!e.transient());
+  BOOST_TEST(std::string(e.what()).find("EXAMQ_AI_MAX_OUTPUT_TOKENS (now 4096)") != std::string::npos, e.what());
+  BOOST_TEST(fake.server().request_count() == 2);
+  BOOST_TEST(fake.batches().front().max_tokens == 4096);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_truncated_answer_then_a_whole_one_succeeds, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int attempt) {
+    return attempt == 1 ? Wire::truncated() : read_paper<Wire>(b, 1);
+  });
+  ai::AiResult r = run(fake.config(), 1);
+  BOOST_TEST(r.questions.size() == 2u);
+  BOOST_TEST(r.usage.output_tokens == 4096 + 200);  // the cut-off answer was billed too
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(negative_marks_fail_validation, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) {
+    std::vector<FakeQuestion> rows = paper_rows(b.pages, false);
+    rows[1].marks = -2;
+    return Wire::answer(answer_json(rows, false));
+  });
+  auto e = expect_throw<ai::AiError>([&] { run(fake.config(), 1); });
+  BOOST_TEST((e.kind() == ai::AiErrorKind::bad_answer));
+  BOOST_TEST(std::string(e.what()).find("question 2: marks must be a non-negative integer") != std::string::npos, e.what());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_page_outside_the_batch_fails_validation, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) {
+    std::vector<FakeQuestion> rows = paper_rows(b.pages, false);
+    rows[0].page_number = 9;
+    return Wire::answer(answer_json(rows, false));
+  });
+  auto e = expect_throw<ai::AiError>([&] { run(fake.config(), 2); });
+  BOOST_TEST(std::string(e.what()).find("page_number 9 is not one of the pages sent (1 to 2)") != std::string::npos,
+             e.what());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(permanent_failures)
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_rejected_key_fails_at_once_without_showing_it, Wire, Wires) {
+  const std::string real_key = std::string(Wire::default_key);
+  FakeProvider<Wire> fake([&](const SentBatch&, int) { return Wire::bad_key(real_key); });
+  auto e = expect_throw<ai::AiError>([&] { run(fake.config(), 4); });
+  BOOST_TEST((e.kind() == ai::AiErrorKind::key_rejected));
+  BOOST_TEST(!e.transient());
+  std::string what = e.what();
+  BOOST_TEST(what.find("rejected the API key") != std::string::npos, what);
+  BOOST_TEST(what.find("HTTP 401") != std::string::npos, what);
+  BOOST_TEST(what.find(real_key) == std::string::npos, what);
+  BOOST_TEST(fake.server().request_count() == 1);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_spent_quota_fails_at_once_saying_so, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch&, int) { return Wire::quota(); });
+  auto e = expect_throw<ai::AiError>([&] { run(fake.config(), 1); });
+  BOOST_TEST((e.kind() == ai::AiErrorKind::quota_exhausted));
+  BOOST_TEST(!e.transient());
+  BOOST_TEST(std::string(e.what()).find("no quota or credit left") != std::string::npos, e.what());
+  BOOST_TEST(fake.server().request_count() == 1);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_rejected_request_fails_with_the_provider_message, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch&, int) { return Wire::bad_request("model gpt-nope does not exist"); });
+  auto e = expect_throw<ai::AiError>([&] { run(fake.config(), 1); });
+  BOOST_TEST((e.kind() == ai::AiErrorKind::request_rejected));
+  BOOST_TEST(!e.transient());
+  BOOST_TEST(std::string(e.what()).find("model gpt-nope does not exist") != std::string::npos, e.what());
+  BOOST_TEST(fake.server().request_count() == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(stopping)
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(cancellation_abandons_requests_in_flight, Wire, Wires) {
+  std::stop_source stop;
+  FakeProvider<Wire> fake([&](const SentBatch& b, int) {
+    stop.request_stop();  // the job is cancelled while its request is out
+    FakeResponse r = read_paper<Wire>(b, 2);
+    r.delay = 30s;
+    return r;
+  });
+  BOOST_CHECK_THROW(run(fake.config(), 2, {}, stop.get_token()), extract::Cancelled);
+  BOOST_TEST(fake.server().await_abandoned(1, 10s));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(an_exception_from_progress_ends_the_call_unchanged, Wire, Wires) {
+  struct JobGone {};
+  FakeProvider<Wire> fake([](const SentBatch& b, int) {
+    FakeResponse r = read_paper<Wire>(b, 3);
+    if (b.pages.front() != 1) r.delay = 30s;  // still in flight when the first answer arrives
+    return r;
+  });
+  ai::AiConfig c = fake.config();
+  c.pages_per_request = 2;  // 1-2 answers at once, 2-3 hangs
+  ai::AiExtractor extractor(c);
+  BOOST_CHECK_THROW(extractor.extract(make_pages(3), {}, [](int, int) { throw JobGone{}; }, {}), JobGone);
+  BOOST_TEST(fake.server().await_abandoned(1, 10s));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(the_job_deadline_ends_a_slow_call_as_transient, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) {
+    FakeResponse r = read_paper<Wire>(b, 2);
+    r.delay = 30s;
+    return r;
+  });
+  ai::AiConfig c = fake.config();
+  c.job_deadline = 500ms;
+  auto e = expect_throw<ai::AiError>([&] { run(c, 2); });
+  BOOST_TEST(e.transient());
+  BOOST_TEST(std::string(e.what()).find("deadline") != std::string::npos, e.what());
+  BOOST_TEST(fake.server().await_abandoned(1, 10s));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(secrets)
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(logs_never_contain_the_key_or_image_data, Wire, Wires) {
+  std::string log;
+  std::vector<ai::PageImage> pages = make_pages(3);
+  {
+    LogCapture capture;
+    // A run with every kind of event: retries, a rejected answer, success...
+    FakeProvider<Wire> ok([](const SentBatch& b, int attempt) {
+      if (attempt == 1 && b.pages.front() == 1) return Wire::rate_limited("0");
+      if (attempt == 1) return Wire::answer_text("not json");
+      return read_paper<Wire>(b, 3);
+    });
+    ai::AiConfig c = ok.config();
+    c.pages_per_request = 2;
+    ai::AiExtractor(c).extract(pages, {}, {}, {});
+    // ...and a failure whose provider message echoes the key.
+    FakeProvider<Wire> bad([&](const SentBatch&, int) { return Wire::bad_key(Wire::default_key); });
+    BOOST_CHECK_THROW(run(bad.config(), 1), ai::AiError);
+    log = capture.text();
+  }
+  BOOST_TEST(log.find("ai.extract.done") != std::string::npos);    // the capture works
+  BOOST_TEST(log.find("ai.request.retry") != std::string::npos);
+  BOOST_TEST(log.find("ai.answer.rejected") != std::string::npos);
+  BOOST_TEST(log.find("ai.extract.failed") != std::string::npos);
+  BOOST_TEST(log.find(Wire::default_key) == std::string::npos, log);
+  for (const ai::PageImage& p : pages) {
+    std::string b64 = ai::base64_encode(p.jpeg);
+    BOOST_TEST(log.find(b64.substr(100, 40)) == std::string::npos);
+  }
+  BOOST_TEST(log.find("base64,") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

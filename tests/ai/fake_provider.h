@@ -1,0 +1,97 @@
+#pragma once
+// A fake provider: a FakeHttpServer that reads every request in the provider's wire format
+// (answering 400 to anything the real API would reject, as it would) and lets the test script
+// each answer by batch and attempt. Also the fake "paper" whose questions the model reads.
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "fake_http_server.h"
+#include "provider_wire.h"
+
+namespace examq::test {
+
+// The questions printed on page p of the fake paper: question p (a stem) and its part p(a).
+inline std::vector<FakeQuestion> paper_page(int p) {
+  return {
+      FakeQuestion{std::to_string(p), "", "Question " + std::to_string(p) + " is about the topic of page " + std::to_string(p) + ".",
+                   std::nullopt, p, {}},
+      FakeQuestion{std::to_string(p) + "(a)", std::to_string(p),
+                   "Explain part (a) of question " + std::to_string(p) + " in full, using the data in the table.", p % 5 + 1, p, {}},
+  };
+}
+
+// What a model reading `pages` answers: the rows of those pages. When `cut_last` is set, the
+// part on the batch's last page is cut short, as a question running onto the next page would be.
+inline std::vector<FakeQuestion> paper_rows(const std::vector<int>& pages, bool cut_last) {
+  std::vector<FakeQuestion> rows;
+  for (int p : pages) {
+    for (FakeQuestion q : paper_page(p)) {
+      if (cut_last && p == pages.back() && !q.parent_number.empty()) q.text = q.text.substr(0, 20);
+      rows.push_back(std::move(q));
+    }
+  }
+  return rows;
+}
+
+template <typename Wire>
+class FakeProvider {
+ public:
+  // Called for every well-formed request with the batch and its attempt number (1 for the first
+  // request of a batch, identified by its first page).
+  using Script = std::function<FakeResponse(const SentBatch&, int attempt)>;
+
+  explicit FakeProvider(Script script, std::string key = Wire::default_key)
+      : key_(std::move(key)), script_(std::move(script)), server_([this](const FakeRequest& r) { return handle(r); }) {}
+
+  ai::AiConfig config() const { return Wire::config(server_, key_); }
+  FakeHttpServer& server() { return server_; }
+  const std::string& key() const { return key_; }
+
+  std::vector<SentBatch> batches() const {
+    std::lock_guard lock(mu_);
+    return batches_;
+  }
+  int bad_requests() const {
+    std::lock_guard lock(mu_);
+    return bad_requests_;
+  }
+  std::string last_bad_request() const {
+    std::lock_guard lock(mu_);
+    return last_bad_;
+  }
+
+ private:
+  FakeResponse handle(const FakeRequest& r) {
+    SentBatch batch;
+    int attempt = 0;
+    try {
+      batch = Wire::parse(r, key_);
+    } catch (const BadRequest& e) {
+      std::lock_guard lock(mu_);
+      ++bad_requests_;
+      last_bad_ = e.what();
+      return reject_request<Wire>(e);
+    }
+    {
+      std::lock_guard lock(mu_);
+      batches_.push_back(batch);
+      attempt = ++attempts_[batch.pages.empty() ? 0 : batch.pages.front()];
+    }
+    return script_(batch, attempt);
+  }
+
+  std::string key_;
+  Script script_;
+  mutable std::mutex mu_;
+  std::vector<SentBatch> batches_;
+  std::map<int, int> attempts_;
+  int bad_requests_ = 0;
+  std::string last_bad_;
+  FakeHttpServer server_;  // last: stopped (and its threads joined) before the rest goes
+};
+
+}  // namespace examq::test

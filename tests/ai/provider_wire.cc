@@ -1,0 +1,342 @@
+#include "provider_wire.h"
+
+#include <tao/json/from_string.hpp>
+#include <tao/json/to_string.hpp>
+
+#include "test_support.h"
+
+namespace examq::test {
+namespace {
+
+const tao::json::value& need(const tao::json::value& object, const char* key) {
+  if (!object.is_object()) throw BadRequest(std::string("expected an object holding ") + key);
+  const tao::json::value* v = object.find(key);
+  if (v == nullptr) throw BadRequest(std::string("missing ") + key);
+  return *v;
+}
+
+std::string need_string(const tao::json::value& object, const char* key) {
+  const tao::json::value& v = need(object, key);
+  if (!v.is_string_type()) throw BadRequest(std::string(key) + " is not a string");
+  return std::string(v.get_string_type());
+}
+
+tao::json::value parse_body(const FakeRequest& r) {
+  if (r.header("content-type").value_or("") != "application/json") throw BadRequest("content-type is not application/json");
+  try {
+    return tao::json::from_string(r.body);
+  } catch (const std::exception& e) {
+    throw BadRequest(std::string("body is not JSON: ") + e.what());
+  }
+}
+
+int page_from_label(const std::string& text) {
+  if (text.rfind("Page ", 0) != 0) throw BadRequest("expected a \"Page N\" label, got \"" + text + "\"");
+  return std::stoi(text.substr(5));
+}
+
+// Every property required and additionalProperties false, recursively: what strict mode demands.
+void check_strict(const tao::json::value& schema) {
+  if (!schema.is_object()) throw BadRequest("schema is not an object");
+  const tao::json::value* type = schema.find("type");
+  if (type != nullptr && type->is_string_type() && type->get_string_type() == "object") {
+    const auto& props = need(schema, "properties").get_object();
+    const auto& required = need(schema, "required").get_array();
+    if (required.size() != props.size()) throw BadRequest("strict schema: every property must be required");
+    const tao::json::value* extra = schema.find("additionalProperties");
+    if (extra == nullptr || !extra->is_boolean() || extra->get_boolean()) {
+      throw BadRequest("strict schema: additionalProperties must be false");
+    }
+    for (const auto& [k, v] : props) check_strict(v);
+  }
+  if (const tao::json::value* items = schema.find("items")) check_strict(*items);
+}
+
+bool schema_asks_for_topics(const tao::json::value& schema) {
+  const auto& item = need(need(need(schema, "properties"), "questions"), "items");
+  return need(item, "properties").find("topic_refs") != nullptr;
+}
+
+FakeResponse json_response(int status, const tao::json::value& body) {
+  FakeResponse r;
+  r.status = status;
+  r.body = tao::json::to_string(body);
+  return r;
+}
+
+tao::json::value openai_completion(tao::json::value message, const std::string& finish, int in, int out) {
+  return {{"id", "chatcmpl-test"},
+          {"object", "chat.completion"},
+          {"created", 1700000000},
+          {"model", "gpt-test"},
+          {"choices", tao::json::value::array({{{"index", 0}, {"message", std::move(message)}, {"finish_reason", finish}}})},
+          {"usage", {{"prompt_tokens", in}, {"completion_tokens", out}, {"total_tokens", in + out}}}};
+}
+
+tao::json::value openai_error(const std::string& message, const std::string& type, const tao::json::value& code) {
+  return {{"error", {{"message", message}, {"type", type}, {"param", tao::json::null}, {"code", code}}}};
+}
+
+tao::json::value anthropic_message(tao::json::value content, const std::string& stop, int in, int out) {
+  return {{"id", "msg_test"},
+          {"type", "message"},
+          {"role", "assistant"},
+          {"model", "claude-test"},
+          {"content", std::move(content)},
+          {"stop_reason", stop},
+          {"stop_sequence", tao::json::null},
+          {"usage", {{"input_tokens", in}, {"output_tokens", out}}}};
+}
+
+tao::json::value anthropic_error(const std::string& type, const std::string& message) {
+  return {{"type", "error"}, {"error", {{"type", type}, {"message", message}}}, {"request_id", "req_test"}};
+}
+
+}  // namespace
+
+tao::json::value answer_json(const std::vector<FakeQuestion>& questions, bool with_topics) {
+  tao::json::value list = tao::json::empty_array;
+  for (const FakeQuestion& q : questions) {
+    tao::json::value item = {{"number", q.number},
+                             {"parent_number", q.parent_number},
+                             {"text", q.text},
+                             {"page_number", q.page_number}};
+    item["marks"] = q.marks ? tao::json::value(*q.marks) : tao::json::value(tao::json::null);
+    if (with_topics) {
+      tao::json::value refs = tao::json::empty_array;
+      for (const std::string& t : q.topic_refs) refs.get_array().emplace_back(t);
+      item["topic_refs"] = std::move(refs);
+    }
+    list.get_array().push_back(std::move(item));
+  }
+  return {{"questions", std::move(list)}};
+}
+
+// ---- OpenAI ----
+
+ai::AiConfig OpenAiWire::config(const FakeHttpServer& server, const std::string& key) {
+  ai::AiConfig c;
+  c.provider = ai::Provider::openai;
+  c.base_url = server.url() + "/v1";
+  c.model = "gpt-test";
+  c.api_key = key;
+  c.api_key_source = "EXAMQ_AI_API_KEY";
+  c.openai_max_tokens_field = "max_completion_tokens";
+  c.retry_base_delay = std::chrono::milliseconds(1);
+  c.retry_max_delay = std::chrono::milliseconds(20);
+  c.request_timeout = std::chrono::seconds(30);
+  c.job_deadline = std::chrono::seconds(60);
+  return c;
+}
+
+SentBatch OpenAiWire::parse(const FakeRequest& r, const std::string& key) {
+  if (!is_endpoint(r)) throw BadRequest("unknown endpoint " + r.method + " " + r.target);
+  if (r.header("authorization").value_or("") != "Bearer " + key) throw BadRequest("missing or wrong Authorization");
+  tao::json::value body = parse_body(r);
+  SentBatch s;
+  s.model = need_string(body, "model");
+  const tao::json::value* mt = body.find("max_completion_tokens");
+  if (mt == nullptr) mt = body.find("max_tokens");
+  if (mt == nullptr || !mt->is_integer()) throw BadRequest("no max_completion_tokens / max_tokens");
+  s.max_tokens = mt->is_signed() ? mt->get_signed() : static_cast<std::int64_t>(mt->get_unsigned());
+
+  const auto& messages = need(body, "messages").get_array();
+  if (messages.size() != 2) throw BadRequest("expected a system and a user message");
+  if (need_string(messages[0], "role") != "system") throw BadRequest("first message is not the system message");
+  s.instructions = need_string(messages[0], "content");
+  if (need_string(messages[1], "role") != "user") throw BadRequest("second message is not the user message");
+  const auto& parts = need(messages[1], "content").get_array();
+  if (parts.size() < 3 || parts.size() % 2 != 1) throw BadRequest("expected label/image pairs and a final text");
+  for (std::size_t i = 0; i + 1 < parts.size(); i += 2) {
+    if (need_string(parts[i], "type") != "text") throw BadRequest("expected a text label before each image");
+    s.pages.push_back(page_from_label(need_string(parts[i], "text")));
+    if (need_string(parts[i + 1], "type") != "image_url") throw BadRequest("expected an image_url part");
+    std::string url = need_string(need(parts[i + 1], "image_url"), "url");
+    const std::string prefix = "data:image/jpeg;base64,";
+    if (url.rfind(prefix, 0) != 0) throw BadRequest("image_url is not a base64 JPEG data URL");
+    s.images.push_back(base64_decode(std::string_view(url).substr(prefix.size())));
+  }
+  if (need_string(parts.back(), "type") != "text") throw BadRequest("the last part is not text");
+  s.request_text = need_string(parts.back(), "text");
+
+  const tao::json::value& format = need(body, "response_format");
+  if (need_string(format, "type") != "json_schema") throw BadRequest("response_format.type is not json_schema");
+  const tao::json::value& js = need(format, "json_schema");
+  if (need_string(js, "name").empty()) throw BadRequest("json_schema.name is empty");
+  const tao::json::value& strict = need(js, "strict");
+  if (!strict.is_boolean() || !strict.get_boolean()) throw BadRequest("json_schema.strict is not true");
+  s.schema = need(js, "schema");
+  check_strict(s.schema);
+  s.asks_for_topics = schema_asks_for_topics(s.schema);
+  return s;
+}
+
+FakeResponse OpenAiWire::answer(const tao::json::value& answer, int in, int out) {
+  return json_response(200, openai_completion({{"role", "assistant"}, {"content", tao::json::to_string(answer)},
+                                               {"refusal", tao::json::null}},
+                                              "stop", in, out));
+}
+
+FakeResponse OpenAiWire::answer_text(const std::string& content) {
+  return json_response(200, openai_completion({{"role", "assistant"}, {"content", content}, {"refusal", tao::json::null}},
+                                              "stop", 1000, 50));
+}
+
+FakeResponse OpenAiWire::refusal(const std::string& why) {
+  return json_response(200, openai_completion({{"role", "assistant"}, {"content", tao::json::null}, {"refusal", why}},
+                                              "stop", 1000, 10));
+}
+
+FakeResponse OpenAiWire::truncated() {
+  return json_response(200, openai_completion({{"role", "assistant"},
+                                               {"content", "{\"questions\":[{\"number\":\"1\",\"parent_number\":\"\",\"te"},
+                                               {"refusal", tao::json::null}},
+                                              "length", 1000, 4096));
+}
+
+FakeResponse OpenAiWire::rate_limited(const std::string& retry_after) {
+  FakeResponse r = json_response(
+      429, openai_error("Rate limit reached for gpt-test on requests per min (RPM): Limit 3, Used 3, Requested 1.",
+                        "requests", "rate_limit_exceeded"));
+  if (!retry_after.empty()) r.headers.emplace_back("retry-after", retry_after);
+  return r;
+}
+
+FakeResponse OpenAiWire::overloaded() {
+  return json_response(529, openai_error("The upstream is overloaded", "server_error", tao::json::null));
+}
+
+FakeResponse OpenAiWire::server_error() {
+  return json_response(500, openai_error("The server had an error while processing your request.", "server_error",
+                                         tao::json::null));
+}
+
+FakeResponse OpenAiWire::bad_key(const std::string& key) {
+  return json_response(401, openai_error("Incorrect API key provided: " + key + ". You can find your API key at "
+                                         "https://platform.openai.com/account/api-keys.",
+                                         "invalid_request_error", "invalid_api_key"));
+}
+
+FakeResponse OpenAiWire::quota() {
+  return json_response(429, openai_error("You exceeded your current quota, please check your plan and billing details.",
+                                         "insufficient_quota", "insufficient_quota"));
+}
+
+FakeResponse OpenAiWire::bad_request(const std::string& message) {
+  return json_response(400, openai_error(message, "invalid_request_error", tao::json::null));
+}
+
+// ---- Anthropic ----
+
+ai::AiConfig AnthropicWire::config(const FakeHttpServer& server, const std::string& key) {
+  ai::AiConfig c;
+  c.provider = ai::Provider::anthropic;
+  c.base_url = server.url();
+  c.model = "claude-test";
+  c.api_key = key;
+  c.api_key_source = "ANTHROPIC_API_KEY";
+  c.retry_base_delay = std::chrono::milliseconds(1);
+  c.retry_max_delay = std::chrono::milliseconds(20);
+  c.request_timeout = std::chrono::seconds(30);
+  c.job_deadline = std::chrono::seconds(60);
+  return c;
+}
+
+SentBatch AnthropicWire::parse(const FakeRequest& r, const std::string& key) {
+  if (!is_endpoint(r)) throw BadRequest("unknown endpoint " + r.method + " " + r.target);
+  if (r.header("x-api-key").value_or("") != key) throw BadRequest("missing or wrong x-api-key");
+  if (r.header("anthropic-version").value_or("") != "2023-06-01") throw BadRequest("missing anthropic-version");
+  if (r.header("authorization")) throw BadRequest("unexpected Authorization header");
+  tao::json::value body = parse_body(r);
+  SentBatch s;
+  s.model = need_string(body, "model");
+  const tao::json::value& mt = need(body, "max_tokens");
+  if (!mt.is_integer()) throw BadRequest("max_tokens is not an integer");
+  s.max_tokens = mt.is_signed() ? mt.get_signed() : static_cast<std::int64_t>(mt.get_unsigned());
+
+  const tao::json::value& system = need(body, "system");
+  if (system.is_string_type()) {
+    s.instructions = system.get_string_type();
+  } else {
+    for (const auto& block : system.get_array()) s.instructions += need_string(block, "text");
+  }
+
+  const auto& messages = need(body, "messages").get_array();
+  if (messages.size() != 1 || need_string(messages[0], "role") != "user") throw BadRequest("expected one user message");
+  const auto& blocks = need(messages[0], "content").get_array();
+  if (blocks.size() < 3 || blocks.size() % 2 != 1) throw BadRequest("expected label/image pairs and a final text");
+  for (std::size_t i = 0; i + 1 < blocks.size(); i += 2) {
+    if (need_string(blocks[i], "type") != "text") throw BadRequest("expected a text label before each image");
+    s.pages.push_back(page_from_label(need_string(blocks[i], "text")));
+    if (need_string(blocks[i + 1], "type") != "image") throw BadRequest("expected an image block");
+    const tao::json::value& source = need(blocks[i + 1], "source");
+    if (need_string(source, "type") != "base64") throw BadRequest("image source is not base64");
+    if (need_string(source, "media_type") != "image/jpeg") throw BadRequest("image media_type is not image/jpeg");
+    s.images.push_back(base64_decode(need_string(source, "data")));
+  }
+  if (need_string(blocks.back(), "type") != "text") throw BadRequest("the last block is not text");
+  s.request_text = need_string(blocks.back(), "text");
+
+  const auto& tools = need(body, "tools").get_array();
+  if (tools.size() != 1) throw BadRequest("expected one tool");
+  std::string tool = need_string(tools[0], "name");
+  s.schema = need(tools[0], "input_schema");
+  if (need_string(s.schema, "type") != "object") throw BadRequest("input_schema is not an object schema");
+  const tao::json::value& choice = need(body, "tool_choice");
+  if (need_string(choice, "type") != "tool" || need_string(choice, "name") != tool) {
+    throw BadRequest("tool_choice does not force the tool");
+  }
+  s.asks_for_topics = schema_asks_for_topics(s.schema);
+  return s;
+}
+
+FakeResponse AnthropicWire::answer(const tao::json::value& answer, int in, int out) {
+  tao::json::value content = tao::json::value::array(
+      {{{"type", "tool_use"}, {"id", "toolu_test"}, {"name", "record_questions"}, {"input", answer}}});
+  return json_response(200, anthropic_message(std::move(content), "tool_use", in, out));
+}
+
+FakeResponse AnthropicWire::answer_text(const std::string& content) {
+  tao::json::value blocks = tao::json::value::array({{{"type", "text"}, {"text", content}}});
+  return json_response(200, anthropic_message(std::move(blocks), "end_turn", 1000, 50));
+}
+
+FakeResponse AnthropicWire::refusal(const std::string& why) {
+  tao::json::value blocks = tao::json::value::array({{{"type", "text"}, {"text", why}}});
+  return json_response(200, anthropic_message(std::move(blocks), "refusal", 1000, 10));
+}
+
+FakeResponse AnthropicWire::truncated() {
+  tao::json::value content = tao::json::value::array(
+      {{{"type", "tool_use"}, {"id", "toolu_test"}, {"name", "record_questions"}, {"input", tao::json::empty_object}}});
+  return json_response(200, anthropic_message(std::move(content), "max_tokens", 1000, 4096));
+}
+
+FakeResponse AnthropicWire::rate_limited(const std::string& retry_after) {
+  FakeResponse r = json_response(429, anthropic_error("rate_limit_error",
+                                                      "This request would exceed the rate limit for your organization."));
+  if (!retry_after.empty()) r.headers.emplace_back("retry-after", retry_after);
+  return r;
+}
+
+FakeResponse AnthropicWire::overloaded() { return json_response(529, anthropic_error("overloaded_error", "Overloaded")); }
+
+FakeResponse AnthropicWire::server_error() {
+  return json_response(500, anthropic_error("api_error", "Internal server error"));
+}
+
+FakeResponse AnthropicWire::bad_key(const std::string& key) {
+  return json_response(401, anthropic_error("authentication_error", "invalid x-api-key " + key));
+}
+
+FakeResponse AnthropicWire::quota() {
+  return json_response(400, anthropic_error("invalid_request_error",
+                                            "Your credit balance is too low to access the Anthropic API. Please go to "
+                                            "Plans & Billing to upgrade or purchase credits."));
+}
+
+FakeResponse AnthropicWire::bad_request(const std::string& message) {
+  return json_response(400, anthropic_error("invalid_request_error", message));
+}
+
+}  // namespace examq::test

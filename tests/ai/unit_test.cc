@@ -1,0 +1,409 @@
+// The ai part's pieces on their own: configuration, batching, retries, answer validation,
+// merging, redaction, the request limiter and the answer cache.
+#define BOOST_TEST_MODULE ai_unit
+#include <boost/test/unit_test.hpp>
+
+#include <tao/json/from_string.hpp>
+
+#include <map>
+
+#include "ai/ai_config.h"
+#include "ai/answer_cache.h"
+#include "ai/answer_parser.h"
+#include "ai/base64.h"
+#include "ai/batch_plan.h"
+#include "ai/question_merge.h"
+#include "ai/redact.h"
+#include "ai/request_limiter.h"
+#include "ai/retry_policy.h"
+
+using namespace examq;
+using namespace examq::ai;
+using namespace std::chrono_literals;
+
+namespace {
+
+EnvLookup env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const char* name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end() || it->second.empty()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::string config_error(std::map<std::string, std::string> vars) {
+  try {
+    ai_config_from_env(env_of(std::move(vars)));
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+AiQuestion row(std::string number, int page, std::string text, std::optional<int> marks = std::nullopt,
+               std::vector<std::string> topics = {}) {
+  AiQuestion q;
+  q.question.number = std::move(number);
+  q.question.page_number = page;
+  q.question.text = std::move(text);
+  q.question.marks = marks;
+  q.question.source = "ai";
+  q.topic_ids = std::move(topics);
+  return q;
+}
+
+std::string parse_error(const std::string& json, std::vector<int> pages = {1, 2}) {
+  try {
+    parse_answer(tao::json::from_string(json), pages, {});
+  } catch (const InvalidAnswer& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(configuration)
+
+BOOST_AUTO_TEST_CASE(the_text_extractor_needs_no_ai_configuration) {
+  BOOST_TEST(!ai_config_from_env(env_of({})));
+  BOOST_TEST(!ai_config_from_env(env_of({{"EXAMQ_EXTRACTOR", "text"}})));
+}
+
+BOOST_AUTO_TEST_CASE(openai_defaults_and_the_provider_key_variable) {
+  auto c = ai_config_from_env(env_of({{"EXAMQ_EXTRACTOR", "openai"}, {"EXAMQ_AI_MODEL", "gpt-4o"}, {"OPENAI_API_KEY", "sk-a"}}));
+  BOOST_REQUIRE(c);
+  BOOST_TEST((c->provider == Provider::openai));
+  BOOST_TEST(c->base_url == "https://api.openai.com/v1");
+  BOOST_TEST(c->api_key == "sk-a");
+  BOOST_TEST(c->api_key_source == "OPENAI_API_KEY");
+  BOOST_TEST(c->pages_per_request == 8);
+  BOOST_TEST(c->openai_max_tokens_field == "max_completion_tokens");
+}
+
+BOOST_AUTO_TEST_CASE(anthropic_defaults_and_the_examq_key_first) {
+  auto c = ai_config_from_env(env_of({{"EXAMQ_EXTRACTOR", "anthropic"},
+                                      {"EXAMQ_AI_MODEL", "claude-x"},
+                                      {"ANTHROPIC_API_KEY", "provider"},
+                                      {"EXAMQ_AI_API_KEY", "examq"},
+                                      {"EXAMQ_AI_PAGES_PER_REQUEST", "4"},
+                                      {"EXAMQ_AI_REQUEST_TIMEOUT", "90s"},
+                                      {"EXAMQ_AI_JOB_DEADLINE", "20m"}}));
+  BOOST_REQUIRE(c);
+  BOOST_TEST((c->provider == Provider::anthropic));
+  BOOST_TEST(c->base_url == "https://api.anthropic.com");
+  BOOST_TEST(c->api_key == "examq");
+  BOOST_TEST(c->api_key_source == "EXAMQ_AI_API_KEY");
+  BOOST_TEST(c->pages_per_request == 4);
+  BOOST_TEST((c->request_timeout == 90s));
+  BOOST_TEST((c->job_deadline == 20min));
+  BOOST_TEST(c->anthropic_version == "2023-06-01");
+}
+
+BOOST_AUTO_TEST_CASE(a_local_compatible_server_needs_no_key_and_gets_max_tokens) {
+  auto c = ai_config_from_env(env_of(
+      {{"EXAMQ_EXTRACTOR", "openai"}, {"EXAMQ_AI_MODEL", "llama3.2-vision"}, {"EXAMQ_AI_BASE_URL", "http://localhost:11434/v1/"}}));
+  BOOST_REQUIRE(c);
+  BOOST_TEST(c->base_url == "http://localhost:11434/v1");
+  BOOST_TEST(c->api_key.empty());
+  BOOST_TEST(c->openai_max_tokens_field == "max_tokens");
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_key_for_the_providers_own_host_is_rejected) {
+  std::string e = config_error({{"EXAMQ_EXTRACTOR", "openai"}, {"EXAMQ_AI_MODEL", "gpt-4o"}});
+  BOOST_TEST(contains(e, "no API key for api.openai.com"), e);
+  BOOST_TEST(contains(e, "OPENAI_API_KEY"), e);
+  e = config_error({{"EXAMQ_EXTRACTOR", "anthropic"}, {"EXAMQ_AI_MODEL", "claude"}});
+  BOOST_TEST(contains(e, "ANTHROPIC_API_KEY"), e);
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_model_is_rejected) {
+  std::string e = config_error({{"EXAMQ_EXTRACTOR", "openai"}, {"OPENAI_API_KEY", "k"}});
+  BOOST_TEST(contains(e, "EXAMQ_AI_MODEL is required"), e);
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_extractor_is_rejected) {
+  BOOST_TEST(contains(config_error({{"EXAMQ_EXTRACTOR", "gemini"}}), "use text, openai or anthropic"));
+}
+
+BOOST_AUTO_TEST_CASE(bad_urls_are_rejected_with_the_reason) {
+  auto with_url = [](const std::string& url) {
+    return config_error({{"EXAMQ_EXTRACTOR", "openai"}, {"EXAMQ_AI_MODEL", "m"}, {"OPENAI_API_KEY", "k"}, {"EXAMQ_AI_BASE_URL", url}});
+  };
+  BOOST_TEST(contains(with_url("ftp://example.com/v1"), "must start with https://"));
+  BOOST_TEST(contains(with_url("not a url"), "is not a URL"));
+  BOOST_TEST(contains(with_url("https://user:pw@example.com/v1"), "must not contain credentials"));
+  BOOST_TEST(contains(with_url("https://example.com/v1?api-version=1"), "must not have a query"));
+  BOOST_TEST(contains(with_url("http://example.com/v1"), "unencrypted"));
+  BOOST_TEST(with_url("https://example.com/v1").empty());
+  BOOST_TEST(with_url("http://127.0.0.1:8000/v1").empty());
+}
+
+BOOST_AUTO_TEST_CASE(plain_http_to_another_host_needs_the_opt_in) {
+  auto c = ai_config_from_env(env_of({{"EXAMQ_EXTRACTOR", "openai"},
+                                      {"EXAMQ_AI_MODEL", "m"},
+                                      {"EXAMQ_AI_BASE_URL", "http://gpu-box.lan:8000/v1"},
+                                      {"EXAMQ_AI_ALLOW_INSECURE_HTTP", "true"}}));
+  BOOST_REQUIRE(c);
+  BOOST_TEST(c->allow_insecure_http);
+}
+
+BOOST_AUTO_TEST_CASE(bad_numbers_and_durations_name_the_variable) {
+  std::map<std::string, std::string> base = {{"EXAMQ_EXTRACTOR", "openai"}, {"EXAMQ_AI_MODEL", "m"}, {"OPENAI_API_KEY", "k"}};
+  auto with = [&](const std::string& k, const std::string& v) {
+    auto vars = base;
+    vars[k] = v;
+    return config_error(vars);
+  };
+  BOOST_TEST(contains(with("EXAMQ_AI_PAGES_PER_REQUEST", "eight"), "EXAMQ_AI_PAGES_PER_REQUEST=\"eight\" is not a whole number"));
+  BOOST_TEST(contains(with("EXAMQ_AI_PAGES_PER_REQUEST", "0"), "out of range"));
+  BOOST_TEST(contains(with("EXAMQ_AI_REQUEST_TIMEOUT", "90"), "EXAMQ_AI_REQUEST_TIMEOUT"));
+  BOOST_TEST(contains(with("EXAMQ_AI_JOB_DEADLINE", "0"), "EXAMQ_AI_JOB_DEADLINE must be more than 0"));
+  BOOST_TEST(contains(with("EXAMQ_AI_ALLOW_INSECURE_HTTP", "maybe"), "not a boolean"));
+  BOOST_TEST(contains(with("EXAMQ_AI_MAX_TOKENS_FIELD", "tokens"), "max_tokens or max_completion_tokens"));
+}
+
+BOOST_AUTO_TEST_CASE(an_unreadable_ca_file_is_rejected) {
+  std::string e = config_error({{"EXAMQ_EXTRACTOR", "openai"}, {"EXAMQ_AI_MODEL", "m"}, {"OPENAI_API_KEY", "k"},
+                                {"EXAMQ_AI_CA_FILE", "/nonexistent/ca.pem"}});
+  BOOST_TEST(contains(e, "EXAMQ_AI_CA_FILE=\"/nonexistent/ca.pem\" cannot be read"), e);
+}
+
+BOOST_AUTO_TEST_CASE(a_key_with_a_line_break_is_rejected) {
+  std::string e = config_error({{"EXAMQ_EXTRACTOR", "openai"}, {"EXAMQ_AI_MODEL", "m"}, {"OPENAI_API_KEY", "sk-abc\r\nX-Evil: 1"}});
+  BOOST_TEST(contains(e, "whitespace or control characters"), e);
+  BOOST_TEST(!contains(e, "sk-abc"), e);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(batching)
+
+std::vector<std::pair<int, int>> ranges(int pages, int per) {
+  std::vector<std::pair<int, int>> out;
+  for (const Batch& b : plan_batches(pages, per)) out.emplace_back(b.first, b.last);
+  return out;
+}
+
+BOOST_AUTO_TEST_CASE(consecutive_batches_share_one_page) {
+  BOOST_TEST((ranges(20, 8) == std::vector<std::pair<int, int>>{{0, 7}, {7, 14}, {14, 19}}));
+  BOOST_TEST((ranges(9, 8) == std::vector<std::pair<int, int>>{{0, 7}, {7, 8}}));
+  BOOST_TEST((ranges(15, 8) == std::vector<std::pair<int, int>>{{0, 7}, {7, 14}}));
+}
+
+BOOST_AUTO_TEST_CASE(a_short_paper_is_one_batch) {
+  BOOST_TEST((ranges(8, 8) == std::vector<std::pair<int, int>>{{0, 7}}));
+  BOOST_TEST((ranges(1, 8) == std::vector<std::pair<int, int>>{{0, 0}}));
+  BOOST_TEST(ranges(0, 8).empty());
+}
+
+BOOST_AUTO_TEST_CASE(single_page_batches_do_not_overlap) {
+  BOOST_TEST((ranges(3, 1) == std::vector<std::pair<int, int>>{{0, 0}, {1, 1}, {2, 2}}));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(retries)
+
+BOOST_AUTO_TEST_CASE(backoff_doubles_is_capped_and_jittered) {
+  RetryPolicy p{4, 1s, 10s};
+  BOOST_TEST((backoff_delay(p, 1, 1.0) == 1s));
+  BOOST_TEST((backoff_delay(p, 1, 0.0) == 500ms));
+  BOOST_TEST((backoff_delay(p, 2, 1.0) == 2s));
+  BOOST_TEST((backoff_delay(p, 3, 1.0) == 4s));
+  BOOST_TEST((backoff_delay(p, 5, 1.0) == 10s));
+  BOOST_TEST((backoff_delay(p, 30, 0.5) == 7500ms));
+}
+
+BOOST_AUTO_TEST_CASE(a_longer_retry_after_wins_even_beyond_the_cap) {
+  RetryPolicy p{4, 1s, 10s};
+  BOOST_TEST((retry_delay(p, 1, 30s, 0.0) == 30s));
+  BOOST_TEST((retry_delay(p, 3, 1s, 1.0) == 4s));
+  BOOST_TEST((retry_delay(p, 1, std::nullopt, 1.0) == 1s));
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_reads_seconds_and_http_dates) {
+  auto now = std::chrono::system_clock::from_time_t(1445412480);  // Wed, 21 Oct 2015 07:28:00 GMT
+  BOOST_TEST((parse_retry_after("120", now) == std::optional<util::Duration>(120s)));
+  BOOST_TEST((parse_retry_after(" 0 ", now) == std::optional<util::Duration>(0s)));
+  BOOST_TEST((parse_retry_after("Wed, 21 Oct 2015 07:30:00 GMT", now) == std::optional<util::Duration>(120s)));
+  BOOST_TEST((parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now) == std::optional<util::Duration>(0s)));
+  BOOST_TEST(!parse_retry_after("soon", now));
+  BOOST_TEST(!parse_retry_after("", now));
+  BOOST_TEST((parse_retry_after("99999999999999999999", now) == std::optional<util::Duration>(24h)));
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_ms_reads_fractions) {
+  BOOST_TEST((parse_retry_after_ms("1500") == std::optional<util::Duration>(1500ms)));
+  BOOST_TEST((parse_retry_after_ms("2.5") == std::optional<util::Duration>(2500us)));
+  BOOST_TEST(!parse_retry_after_ms("-1"));
+  BOOST_TEST(!parse_retry_after_ms("x"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(answers)
+
+BOOST_AUTO_TEST_CASE(a_valid_answer_becomes_questions) {
+  std::vector<Topic> topics = {{"id-1", "1.1", "A"}, {"id-2", "", "B"}};
+  const std::string answer = R"J({"questions":[
+      {"number":" 1 ","parent_number":"","text":" Stem. ","marks":null,"page_number":1,"topic_refs":["T2","T2","id-1"]},
+      {"number":"1(a)","parent_number":"1","text":"Part","marks":3.0,"page_number":2,"topic_refs":["T7"]}]})J";
+  auto qs = parse_answer(tao::json::from_string(answer), {1, 2}, topics);
+  BOOST_REQUIRE_EQUAL(qs.size(), 2u);
+  BOOST_TEST(qs[0].question.number == "1");
+  BOOST_TEST(qs[0].question.text == "Stem.");
+  BOOST_TEST(!qs[0].question.marks);
+  BOOST_TEST(qs[0].question.source == "ai");
+  BOOST_TEST((qs[0].topic_ids == std::vector<std::string>{"id-2", "id-1"}));
+  BOOST_TEST(qs[1].question.parent_number == "1");
+  BOOST_TEST((qs[1].question.marks == std::optional<int>(3)));
+  BOOST_TEST(qs[1].topic_ids.empty());
+}
+
+BOOST_AUTO_TEST_CASE(broken_rows_are_named) {
+  BOOST_TEST(contains(parse_error(R"({"questions":[{"number":"1","text":"t","marks":-1,"page_number":1}]})"),
+                      "question 1: marks must be a non-negative integer or null, got -1"));
+  BOOST_TEST(contains(parse_error(R"({"questions":[{"number":"1","text":"t","marks":1.5,"page_number":1}]})"),
+                      "marks must be a non-negative integer"));
+  BOOST_TEST(contains(parse_error(R"({"questions":[{"number":"1","text":"t","marks":"2","page_number":1}]})"),
+                      "marks must be a non-negative integer"));
+  BOOST_TEST(contains(parse_error(R"({"questions":[{"number":"1","text":"t","marks":1,"page_number":3}]})"),
+                      "page_number 3 is not one of the pages sent (1 to 2)"));
+  const std::string second_unnumbered =
+      R"({"questions":[{"number":"1","text":"t","marks":1,"page_number":1},{"number":"","text":"t","page_number":1}]})";
+  BOOST_TEST(contains(parse_error(second_unnumbered), "question 2: number is empty"));
+  BOOST_TEST(contains(parse_error(R"({"questions":[{"text":"t","page_number":1}]})"), "number is missing"));
+  BOOST_TEST(contains(parse_error(R"({"questions":[{"number":"1","text":7,"page_number":1}]})"), "text is missing or not a string"));
+  BOOST_TEST(contains(parse_error(R"({"questions":[{"number":"1","text":"t"}]})"), "page_number is missing"));
+  BOOST_TEST(contains(parse_error(R"({"rows":[]})"), "no \"questions\" array"));
+  BOOST_TEST(contains(parse_error(R"([1,2])"), "not a JSON object"));
+}
+
+BOOST_AUTO_TEST_CASE(answer_text_must_be_json_but_may_be_fenced) {
+  BOOST_TEST(parse_answer_text("```json\n{\"questions\":[]}\n```").is_object());
+  BOOST_TEST(parse_answer_text("  {\"questions\":[]} ").is_object());
+  BOOST_CHECK_THROW(parse_answer_text("Here you go: {"), InvalidAnswer);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(merging)
+
+BOOST_AUTO_TEST_CASE(rows_read_twice_on_the_shared_page_become_one_with_the_fuller_text) {
+  std::vector<std::vector<AiQuestion>> batches = {
+      {row("1", 1, "One."), row("2", 2, "Two, cut"), row("2(a)", 2, "Part a", std::nullopt, {"t1"})},
+      {row("2", 2, "Two, cut off at the end of the first batch.", 4), row("2(a)", 2, "Part", 2, {"t2", "t1"}),
+       row("3", 3, "Three.", 1)},
+  };
+  auto rows = merge_batches(batches);
+  BOOST_REQUIRE_EQUAL(rows.size(), 4u);
+  BOOST_TEST(rows[0].question.number == "1");
+  BOOST_TEST(rows[1].question.text == "Two, cut off at the end of the first batch.");
+  BOOST_TEST((rows[1].question.marks == std::optional<int>(4)));
+  BOOST_TEST(rows[2].question.text == "Part a");                      // the longer reading
+  BOOST_TEST((rows[2].question.marks == std::optional<int>(2)));      // filled from the other
+  BOOST_TEST((rows[2].topic_ids == std::vector<std::string>{"t1", "t2"}));
+  BOOST_TEST(rows[3].question.number == "3");
+  for (int i = 0; i < 4; ++i) BOOST_TEST(rows[static_cast<std::size_t>(i)].question.position == i + 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_same_number_on_different_pages_stays_two_rows) {
+  auto rows = merge_batches({{row("1", 1, "Paper 1, question 1")}, {row("1", 5, "Paper 2, question 1")}});
+  BOOST_TEST(rows.size() == 2u);
+}
+
+
+BOOST_AUTO_TEST_CASE(questions_become_the_json_the_sql_function_takes) {
+  std::vector<AiQuestion> rows = {row("2(a)", 3, "Text", 4, {"id-1"}), row("2(b)", 3, "More")};
+  rows[0].question.parent_number = "2";
+  tao::json::value j = questions_to_json(rows);
+  BOOST_REQUIRE_EQUAL(j.get_array().size(), 2u);
+  BOOST_TEST(j.at(0).at("question_number").get_string() == "2(a)");
+  BOOST_TEST(j.at(0).at("parent_number").get_string() == "2");
+  BOOST_TEST(j.at(0).at("marks").get_signed() == 4);
+  BOOST_TEST(j.at(0).at("page_number").get_signed() == 3);
+  BOOST_TEST(j.at(0).at("source").get_string() == "ai");
+  BOOST_TEST(j.at(0).at("topic_ids").at(0).get_string() == "id-1");
+  BOOST_TEST(j.at(1).at("marks").is_null());
+  BOOST_TEST(j.at(1).at("topic_ids").get_array().empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(secrets)
+
+BOOST_AUTO_TEST_CASE(redact_removes_the_key_and_key_like_tokens) {
+  BOOST_TEST(redact("bad key my-secret-key-123 given", "my-secret-key-123") == "bad key [redacted] given");
+  BOOST_TEST(redact("Incorrect API key provided: sk-proj-abc********wxyz.", "") == "Incorrect API key provided: [redacted]");
+  BOOST_TEST(redact("task-12345678 stays", "") == "task-12345678 stays");
+  BOOST_TEST(redact("line\nbreak", "") == "line break");
+  BOOST_TEST(redact(std::string(500, 'x'), "", 10) == std::string(10, 'x') + "...");
+}
+
+BOOST_AUTO_TEST_CASE(base64_matches_rfc_4648) {
+  BOOST_TEST(base64_encode("") == "");
+  BOOST_TEST(base64_encode("f") == "Zg==");
+  BOOST_TEST(base64_encode("fo") == "Zm8=");
+  BOOST_TEST(base64_encode("foo") == "Zm9v");
+  BOOST_TEST(base64_encode("foob") == "Zm9vYg==");
+  BOOST_TEST(base64_encode("fooba") == "Zm9vYmE=");
+  BOOST_TEST(base64_encode("foobar") == "Zm9vYmFy");
+  BOOST_TEST(base64_encode(std::string("\xff\xd8\x00", 3)) == "/9gA");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(sharing)
+
+BOOST_AUTO_TEST_CASE(the_limiter_hands_out_its_slots_and_wakes_waiters_on_release) {
+  RequestLimiter limiter(2);
+  int wakes = 0;
+  auto sub = limiter.subscribe([&] { ++wakes; });
+  RequestLimiter::Slot a = limiter.try_acquire();
+  RequestLimiter::Slot b = limiter.try_acquire();
+  RequestLimiter::Slot c = limiter.try_acquire();
+  BOOST_TEST(static_cast<bool>(a));
+  BOOST_TEST(static_cast<bool>(b));
+  BOOST_TEST(!c);
+  BOOST_TEST(limiter.in_use() == 2);
+  a.reset();
+  BOOST_TEST(wakes == 1);
+  BOOST_TEST(limiter.in_use() == 1);
+  c = limiter.try_acquire();
+  BOOST_TEST(static_cast<bool>(c));
+  BOOST_TEST(limiter.peak() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_held_limiter_hands_out_nothing_until_the_hold_ends) {
+  RequestLimiter limiter(2);
+  limiter.hold_until(RequestLimiter::Clock::now() - 1s);
+  BOOST_TEST(static_cast<bool>(limiter.try_acquire()));
+  limiter.hold_until(RequestLimiter::Clock::now() + 1h);
+  BOOST_TEST(!limiter.try_acquire());
+  auto until = limiter.held_until();
+  limiter.hold_until(RequestLimiter::Clock::now() + 1min);  // a shorter hold does not shorten it
+  BOOST_TEST((limiter.held_until() == until));
+}
+
+BOOST_AUTO_TEST_CASE(the_answer_cache_keeps_the_most_recent_answers) {
+  AnswerCache cache(2);
+  auto k1 = AnswerCache::key_for("u", "body1");
+  auto k2 = AnswerCache::key_for("u", "body2");
+  auto k3 = AnswerCache::key_for("u", "body3");
+  BOOST_TEST((k1 != AnswerCache::key_for("v", "body1")));
+  cache.insert(k1, tao::json::value(1));
+  cache.insert(k2, tao::json::value(2));
+  BOOST_TEST(cache.find(k1)->get_signed() == 1);  // k1 is now the most recent
+  cache.insert(k3, tao::json::value(3));
+  BOOST_TEST(!cache.find(k2));
+  BOOST_TEST(cache.find(k1).has_value());
+  BOOST_TEST(cache.find(k3).has_value());
+  AnswerCache off(0);
+  off.insert(k1, tao::json::value(1));
+  BOOST_TEST(!off.find(k1));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,415 @@
+// The examq command line end to end: the real binary against a real database and worker.
+#define BOOST_TEST_MODULE cli
+#include <boost/test/unit_test.hpp>
+
+#include "cli_run.h"
+#include "job_watcher.h"
+#include "test_database.h"
+#include "worker_process.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <tao/json/from_string.hpp>
+#include <tao/json/value.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+namespace fs = std::filesystem;
+using examq::testing::CliResult;
+using examq::testing::count_status;
+using examq::testing::insert_job;
+using examq::testing::job_field;
+using examq::testing::JobWatcher;
+using examq::testing::run_examq;
+using examq::testing::run_examq_in_terminal;
+using examq::testing::TestDatabase;
+using examq::testing::WorkerProcess;
+
+namespace {
+
+const std::string kSample = std::string(EXAMQ_SOURCE_DIR) + "/docs/samples/sample-exam-paper.pdf";
+
+// Commands run with --db; EXAMQ_HOME points nowhere so no recorded cluster can interfere.
+const std::vector<std::pair<std::string, std::string>> kEnv = {{"EXAMQ_HOME", "/nonexistent/examq-home"},
+                                                              {"EXAMQ_DB", ""},
+                                                              {"DATABASE_URL", ""}};
+
+CliResult examq_on(const TestDatabase& db, std::vector<std::string> args) {
+  args.push_back("--db");
+  args.push_back(db.conninfo());
+  return run_examq(args, kEnv);
+}
+
+std::string describe(const CliResult& r) {
+  return "exit " + std::to_string(r.exit_code) + "\n--- stdout\n" + r.out + "\n--- stderr\n" + r.err;
+}
+
+tao::json::value parse(const CliResult& r) {
+  BOOST_TEST_INFO(describe(r));
+  BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+  return tao::json::from_string(r.out);
+}
+
+int count(examq::pg::Connection& conn, const char* sql) { return conn.exec(sql).get<int>(0, 0); }
+
+int unused_loopback_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);  // nobody listens there now
+  return ntohs(addr.sin_port);
+}
+
+struct TempDir {
+  TempDir() {
+    char tmpl[] = "/tmp/examq-cli-test-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string path;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(submit_and_follow)
+
+BOOST_AUTO_TEST_CASE(submit_wait_prints_a_line_per_change_until_completed_then_show_and_questions_agree) {
+  TestDatabase db("cli_submit");
+  WorkerProcess worker(db.conninfo(), "cli-worker", {"--concurrency", "1"});
+
+  CliResult submitted = examq_on(db, {"submit", kSample, "--title", "Physics sample", "--priority", "high", "--wait"});
+  BOOST_TEST_INFO(describe(submitted) + "\n--- worker\n" + worker.log());
+  BOOST_REQUIRE_EQUAL(submitted.exit_code, 0);
+  std::smatch m;
+  BOOST_REQUIRE(std::regex_search(submitted.out, m, std::regex("job ([0-9a-f-]{36}), exam paper ([0-9a-f-]{36}), 6 pages, estimated [0-9]+ s")));
+  const std::string job_id = m[1], paper_id = m[2];
+  // Off a terminal: one line per change, the last of them the completion, then a summary.
+  BOOST_TEST(std::regex_search(submitted.out, std::regex(job_id + "  completed  100%  Completed")));
+  BOOST_TEST(submitted.out.find("\x1b[") == std::string::npos);  // no cursor movement in a pipe
+  BOOST_TEST(submitted.out.find("1 completed") != std::string::npos);
+
+  tao::json::value job = parse(examq_on(db, {"show", job_id, "--json"}));
+  BOOST_TEST(job.at("status").get_string() == "completed");
+  BOOST_TEST(job.at("priority").as<int>() == 10);
+  BOOST_TEST(job.at("exam_paper").at("title").get_string() == "Physics sample");
+  BOOST_TEST(job.at("exam_paper").at("files").get_array().at(0).at("filename").get_string() == "sample-exam-paper.pdf");
+  const int question_count = job.at("result").at("questions").as<int>();
+  BOOST_TEST(question_count > 0);
+
+  tao::json::value questions = parse(examq_on(db, {"questions", paper_id, "--json"}));
+  BOOST_TEST(questions.at("exam_paper").at("id").get_string() == paper_id);
+  const auto& list = questions.at("questions").get_array();
+  BOOST_REQUIRE_EQUAL(static_cast<int>(list.size()), question_count);
+  BOOST_TEST(list.front().at("position").as<int>() == 1);
+  BOOST_TEST(!list.front().at("question_number").get_string().empty());
+
+  CliResult readable = examq_on(db, {"questions", paper_id});
+  BOOST_TEST_INFO(describe(readable));
+  BOOST_TEST(readable.exit_code == 0);
+  BOOST_TEST(readable.out.find("Physics sample: " + std::to_string(question_count) + " questions") != std::string::npos);
+
+  CliResult text = examq_on(db, {"show", job_id});
+  BOOST_TEST(text.exit_code == 0);
+  BOOST_TEST(text.out.find("completed") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(submit_json_makes_one_job_per_file) {
+  TestDatabase db("cli_submit_json");
+  auto conn = db.connect();
+  tao::json::value answers = parse(examq_on(db, {"submit", kSample, kSample, "--priority", "-5", "--json"}));
+  BOOST_REQUIRE_EQUAL(answers.get_array().size(), 2u);
+  for (const auto& a : answers.get_array()) {
+    BOOST_TEST(a.at("success").get_boolean());
+    BOOST_TEST(a.at("estimatedTime").as<int>() > 0);
+    BOOST_TEST(a.at("pages").as<int>() == 6);
+    BOOST_TEST(a.at("file").get_string() == kSample);
+    BOOST_TEST(job_field(conn, a.at("jobId").get_string(), "priority") == "-5");
+    BOOST_TEST(job_field(conn, a.at("jobId").get_string(), "exam_paper_id") == a.at("examPaperId").get_string());
+  }
+  BOOST_TEST(answers[0].at("jobId").get_string() != answers[1].at("jobId").get_string());
+  BOOST_TEST(count_status(conn, "pending") == 2);
+}
+
+BOOST_AUTO_TEST_CASE(watch_on_a_terminal_redraws_progress_bars_in_place) {
+  TestDatabase db("cli_watch_tty");
+  auto conn = db.connect();
+  WorkerProcess worker(db.conninfo(), "cli-worker", {"--concurrency", "2"});
+  const std::string a = insert_job(conn, "noop", R"({"sleep_ms": 200, "steps": 4})");
+  const std::string b = insert_job(conn, "noop", R"({"sleep_ms": 100, "steps": 2})");
+
+  CliResult r = run_examq_in_terminal({"watch", a, b, "--db", db.conninfo()}, kEnv, 100);
+  BOOST_TEST_INFO(describe(r));
+  BOOST_TEST(r.exit_code == 0);
+  BOOST_TEST(r.out.find("\x1b[2A") != std::string::npos);  // back up over both bars to redraw them
+  BOOST_TEST(r.out.find(a.substr(0, 8) + "  [====================] 100%") != std::string::npos);
+  BOOST_TEST(r.out.find(b.substr(0, 8) + "  [====================] 100%") != std::string::npos);
+  BOOST_TEST(r.out.find("2 completed") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(jobs_and_stats_json_have_the_documented_shape) {
+  TestDatabase db("cli_jobs");
+  auto conn = db.connect();
+  const std::string a = insert_job(conn, "noop", "{}");
+  const std::string b = insert_job(conn, "noop", "{\"base64_images\": [\"AAAA\", \"BBBB\"]}");
+
+  tao::json::value jobs = parse(examq_on(db, {"jobs", "--json"}));
+  BOOST_REQUIRE_EQUAL(jobs.get_array().size(), 2u);
+  for (const auto& j : jobs.get_array()) {
+    for (const char* key : {"id", "job_type", "status", "priority", "progress_percentage", "current_step", "retry_count",
+                            "max_retries", "created_at"}) {
+      BOOST_TEST_INFO(key);
+      BOOST_TEST(j.find(key) != nullptr);
+    }
+    BOOST_TEST(j.find("payload") == nullptr);
+  }
+  BOOST_TEST(parse(examq_on(db, {"jobs", "--json", "--status", "completed"})).get_array().empty());
+  BOOST_TEST(parse(examq_on(db, {"jobs", "--json", "--limit", "1"})).get_array().size() == 1u);
+
+  // show never prints the base64 images, only how many there were.
+  CliResult shown = examq_on(db, {"show", b, "--json"});
+  BOOST_TEST(shown.out.find("AAAA") == std::string::npos);
+  BOOST_TEST(parse(shown).at("payload").at("base64_images_omitted").as<int>() == 2);
+
+  tao::json::value stats = parse(examq_on(db, {"stats", "--json"}));
+  bool saw_all_types_day = false;
+  for (const auto& row : stats.get_array()) {
+    if (row.at("period").get_string() == "last_day" && row.at("job_type").is_null()) {
+      saw_all_types_day = true;
+      BOOST_TEST(row.at("total").as<int>() == 2);
+      BOOST_TEST(row.at("pending").as<int>() == 2);
+    }
+  }
+  BOOST_TEST(saw_all_types_day);
+  (void)a;
+}
+
+BOOST_AUTO_TEST_CASE(watch_ends_with_exit_1_when_a_job_fails_and_retry_runs_it_again) {
+  TestDatabase db("cli_watch_fail");
+  auto conn = db.connect();
+  WorkerProcess worker(db.conninfo(), "cli-worker", {"--concurrency", "1"});
+  const std::string id = insert_job(conn, "noop", R"({"sleep_ms": 20, "steps": 2, "fail": "critical"})");
+
+  CliResult watched = examq_on(db, {"watch", id});
+  BOOST_TEST_INFO(describe(watched));
+  BOOST_TEST(watched.exit_code == 1);
+  BOOST_TEST(watched.out.find(id + "  failed") != std::string::npos);
+  BOOST_TEST(watched.out.find("1 failed") != std::string::npos);
+
+  tao::json::value job = parse(examq_on(db, {"show", id, "--json"}));
+  BOOST_TEST(job.at("status").get_string() == "failed");
+  BOOST_TEST(!job.at("error_message").is_null());
+  BOOST_TEST(job.at("attempts").as<int>() == 1);
+
+  CliResult retried = examq_on(db, {"retry", id});
+  BOOST_TEST_INFO(describe(retried));
+  BOOST_TEST(retried.exit_code == 0);
+  BOOST_TEST(examq_on(db, {"watch", id}).exit_code == 1);  // fails again, on its second attempt
+  BOOST_TEST(job_field(conn, id, "attempts") == "2");
+}
+
+BOOST_AUTO_TEST_CASE(cancel_stops_a_running_job_and_watch_sees_it) {
+  TestDatabase db("cli_cancel_running");
+  auto conn = db.connect();
+  WorkerProcess worker(db.conninfo(), "cli-worker", {"--concurrency", "1"});
+  const std::string id = insert_job(conn, "noop", R"({"sleep_ms": 60000, "steps": 600})");
+  JobWatcher watcher(db.conninfo());
+  BOOST_REQUIRE(watcher.wait_until([&](auto& c) { return job_field(c, id, "status") == "processing"; },
+                                   std::chrono::seconds(60)));
+
+  CliResult cancelled = examq_on(db, {"cancel", id});
+  BOOST_TEST_INFO(describe(cancelled));
+  BOOST_TEST(cancelled.exit_code == 0);
+  BOOST_TEST(cancelled.out.find("cancellation requested") != std::string::npos);
+  CliResult watched = examq_on(db, {"watch", id});
+  BOOST_TEST_INFO(describe(watched));
+  BOOST_TEST(watched.exit_code == 1);
+  BOOST_TEST(watched.out.find("1 cancelled") != std::string::npos);
+  BOOST_TEST(job_field(conn, id, "status") == "cancelled");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(admin_round_trips)
+
+BOOST_AUTO_TEST_CASE(cancel_and_retry_round_trip_on_a_pending_job) {
+  TestDatabase db("cli_cancel_retry");
+  auto conn = db.connect();
+  const std::string id = insert_job(conn, "noop", "{}");
+
+  tao::json::value cancelled = parse(examq_on(db, {"cancel", id, "--json"}));
+  BOOST_TEST(cancelled.at("status").get_string() == "cancelled");
+  BOOST_TEST(job_field(conn, id, "status") == "cancelled");
+
+  CliResult again = examq_on(db, {"cancel", id});  // already finished
+  BOOST_TEST_INFO(describe(again));
+  BOOST_TEST(again.exit_code == 1);
+  BOOST_TEST(!again.err.empty());
+
+  tao::json::value retried = parse(examq_on(db, {"retry", id, "--json"}));
+  BOOST_TEST(retried.at("status").get_string() == "pending");
+  BOOST_TEST(job_field(conn, id, "status") == "pending");
+
+  CliResult retry_pending = examq_on(db, {"retry", id});  // only failed or cancelled jobs
+  BOOST_TEST(retry_pending.exit_code == 1);
+
+  CliResult unknown = examq_on(db, {"retry", "00000000-0000-0000-0000-000000000000"});
+  BOOST_TEST_INFO(describe(unknown));
+  BOOST_TEST(unknown.exit_code == 1);
+  BOOST_TEST(unknown.err.find("no job") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(errors)
+
+BOOST_AUTO_TEST_CASE(submit_of_a_missing_file_exits_1_and_sends_nothing) {
+  TestDatabase db("cli_missing");
+  auto conn = db.connect();
+  CliResult r = examq_on(db, {"submit", kSample, "/nonexistent/paper.pdf"});
+  BOOST_TEST_INFO(describe(r));
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err.find("/nonexistent/paper.pdf") != std::string::npos);
+  BOOST_TEST(count(conn, "SELECT count(*)::int FROM exam_papers") == 0);
+  BOOST_TEST(count(conn, "SELECT count(*)::int FROM processing_jobs") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(submit_of_a_non_pdf_exits_1_and_sends_nothing) {
+  TestDatabase db("cli_not_pdf");
+  auto conn = db.connect();
+  TempDir dir;
+  const std::string text = dir.path + "/notes.pdf";
+  std::ofstream(text) << "these are not the droids\n";
+  CliResult r = examq_on(db, {"submit", kSample, text});
+  BOOST_TEST_INFO(describe(r));
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err.find("notes.pdf: file is not a PDF") != std::string::npos);
+  BOOST_TEST(count(conn, "SELECT count(*)::int FROM exam_papers") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(an_unreachable_database_exits_1_with_a_hint) {
+  const std::string db = "host=127.0.0.1 port=" + std::to_string(unused_loopback_port()) + " connect_timeout=5";
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"jobs"}, {"stats", "--json"}, {"submit", kSample}, {"show", "00000000-0000-0000-0000-000000000000"}}) {
+    args.push_back("--db");
+    args.push_back(db);
+    CliResult r = run_examq(args, kEnv);
+    BOOST_TEST_INFO(args.front() + ": " + describe(r));
+    BOOST_TEST(r.exit_code == 1);
+    BOOST_TEST(r.err.find("examq up") != std::string::npos);
+    BOOST_TEST(r.out.empty());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(usage_errors_exit_2_and_help_exits_0) {
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"show", "not-a-uuid"},
+           {"submit", kSample, "--priority", "urgent"},
+           {"submit", kSample, "--priority", "5000"},
+           {"jobs", "--status", "bogus"},
+           {"questions"},
+           {"nosuchcommand"}}) {
+    CliResult r = run_examq(args, kEnv);
+    BOOST_TEST_INFO(args.front() + ": " + describe(r));
+    BOOST_TEST(r.exit_code == 2);
+  }
+  for (const char* sub : {"up", "down", "status", "migrate", "submit", "watch", "jobs", "show", "retry", "cancel", "stats",
+                          "questions"}) {
+    CliResult r = run_examq({sub, "--help"}, kEnv);
+    BOOST_TEST_INFO(sub);
+    BOOST_TEST(r.exit_code == 0);
+    BOOST_TEST(r.out.find("Usage:") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(local_cluster)
+
+BOOST_AUTO_TEST_CASE(up_creates_a_cluster_others_find_and_down_stops_it) {
+  TempDir home;
+  const std::vector<std::pair<std::string, std::string>> env = {
+      {"EXAMQ_HOME", home.path}, {"EXAMQ_DB", ""}, {"DATABASE_URL", ""}};
+  struct Down {
+    std::vector<std::pair<std::string, std::string>> env;
+    ~Down() { run_examq({"down"}, env); }
+  } down{env};
+
+  tao::json::value up = parse(run_examq({"up", "--json"}, env));
+  BOOST_TEST(up.at("created").get_boolean());
+  BOOST_TEST(up.at("schemaVersion").as<int>() >= 2);
+  tao::json::value again = parse(run_examq({"up", "--json"}, env));  // idempotent
+  BOOST_TEST(!again.at("created").get_boolean());
+  BOOST_TEST(!again.at("started").get_boolean());
+  BOOST_TEST(again.at("connection").get_string() == up.at("connection").get_string());
+
+  // No --db: status (and any other subcommand) finds the recorded connection before PG*.
+  tao::json::value status = parse(run_examq({"status", "--json"}, env));
+  BOOST_TEST(status.at("localCluster").at("running").get_boolean());
+  BOOST_TEST(status.at("schemaVersion").as<int>() == up.at("schemaVersion").as<int>());
+  BOOST_TEST(status.at("server").get_string().find("examq on PostgreSQL") == 0);
+  examq::pg::Connection conn(up.at("connection").get_string());
+  BOOST_TEST(count(conn, "SELECT count(*)::int FROM processing_jobs") == 0);
+
+  CliResult stopped = run_examq({"down"}, env);
+  BOOST_TEST_INFO(describe(stopped));
+  BOOST_TEST(stopped.exit_code == 0);
+  tao::json::value after = tao::json::from_string(run_examq({"status", "--json"}, env).out);
+  BOOST_TEST(!after.at("localCluster").at("running").get_boolean());
+  BOOST_TEST(run_examq({"jobs"}, env).exit_code == 1);  // recorded, but down
+}
+
+BOOST_AUTO_TEST_CASE(watch_reconnects_after_the_server_restarts_and_reads_the_rows_again) {
+  TempDir home;
+  const std::vector<std::pair<std::string, std::string>> env = {
+      {"EXAMQ_HOME", home.path}, {"EXAMQ_DB", ""}, {"DATABASE_URL", ""}};
+  struct Down {
+    std::vector<std::pair<std::string, std::string>> env;
+    ~Down() { run_examq({"down"}, env); }
+  } down{env};
+  const std::string conninfo = parse(run_examq({"up", "--json"}, env)).at("connection").get_string();
+  std::string id;
+  {
+    examq::pg::Connection conn(conninfo);
+    id = insert_job(conn, "noop", "{}");
+  }
+
+  CliResult watched;
+  std::thread watch([&] { watched = run_examq({"watch", id}, env); });
+  {
+    // Restart once the watch is listening (its session idle after the first read).
+    JobWatcher watcher(conninfo);
+    BOOST_REQUIRE(watcher.wait_until(
+        [](examq::pg::Connection& c) {
+          return c.exec("SELECT count(*)::int FROM pg_stat_activity WHERE application_name = 'examq watch' "
+                        "AND state = 'idle'").get<int>(0, 0) == 1;
+        },
+        std::chrono::seconds(30)));
+  }
+  BOOST_TEST(run_examq({"down"}, env).exit_code == 0);
+  BOOST_TEST(run_examq({"up"}, env).exit_code == 0);
+  // Cancelled while the watch may still be reconnecting: it must learn it from the rows.
+  BOOST_TEST(run_examq({"cancel", id}, env).exit_code == 0);
+  watch.join();
+  BOOST_TEST_INFO(describe(watched));
+  BOOST_TEST(watched.exit_code == 1);
+  BOOST_TEST(watched.out.find("connection lost") != std::string::npos);
+  BOOST_TEST(watched.out.find("reconnected") != std::string::npos);
+  BOOST_TEST(watched.out.find("1 cancelled") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,145 @@
+#define BOOST_TEST_MODULE pdf_isolation
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "pdf/render_pool.h"
+#include "pdf_fixtures.h"
+#include "test_support.h"
+
+using namespace examq::pdf;
+using namespace examq::pdf::testing;
+
+namespace {
+
+// Renders `faulty` with `fault` in another thread while a normal document renders here, and
+// returns the error the faulty call threw (the normal one must succeed meanwhile).
+PdfError fail_alongside_a_normal_render(RenderOptions faulty) {
+  const std::string pdf = make_pdf(exam_like_document(3));
+  std::optional<PdfError> error;
+  bool faulty_returned = false;
+  std::thread victim([&] {
+    try {
+      render_pdf(pdf, faulty);
+      faulty_returned = true;
+    } catch (const PdfError& e) {
+      error = e;
+    }
+  });
+  const RenderedDocument normal = render_pdf(pdf, test_options());
+  victim.join();
+  BOOST_TEST(normal.pages.size() == 3u);
+  BOOST_TEST(!normal.pages[2].jpeg.empty());
+  BOOST_TEST(!faulty_returned);
+  BOOST_REQUIRE(error.has_value());
+  BOOST_TEST(live_children() == 0);
+  return *error;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(crashing_renderer_fails_only_its_call_naming_the_signal) {
+  RenderOptions options = test_options();
+  options.sandbox.fault = RenderFault::crash;
+  options.sandbox.fault_page = 2;
+  const PdfError e = fail_alongside_a_normal_render(options);
+  BOOST_TEST(e.kind() == PdfErrorKind::renderer_crashed);
+  BOOST_TEST(std::string(e.what()) == "renderer crashed: signal 11");
+  BOOST_TEST(e.critical());
+}
+
+BOOST_AUTO_TEST_CASE(hanging_renderer_is_killed_at_its_timeout) {
+  RenderOptions options = test_options();
+  options.sandbox.fault = RenderFault::hang;
+  options.sandbox.timeout = std::chrono::seconds(2);
+  const PdfError e = fail_alongside_a_normal_render(options);
+  BOOST_TEST(e.kind() == PdfErrorKind::renderer_timed_out);
+  BOOST_TEST(std::string(e.what()) == "renderer timed out after 2 s");
+  BOOST_TEST(e.critical());
+}
+
+BOOST_AUTO_TEST_CASE(renderer_over_its_memory_limit_is_stopped_and_named) {
+  RenderOptions options = test_options();
+  options.sandbox.fault = RenderFault::exhaust_memory;
+  options.sandbox.memory_bytes = std::size_t{256} << 20;
+  const PdfError e = fail_alongside_a_normal_render(options);
+  BOOST_TEST(e.kind() == PdfErrorKind::renderer_out_of_memory);
+  BOOST_TEST(std::string(e.what()) == "renderer exceeded its memory limit (256 MB)");
+}
+
+// The CPU limit backs up the wall-clock timeout (for a child whose parent cannot watch it):
+// with a CPU budget below the timeout, a spinning child dies of SIGXCPU.
+BOOST_AUTO_TEST_CASE(spinning_renderer_is_stopped_by_its_cpu_limit) {
+  RenderOptions options = test_options();
+  options.sandbox.fault = RenderFault::hang;
+  options.sandbox.cpu_seconds_per_request = 1;
+  options.sandbox.timeout = std::chrono::seconds(30);
+  const PdfError e = fail_alongside_a_normal_render(options);
+  BOOST_TEST(e.kind() == PdfErrorKind::renderer_cpu_limit);
+  BOOST_TEST(std::string(e.what()) == "renderer exceeded its CPU limit (1 s)");
+}
+
+BOOST_AUTO_TEST_CASE(missing_helper_is_an_installation_error_not_a_bad_pdf) {
+  RenderOptions options = test_options();
+  options.sandbox.helper_path = "/nonexistent/examq-render";
+  try {
+    render_pdf(make_pdf(exam_like_document(1)), options);
+    BOOST_FAIL("render without a helper returned");
+  } catch (const PdfError& e) {
+    BOOST_TEST(e.kind() == PdfErrorKind::sandbox_unavailable);
+    BOOST_TEST(!e.critical());
+    BOOST_TEST(std::string(e.what()).find("/nonexistent/examq-render") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(helper_is_found_through_the_environment) {
+  RenderOptions options = test_options();
+  options.sandbox.helper_path.clear();
+  setenv("EXAMQ_RENDER_HELPER", EXAMQ_RENDER_HELPER_PATH, 1);
+  const RenderedDocument result = render_pdf(make_pdf(exam_like_document(1)), options);
+  unsetenv("EXAMQ_RENDER_HELPER");
+  BOOST_TEST(result.pages.size() == 1u);
+}
+
+// What the child may see: not the worker's secrets.
+BOOST_AUTO_TEST_CASE(child_does_not_inherit_secrets_from_the_environment) {
+  setenv("EXAMQ_TEST_SECRET", "do-not-leak", 1);
+  RenderOptions options = test_options();
+  options.sandbox.fault = RenderFault::hang;  // keep a child alive to look at
+  options.sandbox.timeout = std::chrono::seconds(30);
+  options.max_processes = 1;
+  bool checked = false, leaked = true;
+  auto look = [&]() -> bool {
+    if (checked) return true;  // then cancel
+    const std::string me = std::to_string(getpid());
+    DIR* proc = opendir("/proc");
+    while (dirent* entry = readdir(proc)) {
+      const std::string pid = entry->d_name;
+      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::ifstream stat("/proc/" + pid + "/stat");
+      std::string line;
+      if (!std::getline(stat, line)) continue;
+      std::istringstream rest(line.substr(line.rfind(')') + 2));
+      std::string state, ppid;
+      rest >> state >> ppid;
+      if (ppid != me) continue;
+      const std::string environ = read_file("/proc/" + pid + "/environ");
+      leaked = environ.find("do-not-leak") != std::string::npos;
+      checked = true;
+    }
+    closedir(proc);
+    return false;
+  };
+  try {
+    render_pdf(make_pdf(exam_like_document(1)), options, {}, look);
+  } catch (const PdfError& e) {
+    BOOST_TEST(e.kind() == PdfErrorKind::cancelled);
+  }
+  unsetenv("EXAMQ_TEST_SECRET");
+  BOOST_TEST(checked);
+  BOOST_TEST(!leaked);
+}

@@ -1,0 +1,78 @@
+#define BOOST_TEST_MODULE pdf_wire_format
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+#include "pdf/wire_format.h"
+
+using namespace examq::pdf;
+using namespace examq::pdf::wire;
+
+BOOST_AUTO_TEST_CASE(page_reply_round_trips_through_a_frame_split_anywhere) {
+  PageReply page;
+  page.page_number = 7;
+  page.width = 1240;
+  page.height = 1754;
+  page.dpi = 150;
+  page.jpeg = std::string("\xFF\xD8\xFF\x00jpeg\xFF\xD9", 10);
+  page.text.width = 595;
+  page.text.height = 842;
+  page.text.words = {{"Question", 72, 60, 130, 74}, {"[2]", 140, 60, 158, 74}};
+  const std::string bytes = frame(FrameType::page, encode(page)) +
+                            frame(FrameType::error, encode(ErrorReply{ChildError::page_unreadable, "page 8 cannot be read"}));
+
+  for (std::size_t cut = 0; cut <= bytes.size(); cut += 3) {
+    FrameReader reader;
+    reader.append(bytes.data(), cut);
+    std::vector<Frame> frames;
+    while (auto f = reader.next()) frames.push_back(*f);
+    reader.append(bytes.data() + cut, bytes.size() - cut);
+    while (auto f = reader.next()) frames.push_back(*f);
+    BOOST_REQUIRE(frames.size() == 2u);
+    BOOST_TEST(reader.empty());
+    const PageReply back = decode_page(frames[0].payload);
+    BOOST_TEST(back.page_number == 7);
+    BOOST_TEST(back.jpeg == page.jpeg);
+    BOOST_TEST(back.text.page_number == 7);
+    BOOST_REQUIRE(back.text.words.size() == 2u);
+    BOOST_TEST(back.text.words[1].text == "[2]");
+    BOOST_TEST(back.text.words[1].x1 == 158.0);
+    const ErrorReply error = decode_error(frames[1].payload);
+    BOOST_TEST(int(error.code) == int(ChildError::page_unreadable));
+    BOOST_TEST(error.message == "page 8 cannot be read");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(oversized_frame_length_is_refused_before_buffering_it) {
+  Encoder e;
+  e.u32(static_cast<std::uint32_t>(FrameType::page));
+  e.u32(kMaxPayloadBytes + 1);
+  FrameReader reader;
+  reader.append(e.bytes().data(), e.bytes().size());
+  BOOST_CHECK_THROW(reader.next(), WireError);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_frame_type_is_refused) {
+  Encoder e;
+  e.u32(99);
+  e.u32(0);
+  FrameReader reader;
+  reader.append(e.bytes().data(), e.bytes().size());
+  BOOST_CHECK_THROW(reader.next(), WireError);
+}
+
+BOOST_AUTO_TEST_CASE(truncated_or_lying_payloads_are_refused) {
+  PageReply page;
+  page.page_number = 1;
+  std::string payload = encode(page);
+  BOOST_CHECK_THROW(decode_page(payload.substr(0, payload.size() - 1)), WireError);
+  // A word count of a billion in a tiny payload must not reserve memory for it.
+  Encoder e;
+  e.i32(1); e.i32(1); e.i32(1); e.f64(150); e.str(""); e.f64(1); e.f64(1);
+  e.u32(1'000'000'000);
+  BOOST_CHECK_THROW(decode_page(e.bytes()), WireError);
+  // A string longer than what is left.
+  Encoder s;
+  s.u32(1); s.u32(2); s.str("1.4"); s.u32(500);
+  BOOST_CHECK_THROW(decode_poppler_info(s.bytes()), WireError);
+}

@@ -1,0 +1,121 @@
+#define BOOST_TEST_MODULE pipeline_ai
+// The process-exam-paper job end to end through each AI backend: a real worker process sends the
+// rendered pages to a fake provider on 127.0.0.1 speaking the real wire format, and the questions
+// are saved as the fake returned them, tagged with the syllabus topics. A provider that keeps
+// rate-limiting snoozes the job without using a retry.
+#include "exam_paper.h"
+#include "fake_provider.h"
+#include "job_watcher.h"
+#include "paper_submission.h"
+#include "test_database.h"
+#include "pipeline/bytea.h"
+#include "worker_process.h"
+
+#include <boost/mpl/list.hpp>
+#include <boost/test/unit_test.hpp>
+#include <stdlib.h>
+
+using namespace examq;
+using namespace examq::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+using Wires = boost::mpl::list<test::OpenAiWire, test::AnthropicWire>;
+
+bool all_settled(pg::Connection& c) {
+  return c.exec("SELECT count(*) = 0 FROM processing_jobs WHERE status IN ('pending', 'processing') AND run_at <= now()")
+      .get<bool>(0, 0);
+}
+
+// Starts a worker whose extractor is the fake provider behind `config`.
+std::unique_ptr<WorkerProcess> ai_worker(const TestDatabase& db, const ai::AiConfig& config, const char* provider) {
+  setenv("EXAMQ_EXTRACTOR", provider, 1);
+  setenv("EXAMQ_AI_BASE_URL", config.base_url.c_str(), 1);
+  setenv("EXAMQ_AI_MODEL", config.model.c_str(), 1);
+  setenv("EXAMQ_AI_API_KEY", config.api_key.c_str(), 1);
+  auto w = std::make_unique<WorkerProcess>(db.conninfo(), std::string("ai-") + provider, std::vector<std::string>{"--concurrency", "2"});
+  for (const char* v : {"EXAMQ_EXTRACTOR", "EXAMQ_AI_BASE_URL", "EXAMQ_AI_MODEL", "EXAMQ_AI_API_KEY"}) unsetenv(v);
+  return w;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(ai_backend_questions_are_saved_as_the_model_returned_them, Wire, Wires) {
+  TestDatabase db(std::string("pipe_ai_") + Wire::name);
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& c = watcher.conn();
+  auto syllabus = c.exec("SELECT gen_random_uuid()").get<std::string>(0, 0);
+  auto kinematics = c.exec("INSERT INTO syllabus_topics (syllabus_id, code, title, position) VALUES ($1::uuid, 'P1', 'Kinematics', 1) RETURNING id",
+                           syllabus).get<std::string>(0, 0);
+  c.exec("INSERT INTO syllabus_topics (syllabus_id, code, title, position) VALUES ($1::uuid, 'P2', 'Energy', 2)", syllabus);
+
+  test::FakeProvider<Wire> provider([](const test::SentBatch& batch, int) {
+    auto rows = test::paper_rows(batch.pages, false);
+    for (auto& row : rows) row.topic_refs = {"T1"};
+    return Wire::answer(test::answer_json(rows, batch.asks_for_topics));
+  });
+  auto paper = fixtures::make_exam_paper(fixtures::layout("sample"));
+  auto sub = c.exec("SELECT r ->> 'jobId', r ->> 'examPaperId' FROM submit_exam_paper('AI paper', 'ai.pdf', $1::bytea, 0, $2::uuid) AS r",
+                    pipeline::to_bytea_hex(paper.pdf), syllabus);
+  const std::string job_id(sub.text(0, 0)), paper_id(sub.text(0, 1));
+
+  auto worker = ai_worker(db, provider.config(), Wire::name);
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until(all_settled, 120s), "job did not settle; log:\n" + worker->log());
+  BOOST_REQUIRE_MESSAGE(job_field(c, job_id, "status") == "completed",
+                        job_field(c, job_id, "error_message") + "\nlog:\n" + worker->log());
+
+  // What the model received: every rendered page, as JPEG, with the syllabus's topics asked for.
+  auto batches = provider.batches();
+  BOOST_REQUIRE_EQUAL(batches.size(), 1u);  // 6 pages, 8 a request
+  BOOST_TEST(batches[0].pages == std::vector<int>({1, 2, 3, 4, 5, 6}), boost::test_tools::per_element());
+  BOOST_TEST(batches[0].asks_for_topics);
+  for (const auto& image : batches[0].images) BOOST_TEST(image.substr(0, 3) == std::string("\xff\xd8\xff", 3));
+
+  // What was saved: the fake's rows, in order, source ai, tagged with the topic's id.
+  auto rows = c.exec("SELECT question_number, coalesce(parent_number, ''), marks, page_number, text, source, topic_ids::text "
+                     "FROM questions WHERE exam_paper_id = $1::uuid ORDER BY position",
+                     paper_id);
+  auto want = test::paper_rows({1, 2, 3, 4, 5, 6}, false);
+  BOOST_REQUIRE_EQUAL(rows.rows(), static_cast<int>(want.size()));
+  for (int i = 0; i < rows.rows(); ++i) {
+    const auto& w = want[static_cast<std::size_t>(i)];
+    BOOST_TEST_CONTEXT("row " << i + 1) {
+      BOOST_TEST(rows.get<std::string>(i, 0) == w.number);
+      BOOST_TEST(rows.get<std::string>(i, 1) == w.parent_number);
+      BOOST_TEST(rows.get<std::optional<int>>(i, 2).value_or(-1) == w.marks.value_or(-1));
+      BOOST_TEST(rows.get<int>(i, 3) == w.page_number);
+      BOOST_TEST(rows.get<std::string>(i, 4) == w.text);
+      BOOST_TEST(rows.get<std::string>(i, 5) == "ai");
+      BOOST_TEST(rows.get<std::string>(i, 6) == "{" + kinematics + "}");
+    }
+  }
+  auto result = c.exec("SELECT result->>'extractor', result->'ai'->>'provider', result->'ai'->>'model', "
+                       "(result->'ai'->>'requests')::int, (result->'ai'->>'input_tokens')::int FROM processing_jobs WHERE id = $1::uuid",
+                       job_id);
+  BOOST_TEST(result.get<std::string>(0, 0) == Wire::name);
+  BOOST_TEST(result.get<std::string>(0, 1) == Wire::name);
+  BOOST_TEST(result.get<std::string>(0, 2) == provider.config().model);
+  BOOST_TEST(result.get<int>(0, 3) == 1);
+  BOOST_TEST(result.get<int>(0, 4) > 0);
+  BOOST_TEST(worker->log().find(provider.key()) == std::string::npos, "the API key was logged");
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_provider_that_keeps_rate_limiting_snoozes_the_job_without_a_retry, Wire, Wires) {
+  TestDatabase db(std::string("pipe_snooze_") + Wire::name);
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& c = watcher.conn();
+  test::FakeProvider<Wire> provider([](const test::SentBatch&, int) { return Wire::rate_limited("3600"); });
+  auto sub = submit_paper(c, "busy", "busy.pdf", fixtures::make_exam_paper(fixtures::layout("simple-q")).pdf);
+  auto worker = ai_worker(db, provider.config(), Wire::name);
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until(
+                            [&](pg::Connection& conn) {
+                              return job_field(conn, sub.job_id, "current_step").rfind("Snoozed", 0) == 0;
+                            },
+                            120s),
+                        "job not snoozed; log:\n" + worker->log());
+  BOOST_TEST(job_field(c, sub.job_id, "status") == "pending");
+  BOOST_TEST(job_field(c, sub.job_id, "retry_count") == "0");
+  BOOST_TEST(c.exec("SELECT run_at > now() + interval '50 minutes' FROM processing_jobs WHERE id = $1::uuid", sub.job_id)
+                 .get<bool>(0, 0), "the snooze honours Retry-After");
+}

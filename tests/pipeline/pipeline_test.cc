@@ -1,0 +1,275 @@
+#define BOOST_TEST_MODULE pipeline
+// The process-exam-paper job end to end: a real worker process turns submitted PDFs into saved
+// questions, with the seed's progress steps, stored pages, clear failures and no duplicates.
+#include "exam_paper.h"
+#include "job_watcher.h"
+#include "paper_submission.h"
+#include "pg/listener.h"
+#include "test_database.h"
+#include "worker_process.h"
+
+#include <podofo/podofo.h>
+#include <tao/json/from_string.hpp>
+
+#include <boost/test/unit_test.hpp>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+using namespace examq;
+using namespace examq::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool all_settled(pg::Connection& c) {
+  return c.exec("SELECT count(*) = 0 FROM processing_jobs WHERE status IN ('pending', 'processing')").get<bool>(0, 0);
+}
+
+// Environment for the next worker started (WorkerProcess inherits ours); restored on scope exit.
+class ScopedEnv {
+ public:
+  explicit ScopedEnv(const std::map<std::string, std::string>& vars) {
+    for (auto& [k, v] : vars) {
+      const char* old = getenv(k.c_str());
+      saved_[k] = old ? std::optional<std::string>(old) : std::nullopt;
+      setenv(k.c_str(), v.c_str(), 1);
+    }
+  }
+  ~ScopedEnv() {
+    for (auto& [k, v] : saved_) {
+      if (v) setenv(k.c_str(), v->c_str(), 1); else unsetenv(k.c_str());
+    }
+  }
+
+ private:
+  std::map<std::string, std::optional<std::string>> saved_;
+};
+
+// Compares the saved rows of a paper with what the fixture generator drew.
+void check_questions(pg::Connection& c, const std::string& paper_id, const fixtures::FixturePaper& paper) {
+  auto r = c.exec(
+      "SELECT question_number, coalesce(parent_number, ''), position, marks, page_number, text, source "
+      "FROM questions WHERE exam_paper_id = $1::uuid ORDER BY position",
+      paper_id);
+  BOOST_REQUIRE_EQUAL(r.rows(), static_cast<int>(paper.expected.size()));
+  for (int i = 0; i < r.rows(); ++i) {
+    const auto& want = paper.expected[static_cast<std::size_t>(i)];
+    BOOST_TEST_CONTEXT(paper.name << " row " << i + 1 << " (" << want.number << ")") {
+      BOOST_TEST(r.get<std::string>(i, 0) == want.number);
+      BOOST_TEST(r.get<std::string>(i, 1) == want.parent_number);
+      BOOST_TEST(r.get<int>(i, 2) == i + 1);
+      BOOST_TEST(r.get<std::optional<int>>(i, 3).value_or(-1) == want.marks.value_or(-1));
+      BOOST_TEST(r.get<int>(i, 4) == want.page_number);
+      BOOST_TEST(r.get<std::string>(i, 6) == "text");
+      // The wording as drawn (first line is enough to tell the question apart).
+      std::string first_line = want.text.substr(0, want.text.find('\n'));
+      BOOST_TEST(r.get<std::string>(i, 5).find(first_line) != std::string::npos);
+      BOOST_TEST(r.get<std::string>(i, 5).find("....") == std::string::npos);
+    }
+  }
+}
+
+std::string encrypted_pdf() {
+  PoDoFo::PdfMemDocument doc;
+  PoDoFo::PdfPage* page = doc.CreatePage(PoDoFo::PdfPage::CreateStandardPageSize(PoDoFo::ePdfPageSize_A4));
+  PoDoFo::PdfPainter painter;
+  painter.SetPage(page);
+  painter.SetFont(doc.CreateFont("Helvetica"));
+  painter.DrawText(56, 700, "1 Secret question [2]");
+  painter.FinishPage();
+  doc.SetEncrypted("s3cret", "owner-s3cret", PoDoFo::PdfEncrypt::ePdfPermissions_Print,
+                   PoDoFo::PdfEncrypt::ePdfEncryptAlgorithm_AESV3, PoDoFo::PdfEncrypt::ePdfKeyLength_256);
+  PoDoFo::PdfRefCountedBuffer buffer;
+  PoDoFo::PdfOutputDevice device(&buffer);
+  doc.Write(&device);
+  return std::string(buffer.GetBuffer(), buffer.GetSize());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(sample_paper_becomes_its_questions_with_the_seed_progress_steps) {
+  TestDatabase db("pipe_sample");
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& c = watcher.conn();
+  auto paper = fixtures::make_exam_paper(fixtures::layout("sample"));
+  auto sub = submit_paper(c, "Physics sample", "sample.pdf", paper.pdf);
+
+  pg::Connection progress_conn(db.conninfo());
+  pg::Listener progress({"processing_jobs_changes"});
+  progress.subscribe(progress_conn);
+
+  WorkerProcess worker(db.conninfo(), "pipe-1", {"--concurrency", "2"});
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until(all_settled, 120s), "job did not settle; log:\n" + worker.log());
+  BOOST_REQUIRE_MESSAGE(job_field(c, sub.job_id, "status") == "completed",
+                        "job " + job_field(c, sub.job_id, "status") + ": " + job_field(c, sub.job_id, "error_message") +
+                            "\nlog:\n" + worker.log());
+  check_questions(c, sub.exam_paper_id, paper);
+
+  // What the job records.
+  auto job = c.exec("SELECT (result->>'questions')::int, (result->>'pages')::int, result->>'extractor', "
+                    "(result->>'pages_rendered')::boolean FROM processing_jobs WHERE id = $1::uuid",
+                    sub.job_id);
+  BOOST_TEST(job.get<int>(0, 0) == static_cast<int>(paper.expected.size()));
+  BOOST_TEST(job.get<int>(0, 1) == paper.page_count);
+  BOOST_TEST(job.get<std::string>(0, 2) == "text");
+  BOOST_TEST(job.get<bool>(0, 3));
+  auto meta = c.exec("SELECT page_count, pdf_metadata->>'title' FROM exam_papers WHERE id = $1::uuid", sub.exam_paper_id);
+  BOOST_TEST(meta.get<int>(0, 0) == paper.page_count);
+  BOOST_TEST(!meta.get<std::string>(0, 1).empty());
+  auto pages = c.exec("SELECT count(*)::int, min(width), bool_and(substring(jpeg from 1 for 3) = '\\xffd8ff'::bytea) "
+                      "FROM exam_paper_pages WHERE exam_paper_id = $1::uuid", sub.exam_paper_id);
+  BOOST_TEST(pages.get<int>(0, 0) == paper.page_count);
+  BOOST_TEST(pages.get<int>(0, 1) > 1000);  // A4 at 150 DPI is 1240 pixels wide
+  BOOST_TEST(pages.get<bool>(0, 2));
+
+  // The seed's steps, in order, with rising percentages.
+  // Everything was sent before the job completed; read until the connection has nothing more.
+  std::vector<pg::Notification> seen;
+  while (progress.wait(progress_conn, nullptr, std::chrono::steady_clock::now() + 200ms, seen) ==
+         pg::Listener::Wake::notified) {
+  }
+  std::vector<std::pair<std::string, int>> steps;
+  for (const auto& n : seen) {
+    auto v = tao::json::from_string(n.payload);
+    if (v.at("id").get_string() != sub.job_id) continue;
+    std::string step = v.at("current_step").is_string() ? v.at("current_step").get_string() : "";
+    int pct = static_cast<int>(v.at("progress_percentage").as<std::int64_t>());
+    if (steps.empty() || steps.back().first != step || steps.back().second != pct) steps.emplace_back(step, pct);
+  }
+  BOOST_REQUIRE(!steps.empty());
+  std::vector<std::string> order;
+  for (const auto& [step, pct] : steps) {
+    if (order.empty() || order.back() != step) order.push_back(step);
+  }
+  const std::vector<std::string> want = {"Queued for processing", "Converting PDF to images",
+                                         "Analyzing exam paper with AI", "Finalizing", "Completed"};
+  BOOST_TEST(order == want, boost::test_tools::per_element());
+  for (std::size_t i = 1; i < steps.size(); ++i) BOOST_TEST(steps[i].second >= steps[i - 1].second);
+  BOOST_TEST(steps.front().second == 0);
+  BOOST_TEST(steps.back().second == 100);
+  // Each step starts at the seed's percentage (intermediate ones are throttled to a few a second,
+  // so a fast paper may show none).
+  std::map<std::string, int> first;
+  for (const auto& [step, pct] : steps) first.emplace(step, pct);
+  BOOST_TEST(first["Converting PDF to images"] == 5);
+  BOOST_TEST(first["Analyzing exam paper with AI"] == 10);
+  BOOST_TEST(first["Finalizing"] == 90);
+  BOOST_TEST(first["Completed"] == 100);
+}
+
+BOOST_AUTO_TEST_CASE(every_layout_is_recovered_through_the_job_and_a_retry_replaces_without_rendering) {
+  TestDatabase db("pipe_layouts");
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& c = watcher.conn();
+  std::vector<std::pair<Submitted, fixtures::FixturePaper>> papers;
+  for (const char* name : {"aqa", "cambridge", "simple-q", "simple-question", "multiple-choice"}) {
+    auto paper = fixtures::make_exam_paper(fixtures::layout(name));
+    papers.emplace_back(submit_paper(c, name, std::string(name) + ".pdf", paper.pdf), std::move(paper));
+  }
+  WorkerProcess worker(db.conninfo(), "pipe-2", {"--concurrency", "3"});
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until(all_settled, 180s), "jobs did not settle; log:\n" + worker.log());
+  for (auto& [sub, paper] : papers) {
+    BOOST_TEST_CONTEXT(paper.name) {
+      BOOST_REQUIRE_EQUAL(job_field(c, sub.job_id, "status"), "completed");
+      check_questions(c, sub.exam_paper_id, paper);
+    }
+  }
+
+  // Process one paper again: its questions are replaced, not duplicated, and the stored pages
+  // are reused instead of rendered again.
+  const auto& [sub, paper] = papers.front();
+  std::string again = c.exec("SELECT create_exam_paper_job($1::uuid) ->> 'jobId'", sub.exam_paper_id).get<std::string>(0, 0);
+  BOOST_REQUIRE(watcher.wait_until(all_settled, 120s));
+  BOOST_REQUIRE_EQUAL(job_field(c, again, "status"), "completed");
+  check_questions(c, sub.exam_paper_id, paper);
+  BOOST_TEST(c.exec("SELECT result->>'pages_rendered' FROM processing_jobs WHERE id = $1::uuid", again)
+                 .get<std::string>(0, 0) == "false");
+  BOOST_TEST(c.exec("SELECT count(*)::int FROM exam_paper_pages WHERE exam_paper_id = $1::uuid", sub.exam_paper_id)
+                 .get<int>(0, 0) == paper.page_count);
+}
+
+BOOST_AUTO_TEST_CASE(bad_pdfs_fail_at_once_with_a_message_a_person_understands) {
+  TestDatabase db("pipe_bad");
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& c = watcher.conn();
+  auto empty = submit_paper(c, "empty", "empty.pdf", "");
+  auto text = submit_paper(c, "text", "notes.pdf", "These are my revision notes, not a PDF.\n");
+  auto locked = submit_paper(c, "locked", "locked.pdf", encrypted_pdf());
+  auto sample = fixtures::make_exam_paper(fixtures::layout("sample"));
+  auto too_long = submit_paper(c, "long", "long.pdf", sample.pdf);
+  auto no_file = c.exec("INSERT INTO exam_papers (title) VALUES ('nothing') RETURNING id").get<std::string>(0, 0);
+  auto nothing = c.exec("SELECT create_exam_paper_job($1::uuid) ->> 'jobId'", no_file).get<std::string>(0, 0);
+  auto good = submit_paper(c, "good", "good.pdf", fixtures::make_exam_paper(fixtures::layout("simple-q")).pdf);
+
+  std::unique_ptr<WorkerProcess> worker;
+  {
+    ScopedEnv env(std::map<std::string, std::string>{{"EXAMQ_MAX_PAGES", "3"}});
+    worker = std::make_unique<WorkerProcess>(db.conninfo(), "pipe-3", std::vector<std::string>{"--concurrency", "2"});
+  }
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until(all_settled, 120s), "jobs did not settle; log:\n" + worker->log());
+
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {empty.job_id, "empty"}, {text.job_id, "not a PDF"}, {locked.job_id, "PDF is password-protected"},
+      {too_long.job_id, "limit is 3"}, {nothing, "has no PDF"}};
+  for (const auto& [id, words] : cases) {
+    BOOST_TEST_CONTEXT(words) {
+      BOOST_TEST(job_field(c, id, "status") == "failed");
+      BOOST_TEST(job_field(c, id, "retry_count") == "0");  // critical: no retry
+      BOOST_TEST(job_field(c, id, "attempts") == "1");
+      BOOST_TEST(job_field(c, id, "error_message").find(words) != std::string::npos,
+                 "error_message: " << job_field(c, id, "error_message"));
+    }
+  }
+  BOOST_TEST(c.exec("SELECT count(*)::int FROM questions WHERE exam_paper_id IN ($1::uuid, $2::uuid, $3::uuid)",
+                    empty.exam_paper_id, text.exam_paper_id, locked.exam_paper_id)
+                 .get<int>(0, 0) == 0);
+  BOOST_TEST(job_field(c, good.job_id, "status") == "completed");
+  BOOST_TEST(worker->running());
+}
+
+BOOST_AUTO_TEST_CASE(papers_are_fetched_from_their_url_within_the_allowed_root) {
+  TestDatabase db("pipe_url");
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& c = watcher.conn();
+  auto dir = std::filesystem::temp_directory_path() / ("examq-url-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  auto paper = fixtures::make_exam_paper(fixtures::layout("cambridge"));
+  std::ofstream(dir / "cambridge.pdf", std::ios::binary) << paper.pdf;
+  std::ofstream(std::filesystem::temp_directory_path() / "examq-outside.pdf", std::ios::binary) << paper.pdf;
+
+  auto inside = submit_paper_url(c, "inside", "file://" + (dir / "cambridge.pdf").string());
+  auto outside = submit_paper_url(c, "outside", "file://" + (std::filesystem::temp_directory_path() / "examq-outside.pdf").string());
+  auto ftp = submit_paper_url(c, "ftp", "ftp://example.invalid/paper.pdf");
+  auto refused = submit_paper_url(c, "refused", "http://127.0.0.1:9/paper.pdf?token=SECRET-TOKEN");
+
+  std::unique_ptr<WorkerProcess> worker;
+  {
+    ScopedEnv env(std::map<std::string, std::string>{{"EXAMQ_FILE_URL_ROOT", dir.string()}, {"EXAMQ_FETCH_TIMEOUT", "5s"}});
+    worker = std::make_unique<WorkerProcess>(db.conninfo(), "pipe-4", std::vector<std::string>{"--concurrency", "2"});
+  }
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until(
+                            [&](pg::Connection& conn) {
+                              return conn.exec("SELECT count(*) = 3 FROM processing_jobs WHERE status IN ('completed', 'failed')")
+                                         .get<bool>(0, 0) &&
+                                     job_field(conn, refused.job_id, "retry_count") != "0";
+                            },
+                            120s),
+                        "log:\n" + worker->log());
+  BOOST_TEST(job_field(c, inside.job_id, "status") == "completed");
+  check_questions(c, inside.exam_paper_id, paper);
+  BOOST_TEST(job_field(c, outside.job_id, "status") == "failed");
+  BOOST_TEST(job_field(c, outside.job_id, "error_message").find("outside EXAMQ_FILE_URL_ROOT") != std::string::npos);
+  BOOST_TEST(job_field(c, ftp.job_id, "status") == "failed");
+  BOOST_TEST(job_field(c, ftp.job_id, "error_message").find("unsupported URL scheme") != std::string::npos);
+  // An unreachable server is transient: retried, and the URL's secret is never shown.
+  BOOST_TEST(job_field(c, refused.job_id, "status") == "pending");
+  BOOST_TEST(job_field(c, refused.job_id, "error_message").find("fetching http://127.0.0.1:9/paper.pdf failed") != std::string::npos);
+  BOOST_TEST(job_field(c, refused.job_id, "error_message").find("SECRET-TOKEN") == std::string::npos);
+  BOOST_TEST(worker->log().find("SECRET-TOKEN") == std::string::npos);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(std::filesystem::temp_directory_path() / "examq-outside.pdf");
+}

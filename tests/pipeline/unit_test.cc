@@ -1,0 +1,68 @@
+#define BOOST_TEST_MODULE pipeline_unit
+// The pipeline's small pure pieces: bytea text format, base64 page images, questions JSON, and
+// the URL fetcher's refusals (no network needed).
+#include "pipeline/base64.h"
+#include "pipeline/bytea.h"
+#include "pipeline/questions_json.h"
+#include "pipeline/url_fetcher.h"
+
+#include <tao/json/to_string.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+using namespace examq::pipeline;
+
+BOOST_AUTO_TEST_CASE(bytea_hex_round_trips_every_byte) {
+  std::string all;
+  for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
+  BOOST_TEST(to_bytea_hex("\x01\xff") == "\\x01ff");
+  BOOST_TEST(from_bytea_hex(to_bytea_hex(all)) == all);
+  BOOST_CHECK_THROW(from_bytea_hex("plain"), std::invalid_argument);
+  BOOST_CHECK_THROW(from_bytea_hex("\\x0g"), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(base64_images_decode_with_or_without_a_data_url) {
+  BOOST_TEST(*decode_base64_image("aGVsbG8=") == "hello");
+  BOOST_TEST(*decode_base64_image("data:image/jpeg;base64,aGVsbG8") == "hello");
+  BOOST_TEST(*decode_base64_image("aGVs\nbG8=") == "hello");
+  BOOST_TEST(!decode_base64_image("not base64!").has_value());
+  BOOST_TEST(!decode_base64_image("data:image/png,raw").has_value());
+  BOOST_TEST(image_format(std::string("\xff\xd8\xff\xe0", 4)) == "jpeg");
+  BOOST_TEST(image_format(std::string("\x89PNG\r\n\x1a\n", 8)) == "png");
+  BOOST_TEST(image_format("GIF89a").empty());
+}
+
+BOOST_AUTO_TEST_CASE(questions_json_has_the_columns_replace_exam_paper_questions_reads) {
+  examq::extract::Question q{"1(a)", "1", 1, "State the law.", 2, 3, "text"};
+  examq::extract::Question r{"2", "", 2, "Essay", std::nullopt, 4, "text"};
+  auto json = questions_to_json({q, r});
+  const std::string want =
+      R"j([{"marks":2,"page_number":3,"parent_number":"1","question_number":"1(a)","source":"text","text":"State the law."},)j"
+      R"j({"marks":null,"page_number":4,"parent_number":null,"question_number":"2","source":"text","text":"Essay"}])j";
+  BOOST_TEST(tao::json::to_string(json) == want);
+}
+
+BOOST_AUTO_TEST_CASE(fetcher_refuses_other_schemes_and_file_urls_without_a_root) {
+  FetchLimits limits;
+  try {
+    fetch_url("ftp://example.invalid/x.pdf", limits);
+    BOOST_FAIL("ftp accepted");
+  } catch (const FetchError& e) {
+    BOOST_TEST(!e.transient());
+    BOOST_TEST(std::string(e.what()).find("unsupported URL scheme") != std::string::npos);
+  }
+  try {
+    fetch_url("file:///etc/passwd", limits);
+    BOOST_FAIL("file:// accepted without a root");
+  } catch (const FetchError& e) {
+    BOOST_TEST(!e.transient());
+    BOOST_TEST(std::string(e.what()).find("EXAMQ_FILE_URL_ROOT") != std::string::npos);
+  }
+  limits.file_root = "/tmp";
+  try {
+    fetch_url("file:///etc/passwd", limits);
+    BOOST_FAIL("file:// outside the root accepted");
+  } catch (const FetchError& e) {
+    BOOST_TEST(std::string(e.what()).find("outside") != std::string::npos);
+  }
+}

@@ -1,0 +1,87 @@
+#pragma once
+// How the AI extraction backends are configured: which provider, where it is, which model, and how
+// hard the worker may lean on it. Loaded once at start from the environment and validated then, so
+// a missing key or a malformed URL stops the worker with a clear message instead of failing jobs.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "util/duration.h"
+
+namespace examq::ai {
+
+enum class Provider { openai, anthropic };
+
+// "openai" / "anthropic".
+std::string_view provider_name(Provider p);
+
+struct AiConfig {
+  Provider provider = Provider::openai;
+  // Without a trailing slash. OpenAI: requests go to <base_url>/chat/completions, so it normally
+  // ends in /v1 (https://api.openai.com/v1, http://localhost:11434/v1 for Ollama). Anthropic:
+  // requests go to <base_url>/v1/messages (https://api.anthropic.com).
+  std::string base_url;
+  std::string model;
+  // Empty only for a custom base_url (a local server that needs no key): then no credential
+  // header is sent. Never logged.
+  std::string api_key;
+  std::string api_key_source;  // the environment variable it came from, for logs; "" when none
+
+  int pages_per_request = 8;     // consecutive batches share one page (see batch_plan.h)
+  int requests_per_job = 4;      // in flight at once for one extract() call
+  int requests_per_worker = 8;   // in flight at once across all calls of one AiExtractor
+  util::Duration request_timeout = std::chrono::seconds(180);  // one HTTP request, connect to last byte
+  util::Duration connect_timeout = std::chrono::seconds(10);
+  util::Duration job_deadline = std::chrono::minutes(15);      // one extract() call, retries included
+  int max_output_tokens = 8192;
+  int max_retries = 4;  // per request, for 429/529/5xx/timeouts/connection errors
+  util::Duration retry_base_delay = std::chrono::seconds(1);  // backoff: base * 2^(n-1), capped,
+  util::Duration retry_max_delay = std::chrono::seconds(60);  // with jitter; Retry-After wins if longer
+  std::string anthropic_version = "2023-06-01";
+  // The Chat Completions field that carries max_output_tokens: "max_completion_tokens" (OpenAI's
+  // current name, required by its reasoning models) for api.openai.com, "max_tokens" (what
+  // compatible servers know) otherwise.
+  std::string openai_max_tokens_field = "max_completion_tokens";
+  // Successful batch answers kept in memory (LRU) so that a job retried or snoozed on this worker
+  // does not pay again for pages it already had read. 0 disables.
+  int answer_cache_entries = 256;
+  // Plain http:// is accepted for loopback hosts (a local server); for any other host it would
+  // send the key and the pages unencrypted, so it needs this explicit opt-in.
+  bool allow_insecure_http = false;
+  // A PEM file of CA certificates to trust instead of the system's store, for a server with a
+  // private CA. Verification itself is never turned off.
+  std::string ca_file;
+};
+
+// Reads a variable; nullopt when unset. Empty values count as unset.
+using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
+
+// The process environment (getenv).
+EnvLookup process_env();
+
+// Reads the configuration:
+//   EXAMQ_EXTRACTOR            text (default) | openai | anthropic
+//   EXAMQ_AI_BASE_URL          default https://api.openai.com/v1 or https://api.anthropic.com
+//   EXAMQ_AI_MODEL             required
+//   EXAMQ_AI_API_KEY           else OPENAI_API_KEY / ANTHROPIC_API_KEY; required for the default URLs
+//   EXAMQ_AI_PAGES_PER_REQUEST (8)   EXAMQ_AI_REQUESTS_PER_JOB (4)   EXAMQ_AI_REQUESTS_PER_WORKER (8)
+//   EXAMQ_AI_REQUEST_TIMEOUT (180s)  EXAMQ_AI_CONNECT_TIMEOUT (10s)  EXAMQ_AI_JOB_DEADLINE (15m)
+//   EXAMQ_AI_MAX_OUTPUT_TOKENS (8192) EXAMQ_AI_MAX_RETRIES (4)
+//   EXAMQ_AI_RETRY_BASE_DELAY (1s)   EXAMQ_AI_RETRY_MAX_DELAY (60s)
+//   EXAMQ_AI_ANTHROPIC_VERSION (2023-06-01)  EXAMQ_AI_MAX_TOKENS_FIELD (see above)
+//   EXAMQ_AI_ANSWER_CACHE (256)      EXAMQ_AI_ALLOW_INSECURE_HTTP (false; true/false/1/0)
+//   EXAMQ_AI_CA_FILE (the system's CA store)
+// Durations use util::parse_duration ("500ms", "3m"). Returns nullopt when the extractor is
+// "text" (no AI backend). Throws std::invalid_argument naming the variable and what is wrong, for
+// an unknown extractor, a malformed number or duration, and everything validate() rejects.
+std::optional<AiConfig> ai_config_from_env(const EnvLookup& env = process_env());
+
+// Checks a configuration (also one built in code): a model is set; the base URL is http(s) with a
+// host, no user info, query or fragment; http only for loopback hosts unless allowed; a key is set
+// for the providers' own hosts; limits are positive and timeouts non-zero; a CA file is readable. Throws
+// std::invalid_argument with a message a person can act on.
+void validate(const AiConfig& config);
+
+}  // namespace examq::ai

@@ -1,0 +1,39 @@
+#include "ai/ai_result.h"
+
+namespace examq::ai {
+
+tao::json::value to_json(const AiUsage& u) {
+  return tao::json::value{
+      {"provider", u.provider},
+      {"model", u.model},
+      {"pages", u.pages},
+      {"batches", u.batches},
+      {"cached_batches", u.cached_batches},
+      {"requests", u.requests},
+      {"retries", u.retries},
+      {"input_tokens", u.input_tokens},
+      {"output_tokens", u.output_tokens},
+      {"latency_ms", u.latency_ms},
+  };
+}
+
+tao::json::value questions_to_json(const std::vector<AiQuestion>& questions) {
+  tao::json::value out = tao::json::empty_array;
+  for (const AiQuestion& q : questions) {
+    tao::json::value ids = tao::json::empty_array;
+    for (const std::string& id : q.topic_ids) ids.get_array().emplace_back(id);
+    tao::json::value row = {
+        {"question_number", q.question.number},
+        {"parent_number", q.question.parent_number},
+        {"text", q.question.text},
+        {"page_number", q.question.page_number},
+        {"source", q.question.source},
+        {"topic_ids", std::move(ids)},
+    };
+    row["marks"] = q.question.marks ? tao::json::value(*q.question.marks) : tao::json::value(tao::json::null);
+    out.get_array().push_back(std::move(row));
+  }
+  return out;
+}
+
+}  // namespace examq::ai

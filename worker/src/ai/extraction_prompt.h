@@ -1,0 +1,38 @@
+#pragma once
+// What the model is asked, independent of the provider's wire format: the instructions (the same
+// for every batch of a job, sent first so providers can cache them as a prefix), the label before
+// each page image, the closing request, and the JSON schema its answer must follow.
+//
+// The answer is {"questions": [{"number", "parent_number", "text", "marks", "page_number"
+// [, "topic_refs"]}]}. Topics are offered as short references ("T1", "T2", ...) rather than
+// uuids: fewer tokens per request and nothing for the model to mistype; answer_parser.h maps
+// them back.
+
+#include <string>
+#include <vector>
+
+#include <tao/json/value.hpp>
+
+#include "ai/ai_input.h"
+
+namespace examq::ai {
+
+struct ExtractionPrompt {
+  std::string instructions;     // rules, and the topic list when there are topics
+  tao::json::value schema;      // JSON Schema of the answer; strict-mode compatible (every
+                                // property required, additionalProperties false, no bounds)
+  bool with_topics = false;     // the schema asks for topic_refs
+};
+
+ExtractionPrompt make_extraction_prompt(const std::vector<Topic>& topics);
+
+// The text block sent before each page image: "Page 8".
+std::string page_label(int page_number);
+
+// The text after the images: which pages these are and what to do with them.
+std::string batch_request_text(int first_page_number, int last_page_number, bool first_batch, bool last_batch);
+
+// "T1" for topics[0], ...
+std::string topic_ref(std::size_t index);
+
+}  // namespace examq::ai

@@ -1,0 +1,33 @@
+#pragma once
+// The OpenAI Chat Completions API, also spoken by vLLM, Ollama, llama.cpp's server and other
+// compatible servers. A batch is one user message: per page a "Page N" text part and an
+// image_url part (data:image/jpeg;base64,..., detail "high": exam text is small), then the
+// request text; the instructions are the system message. The answer is forced into the schema
+// with response_format {type: json_schema, json_schema: {name, strict: true, schema}}.
+
+#include "ai/provider_api.h"
+
+namespace examq::ai {
+
+class OpenAiApi final : public ProviderApi {
+ public:
+  explicit OpenAiApi(const AiConfig& config);
+
+  Provider provider() const override { return Provider::openai; }
+  const std::string& endpoint() const override { return endpoint_; }
+  HttpRequest build_request(const BatchRequestInput& input) const override;
+  // choices[0]: message.refusal -> refused; finish_reason "length" -> truncated; "content_filter"
+  // -> refused; message.content parsed as JSON -> answer. usage.prompt_tokens/completion_tokens.
+  ProviderReply read_reply(std::string_view body) const override;
+  // 429 with error.code or error.type "insufficient_quota" is a spent quota, not a rate limit.
+  ProviderFailure classify_failure(long status, std::string_view body) const override;
+
+ private:
+  std::string endpoint_;
+  std::string model_;
+  std::string api_key_;
+  std::string max_tokens_field_;
+  int max_output_tokens_;
+};
+
+}  // namespace examq::ai

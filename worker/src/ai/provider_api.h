@@ -1,0 +1,83 @@
+#pragma once
+// One provider's wire format: how a batch of pages becomes an HTTP request, how its answer is
+// read, and what its errors mean. batch_runner.h does the sending, retrying and counting, the
+// same for every provider.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <tao/json/value.hpp>
+
+#include "ai/ai_config.h"
+#include "ai/ai_input.h"
+#include "ai/extraction_prompt.h"
+#include "ai/http_transfer.h"
+
+namespace examq::ai {
+
+struct BatchRequestInput {
+  std::vector<const PageImage*> pages;  // in page order
+  const ExtractionPrompt* prompt = nullptr;
+  bool first_batch = true;
+  bool last_batch = true;
+  // The job sends several batches with the same instructions: ask the provider to cache that
+  // prefix where this is explicit (Anthropic's cache_control; OpenAI caches prefixes itself).
+  bool cache_instructions = false;
+};
+
+struct TokenCounts {
+  std::int64_t input = 0;
+  std::int64_t output = 0;
+};
+
+// A 2xx response, read.
+struct ProviderReply {
+  enum class Kind {
+    answer,     // `answer` holds the model's JSON object (validated later by answer_parser.h)
+    refused,    // the model declined (refusal, content filter); `detail` says what it said
+    truncated,  // cut off by the output token limit
+    malformed,  // not the expected shape, or the model's text is not JSON; `detail` says how
+  };
+  Kind kind = Kind::malformed;
+  tao::json::value answer;
+  std::string detail;
+  TokenCounts tokens;  // as billed, whatever the kind
+};
+
+// What a non-2xx status means.
+enum class FailureClass {
+  retry,            // 408, 409, 425, 5xx: try again with backoff
+  rate_limited,     // 429 (not quota), 529 overloaded: try again, then snooze the job
+  key_rejected,     // 401, 403
+  quota_exhausted,  // out of credit / over a spend limit
+  rejected,         // any other 4xx: the request itself is wrong; retrying cannot help
+};
+
+struct ProviderFailure {
+  FailureClass cls = FailureClass::rejected;
+  std::string description;  // "authentication_error: invalid x-api-key" (unredacted provider text)
+};
+
+class ProviderApi {
+ public:
+  virtual ~ProviderApi() = default;
+
+  virtual Provider provider() const = 0;
+  // The endpoint requests go to, e.g. https://api.openai.com/v1/chat/completions.
+  virtual const std::string& endpoint() const = 0;
+  virtual HttpRequest build_request(const BatchRequestInput& input) const = 0;
+  virtual ProviderReply read_reply(std::string_view body) const = 0;
+  virtual ProviderFailure classify_failure(long status, std::string_view body) const = 0;
+};
+
+// The API for config.provider. config must be valid (see ai_config.h).
+std::unique_ptr<ProviderApi> make_provider_api(const AiConfig& config);
+
+// Shared by the providers: the class of a status once provider-specific quota and billing
+// errors have been recognised (`quota`).
+FailureClass classify_status(long status, bool quota);
+
+}  // namespace examq::ai

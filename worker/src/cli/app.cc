@@ -1,0 +1,34 @@
+#include "cli/app.h"
+
+#include "cli/command.h"
+
+#include <iostream>
+
+namespace examq::cli {
+
+int run(int argc, char** argv) {
+  CLI::App app{"examq: a PostgreSQL job queue that turns exam-paper PDFs into questions", "examq"};
+  app.set_version_flag("--version", std::string("examq ") + EXAMQ_VERSION);
+  app.require_subcommand(1);
+  std::vector<Command> commands;
+  for (AddCommand add : all_commands()) commands.push_back(add(app));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  for (const Command& c : commands) {
+    if (c.app->parsed()) return c.run();
+  }
+  return kExitUsage;
+}
+
+}  // namespace examq::cli

@@ -1,0 +1,60 @@
+#include "cli/common_options.h"
+
+#include "cli/local_cluster.h"
+
+#include "util/duration.h"
+#include "util/log.h"
+
+#include <cstdlib>
+#include <optional>
+
+namespace examq::cli {
+
+void add_database_option(CLI::App& app, std::string& db) {
+  app.add_option("--db", db,
+                 "PostgreSQL connection: a libpq conninfo (\"host=... dbname=...\") or URI "
+                 "(postgres://user@host/db). Default: $EXAMQ_DB, then $DATABASE_URL, then the cluster `examq up` "
+                 "recorded in $EXAMQ_HOME (./.examq), then the PG* variables")
+      ->type_name("CONNINFO");
+}
+
+std::string resolve_database(const std::string& db_flag) {
+  if (!db_flag.empty()) return db_flag;
+  for (const char* var : {"EXAMQ_DB", "DATABASE_URL"}) {
+    const char* v = std::getenv(var);
+    if (v != nullptr && *v != '\0') return v;
+  }
+  // The private cluster `examq up` made (in $EXAMQ_HOME, default ./.examq), when there is one.
+  if (std::optional<std::string> recorded = recorded_connection()) return *recorded;
+  return "";  // libpq reads PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, ...
+}
+
+void add_logging_options(CLI::App& app, LoggingOptions& options) {
+  app.add_option("--log-level", options.level, "trace, debug, info, warn, error, critical or off")
+      ->envname("EXAMQ_LOG_LEVEL")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "critical", "off"}));
+  app.add_option("--log-format", options.format, "text (for people) or json (one object per line)")
+      ->envname("EXAMQ_LOG_FORMAT")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
+}
+
+void apply_logging_options(const LoggingOptions& options) {
+  util::init_logging(util::parse_log_level(options.level), util::parse_log_format(options.format));
+}
+
+CLI::Validator duration_validator() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        try {
+          util::parse_duration(value);
+          return {};
+        } catch (const std::invalid_argument& e) {
+          return e.what();
+        }
+      },
+      "DURATION", "duration");
+}
+
+}  // namespace examq::cli

@@ -1,0 +1,134 @@
+#include "cli/output.h"
+
+#include "cli/command.h"
+#include "pg/error.h"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <tao/json/to_stream.hpp>
+#include <tao/json/to_string.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <regex>
+
+namespace examq::cli {
+
+void Table::print(std::ostream& out) const {
+  std::vector<std::size_t> widths(headers_.size(), 0);
+  auto measure = [&](const std::vector<std::string>& row) {
+    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  };
+  measure(headers_);
+  for (const auto& row : rows_) measure(row);
+  auto line = [&](const std::vector<std::string>& row) {
+    std::string s;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      s += row[i];
+      if (i + 1 < row.size()) s.append(widths[i] - row[i].size() + 2, ' ');
+    }
+    out << s << "\n";
+  };
+  line(headers_);
+  for (const auto& row : rows_) line(row);
+}
+
+void print_json(std::ostream& out, const tao::json::value& value) {
+  tao::json::to_stream(out, value, 2);
+  out << "\n";
+}
+
+std::string cell(const tao::json::value& value) {
+  if (value.is_null() || value.is_uninitialized()) return "-";
+  if (value.is_string()) return value.get_string();
+  if (value.is_double()) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g", value.get_double());
+    return buf;
+  }
+  return tao::json::to_string(value);
+}
+
+std::string cell(const tao::json::value& object, const std::string& key) {
+  const tao::json::value* v = object.is_object() ? object.find(key) : nullptr;
+  return v != nullptr ? cell(*v) : "-";
+}
+
+std::string format_clock(double seconds) {
+  long s = seconds > 0 ? static_cast<long>(seconds) : 0;
+  char buf[32];
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  } else {
+    std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
+  }
+  return buf;
+}
+
+std::string format_age(double seconds) {
+  char buf[32];
+  if (seconds < 0) seconds = 0;
+  if (seconds < 1) {
+    std::snprintf(buf, sizeof buf, "%.0fms", seconds * 1000);
+  } else if (seconds < 60) {
+    std::snprintf(buf, sizeof buf, "%.1fs", seconds);
+  } else if (seconds < 3600) {
+    long s = static_cast<long>(seconds);
+    std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
+  } else if (seconds < 86400) {
+    long m = static_cast<long>(seconds / 60);
+    std::snprintf(buf, sizeof buf, "%ldh%02ldm", m / 60, m % 60);
+  } else {
+    long h = static_cast<long>(seconds / 3600);
+    std::snprintf(buf, sizeof buf, "%ldd%ldh", h / 24, h % 24);
+  }
+  return buf;
+}
+
+bool is_terminal(int fd) { return ::isatty(fd) == 1; }
+
+int terminal_columns(int fd) {
+  winsize ws{};
+  if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return 80;
+}
+
+int run_reporting(const std::string& name, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const pg::Error& e) {
+    // The server's own sentence and SQLSTATE; the SQL that was running means nothing to a user.
+    if (e.sqlstate().empty()) {
+      std::cerr << "examq " << name << ": " << e.what() << "\n";
+    } else {
+      std::cerr << "examq " << name << ": " << e.primary() << " [" << e.sqlstate() << "]\n";
+    }
+    if (!e.hint().empty()) std::cerr << "hint: " << e.hint() << "\n";
+    if (e.connection_lost()) {
+      std::cerr << "hint: start a local database with `examq up`, or point examq at yours with --db or "
+                   "DATABASE_URL\n";
+    }
+    return kExitFailure;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "examq " << name << ": " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "examq " << name << ": " << e.what() << "\n";
+    return kExitFailure;
+  }
+}
+
+CLI::Validator uuid_validator() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        static const std::regex uuid("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
+        if (std::regex_match(value, uuid)) return {};
+        return "not a UUID: " + value;
+      },
+      "UUID", "uuid");
+}
+
+}  // namespace examq::cli

@@ -1,0 +1,55 @@
+#pragma once
+// How the read/admin subcommands talk to people and scripts: aligned tables, --json documents,
+// durations, and one place that turns exceptions into a message on stderr and an exit code.
+
+#include <CLI/CLI.hpp>
+#include <tao/json/value.hpp>
+
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace examq::cli {
+
+// A table printed with columns padded to their widest cell; the last column is not padded.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  bool empty() const { return rows_.empty(); }
+  void print(std::ostream& out) const;
+
+ private:
+  std::vector<std::string> headers_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// `value` as indented JSON followed by a newline (for --json).
+void print_json(std::ostream& out, const tao::json::value& value);
+
+// A JSON value as a table cell: strings unquoted, null as "-", numbers as printed by JSON.
+std::string cell(const tao::json::value& value);
+// The member `key` of an object as a cell ("-" when absent or null).
+std::string cell(const tao::json::value& object, const std::string& key);
+
+// "0:07", "12:03", "1:02:03": elapsed time for progress lines.
+std::string format_clock(double seconds);
+// "850ms", "12.3s", "4m05s", "2h13m", "3d4h": a compact age or duration.
+std::string format_age(double seconds);
+
+// Whether `fd` is a terminal, and its width in columns (80 when unknown).
+bool is_terminal(int fd);
+int terminal_columns(int fd);
+
+// Runs a subcommand's body and maps what escapes it to an exit code, printing
+// "examq <name>: <message>" on stderr: pg::Error and std::runtime_error are failures (1),
+// std::invalid_argument is a usage error (2). A lost connection says where it tried to connect.
+int run_reporting(const std::string& name, const std::function<int()>& body);
+
+// CLI11 check that an argument is a UUID (job and exam paper ids), so a typo is a usage error
+// (exit 2) before any database is contacted.
+CLI::Validator uuid_validator();
+
+}  // namespace examq::cli

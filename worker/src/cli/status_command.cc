@@ -1,0 +1,134 @@
+#include "cli/status_command.h"
+
+#include "cli/common_options.h"
+#include "cli/local_cluster.h"
+#include "cli/output.h"
+#include "pg/connection.h"
+#include "pg/error.h"
+#include "schema/migrations.h"
+#include "schema/migrator.h"
+
+#include <tao/json/value.hpp>
+
+#include <iostream>
+#include <memory>
+#include <regex>
+
+namespace examq::cli {
+
+namespace {
+
+struct StatusOptions {
+  std::string db;
+  bool json = false;
+};
+
+// The conninfo without its password (key=value or URI form).
+std::string redact(const std::string& conninfo) {
+  static const std::regex kv(R"(password\s*=\s*('([^'\\]|\\.)*'|\S+))");
+  static const std::regex uri(R"(^(postgres(ql)?://[^:/@]*):[^@]*@)");
+  std::string s = std::regex_replace(conninfo, kv, "password=***");
+  return std::regex_replace(s, uri, "$1:***@");
+}
+
+}  // namespace
+
+Command add_status_command(CLI::App& app) {
+  auto o = std::make_shared<StatusOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "status", "Show the private cluster, the connection, schema version, cleanup extension, jobs and workers");
+  add_database_option(*sub, o->db);
+  sub->add_flag("--json", o->json, "Print the status as JSON");
+  sub->footer("Exit code 0 when the database answers, 1 when it cannot be reached.");
+  return {sub, [o]() {
+            return run_reporting("status", [&]() {
+              LocalCluster cluster;
+              const std::string conninfo = resolve_database(o->db);
+              tao::json::value local = {{"home", cluster.home()},
+                                        {"exists", cluster.exists()},
+                                        {"running", cluster.running()}};
+              if (auto pid = cluster.worker_pid()) local["backgroundWorkerPid"] = *pid;
+              tao::json::value status = {{"localCluster", local},
+                                         {"connection", conninfo.empty() ? "(PG* environment)" : redact(conninfo)},
+                                         {"cleanupExtensionInstalled", LocalCluster::cleanup_extension_available()}};
+              int rc = kExitOk;
+              try {
+                pg::Connection conn(conninfo, "examq status");
+                const int version = schema::installed_version(conn);
+                status["schemaVersion"] = version;
+                status["binarySchemaVersion"] =
+                    schema::migrations().empty() ? 0 : schema::migrations().back().version;
+                status["server"] = conn.exec("SELECT current_database() || ' on PostgreSQL ' || "
+                                             "current_setting('server_version')").get<std::string>(0, 0);
+                auto ext = conn.exec("SELECT extversion FROM pg_extension WHERE extname = 'examq_cleanup'");
+                status["cleanupExtension"] = ext.rows() == 1 ? tao::json::value(std::string(ext.text(0, 0)))
+                                                             : tao::json::value(tao::json::null);
+                auto preload = conn.exec("SELECT current_setting('shared_preload_libraries')");
+                status["cleanupPreloaded"] =
+                    std::string(preload.text(0, 0)).find("examq_cleanup") != std::string::npos;
+                if (version > 0) {
+                  status["jobs"] = conn.exec("SELECT jsonb_build_object("
+                                             "'pending', count(*) FILTER (WHERE status = 'pending'), "
+                                             "'processing', count(*) FILTER (WHERE status = 'processing'), "
+                                             "'completed', count(*) FILTER (WHERE status = 'completed'), "
+                                             "'failed', count(*) FILTER (WHERE status = 'failed'), "
+                                             "'cancelled', count(*) FILTER (WHERE status = 'cancelled')) "
+                                             "FROM processing_jobs")
+                                         .get<tao::json::value>(0, 0);
+                  status["workers"] = conn.exec("SELECT coalesce(jsonb_agg(w ORDER BY w), '[]') FROM "
+                                                "(SELECT DISTINCT locked_by AS w FROM processing_jobs "
+                                                "WHERE status = 'processing' AND locked_by IS NOT NULL) s")
+                                          .get<tao::json::value>(0, 0);
+                }
+              } catch (const pg::Error& e) {
+                status["error"] = e.what();
+                rc = kExitFailure;
+              }
+              if (o->json) {
+                print_json(std::cout, status);
+                return rc;
+              }
+              std::cout << "local cluster: " << cluster.home() << "/pg "
+                        << (!cluster.exists() ? "(none; `examq up` creates it)"
+                                              : status["localCluster"]["running"].get_boolean() ? "(running)" : "(stopped)")
+                        << "\n";
+              if (auto pid = cluster.worker_pid()) std::cout << "background worker: pid " << *pid << "\n";
+              std::cout << "connection:    " << status["connection"].get_string() << "\n";
+              if (rc != kExitOk) {
+                std::cout << "database:      unreachable: " << status["error"].get_string() << "\n";
+                return rc;
+              }
+              std::cout << "database:      " << status["server"].get_string() << "\n"
+                        << "schema:        version " << status["schemaVersion"].as<int>() << " (this examq ships "
+                        << status["binarySchemaVersion"].as<int>() << ")"
+                        << (status["schemaVersion"].as<int>() < status["binarySchemaVersion"].as<int>()
+                                ? "; run `examq migrate`"
+                                : "")
+                        << "\n"
+                        << "cleanup:       "
+                        << (!status["cleanupExtension"].is_null()
+                                ? "examq_cleanup " + status["cleanupExtension"].get_string() +
+                                      (status["cleanupPreloaded"].get_boolean() ? " (preloaded)" : " (not preloaded)")
+                                : status["cleanupExtensionInstalled"].get_boolean() ? std::string("installed, not created")
+                                                                                   : std::string("not installed"))
+                        << "\n";
+              if (const auto* jobs = status.find("jobs")) {
+                std::cout << "jobs:          ";
+                bool first = true;
+                for (const char* s : {"pending", "processing", "completed", "failed", "cancelled"}) {
+                  std::cout << (first ? "" : ", ") << cell(*jobs, s) << " " << s;
+                  first = false;
+                }
+                std::cout << "\n";
+                std::cout << "workers:       ";
+                const auto& workers = status["workers"].get_array();
+                if (workers.empty()) std::cout << "none running a job";
+                for (std::size_t i = 0; i < workers.size(); ++i) std::cout << (i ? ", " : "") << cell(workers[i]);
+                std::cout << "\n";
+              }
+              return rc;
+            });
+          }};
+}
+
+}  // namespace examq::cli

@@ -1,0 +1,360 @@
+#include "cli/watch_command.h"
+
+#include "cli/common_options.h"
+#include "cli/output.h"
+#include "pg/array.h"
+#include "pg/connection.h"
+#include "pg/error.h"
+#include "pg/listener.h"
+#include "util/shutdown_signals.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <tao/json/from_string.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+
+namespace examq::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kColumns =
+    "SELECT id::text, job_type, status, progress_percentage, coalesce(current_step, ''), retry_count, max_retries, "
+    "coalesce(error_message, ''), started_at IS NOT NULL, "
+    "extract(epoch FROM coalesce(completed_at, now()) - coalesce(started_at, created_at))::float8 "
+    "FROM processing_jobs ";
+
+const pg::Statement kJobsById{"examq_watch_jobs_by_id",
+                              "SELECT * FROM (SELECT id::text, job_type, status, progress_percentage, "
+                              "coalesce(current_step, ''), retry_count, max_retries, coalesce(error_message, ''), "
+                              "started_at IS NOT NULL, extract(epoch FROM coalesce(completed_at, now()) - "
+                              "coalesce(started_at, created_at))::float8, created_at FROM processing_jobs "
+                              "WHERE id = ANY($1::uuid[])) j ORDER BY created_at, id"};
+
+struct JobView {
+  std::string id, job_type, status, step, error;
+  int progress = 0, retries = 0, max_retries = 0;
+  bool started = false;
+  double elapsed = 0;        // seconds, as of `fetched`
+  Clock::time_point fetched;
+  std::string last_printed;  // the change key last printed (non-TTY)
+
+  bool settled() const { return status == "completed" || status == "failed" || status == "cancelled"; }
+  double elapsed_now() const {
+    if (settled()) return elapsed;
+    return elapsed + std::chrono::duration<double>(Clock::now() - fetched).count();
+  }
+};
+
+class JobBoard {
+ public:
+  JobBoard(std::ostream& out, bool tty, int columns) : out_(out), tty_(tty), columns_(std::max(columns, 40)) {}
+
+  // Reads the rows of `ids` and records them; returns the ids that were found.
+  std::set<std::string> refresh(pg::Connection& conn, const std::vector<std::string>& ids) {
+    std::set<std::string> found;
+    if (ids.empty()) return found;
+    pg::Result r = conn.exec(kJobsById, pg::array_literal(ids));
+    store(r, found);
+    return found;
+  }
+  // Reads the active and recently finished jobs.
+  void load_recent(pg::Connection& conn) {
+    static const std::string sql = std::string(kColumns) +
+                                   "WHERE status IN ('pending', 'processing') OR completed_at > now() - interval '10 minutes' "
+                                   "ORDER BY created_at DESC, id LIMIT 50";
+    pg::Result r = conn.exec(sql.c_str());
+    std::set<std::string> found;
+    store(r, found);
+    std::reverse(order_.begin(), order_.end());  // oldest first, as new ones are appended
+  }
+
+  bool all_settled() const {
+    return std::all_of(jobs_.begin(), jobs_.end(), [](const auto& kv) { return kv.second.settled(); });
+  }
+  bool all_completed() const {
+    return std::all_of(jobs_.begin(), jobs_.end(), [](const auto& kv) { return kv.second.status == "completed"; });
+  }
+  bool has(const std::string& id) const { return jobs_.count(id) > 0; }
+  const std::vector<std::string>& ids() const { return order_; }
+
+  // A message between the job lines; on a TTY the bars are then drawn afresh below it.
+  void note(const std::string& message) {
+    out_ << message << "\n";
+    out_.flush();
+    drawn_lines_ = 0;
+  }
+  std::size_t size() const { return jobs_.size(); }
+
+  // TTY: redraws every bar in place. Otherwise: one line for each job whose state changed.
+  void draw() {
+    if (!tty_) {
+      for (const std::string& id : order_) {
+        JobView& j = jobs_.at(id);
+        std::string key = j.status + "|" + std::to_string(j.progress) + "|" + j.step + "|" + std::to_string(j.retries);
+        if (key == j.last_printed) continue;
+        j.last_printed = key;
+        out_ << plain_line(j) << "\n";
+      }
+      out_.flush();
+      return;
+    }
+    // At most kMaxBars bars: every active job first, then the most recently listed settled ones.
+    std::vector<bool> shown(order_.size(), false);
+    std::size_t budget = kMaxBars;
+    for (std::size_t i = 0; i < order_.size() && budget > 0; ++i) {
+      if (!jobs_.at(order_[i]).settled()) {
+        shown[i] = true;
+        --budget;
+      }
+    }
+    for (std::size_t i = order_.size(); i-- > 0 && budget > 0;) {
+      if (!shown[i]) {
+        shown[i] = true;
+        --budget;
+      }
+    }
+    std::string frame;
+    if (drawn_lines_ > 0) frame += "\x1b[" + std::to_string(drawn_lines_) + "A";
+    int lines = 0;
+    for (std::size_t i = 0; i < order_.size(); ++i) {
+      if (!shown[i]) continue;
+      frame += "\r\x1b[2K" + bar_line(jobs_.at(order_[i])) + "\n";
+      ++lines;
+    }
+    if (order_.size() > static_cast<std::size_t>(lines)) {
+      frame += "\r\x1b[2K(" + std::to_string(order_.size() - lines) + " more settled jobs not shown)\n";
+      ++lines;
+    }
+    if (order_.empty()) {
+      frame += "\r\x1b[2Kwaiting for jobs (Ctrl-C to stop)\n";
+      ++lines;
+    }
+    // Lines left over from a taller frame are cleared.
+    for (int i = lines; i < drawn_lines_; ++i) frame += "\r\x1b[2K\n";
+    drawn_lines_ = std::max(lines, drawn_lines_);
+    out_ << frame;
+    out_.flush();
+  }
+
+  // Forgets the oldest settled jobs once more than kMaxRemembered are known (a watch without
+  // ids runs for days).
+  void forget_old_settled() {
+    if (order_.size() <= kMaxRemembered) return;
+    std::vector<std::string> kept;
+    std::size_t excess = order_.size() - kMaxRemembered / 2;
+    for (const std::string& id : order_) {
+      if (excess > 0 && jobs_.at(id).settled()) {
+        jobs_.erase(id);
+        --excess;
+      } else {
+        kept.push_back(id);
+      }
+    }
+    order_ = std::move(kept);
+  }
+
+  void summary() {
+    std::map<std::string, int> counts;
+    for (const auto& [id, j] : jobs_) counts[j.status]++;
+    std::string s;
+    for (const auto& [status, n] : counts) s += (s.empty() ? "" : ", ") + std::to_string(n) + " " + status;
+    out_ << s << "\n";
+    for (const std::string& id : order_) {
+      const JobView& j = jobs_.at(id);
+      if (j.status == "failed" && !j.error.empty()) out_ << "job " << j.id << " failed: " << j.error << "\n";
+    }
+    out_.flush();
+  }
+
+ private:
+  void store(const pg::Result& r, std::set<std::string>& found) {
+    for (int i = 0; i < r.rows(); ++i) {
+      std::string id(r.text(i, 0));
+      found.insert(id);
+      auto [it, inserted] = jobs_.try_emplace(id);
+      if (inserted) order_.push_back(id);
+      JobView& j = it->second;
+      j.id = id;
+      j.job_type = r.get<std::string>(i, 1);
+      j.status = r.get<std::string>(i, 2);
+      j.progress = r.get<int>(i, 3);
+      j.step = r.get<std::string>(i, 4);
+      j.retries = r.get<int>(i, 5);
+      j.max_retries = r.get<int>(i, 6);
+      j.error = r.get<std::string>(i, 7);
+      j.started = r.get<bool>(i, 8);
+      j.elapsed = r.get<double>(i, 9);
+      j.fetched = Clock::now();
+    }
+  }
+
+  static std::string timestamp() {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+    return buf;
+  }
+
+  static std::string retries(const JobView& j) {
+    return "retry " + std::to_string(j.retries) + "/" + std::to_string(j.max_retries);
+  }
+
+  std::string plain_line(const JobView& j) const {
+    std::string s = timestamp() + "  " + j.id + "  " + j.status + "  " + std::to_string(j.progress) + "%  " + j.step;
+    s += "  " + std::string(j.started ? "elapsed " : "queued ") + format_age(j.elapsed_now());
+    if (j.retries > 0) s += "  " + retries(j);
+    if (j.status == "failed" && !j.error.empty()) s += "  error: " + j.error;
+    return s;
+  }
+
+  std::string bar_line(const JobView& j) const {
+    constexpr int kWidth = 20;
+    const int filled = j.progress * kWidth / 100;
+    std::string bar = "[" + std::string(filled, '=') + (filled < kWidth ? ">" : "") +
+                      std::string(std::max(0, kWidth - filled - 1), ' ') + "]";
+    char pct[8];
+    std::snprintf(pct, sizeof pct, "%3d%%", j.progress);
+    std::string s = j.id.substr(0, 8) + "  " + bar + " " + pct + "  " + format_clock(j.elapsed_now()) + "  ";
+    if (j.retries > 0) s += retries(j) + "  ";
+    if (j.settled()) {
+      s += j.status;
+      if (j.status == "failed" && !j.error.empty()) s += ": " + j.error;
+    } else {
+      s += j.started ? j.step : "queued: " + j.step;
+    }
+    if (static_cast<int>(s.size()) >= columns_) s = s.substr(0, columns_ - 2) + "…";
+    return s;
+  }
+
+  static constexpr std::size_t kMaxBars = 30;
+  static constexpr std::size_t kMaxRemembered = 1000;
+
+  std::ostream& out_;
+  const bool tty_;
+  const int columns_;
+  std::map<std::string, JobView> jobs_;
+  std::vector<std::string> order_;
+  int drawn_lines_ = 0;
+};
+
+struct WatchOptions {
+  std::string db;
+  std::vector<std::string> ids;
+  bool plain = false;
+};
+
+}  // namespace
+
+int watch_jobs(const std::string& conninfo, const std::vector<std::string>& job_ids, std::ostream& out, bool tty,
+               int columns) {
+  util::ShutdownSignals& signals = util::ShutdownSignals::install();
+  auto conn = std::make_unique<pg::Connection>(conninfo, "examq watch");
+  const pg::Listener listener({"processing_jobs_changes"});
+  // Subscribe before the first read, so no change between the two is missed.
+  listener.subscribe(*conn);
+
+  const bool follow_all = job_ids.empty();
+  JobBoard board(out, tty, columns);
+  if (follow_all) {
+    board.load_recent(*conn);
+  } else {
+    std::set<std::string> found = board.refresh(*conn, job_ids);
+    for (const std::string& id : job_ids) {
+      if (found.count(id) == 0) throw std::runtime_error("no job " + id);
+    }
+  }
+  board.draw();
+
+  std::vector<pg::Notification> notes;
+  bool reported_loss = false;
+  while (follow_all || !board.all_settled()) {
+    if (signals.requested()) break;
+    try {
+      if (!conn) {
+        // Back after an outage: notifications sent meanwhile are lost, so read every row again.
+        conn = std::make_unique<pg::Connection>(conninfo, "examq watch");
+        listener.subscribe(*conn);
+        board.refresh(*conn, board.ids());
+        if (follow_all) board.load_recent(*conn);
+        board.note("reconnected");
+        reported_loss = false;
+        board.draw();
+        continue;
+      }
+      notes.clear();
+      // Notifications may already be buffered by libpq from the last query: take those first.
+      if (listener.drain(*conn, notes) == 0) {
+        // A TTY redraws elapsed times every second; otherwise only a notification wakes us.
+        pollfd fds[2] = {{conn->socket(), POLLIN, 0}, {signals.fd(), POLLIN, 0}};
+        int rc = ::poll(fds, 2, tty ? 1000 : -1);
+        if (rc < 0 && errno != EINTR) throw std::runtime_error("waiting for notifications: poll failed");
+        if (rc > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+          conn->consume_input();  // throws pg::Error when the server has gone
+          listener.drain(*conn, notes);
+        }
+      }
+      std::set<std::string> touched;
+      for (const pg::Notification& n : notes) {
+        try {
+          tao::json::value payload = tao::json::from_string(n.payload);
+          const std::string id = payload.at("id").get_string();
+          if (board.has(id) || follow_all) touched.insert(id);
+        } catch (const std::exception&) {
+          // Not a payload we know; the rows are the truth, so a malformed hint is skipped.
+        }
+      }
+      if (!touched.empty()) board.refresh(*conn, std::vector<std::string>(touched.begin(), touched.end()));
+      if (follow_all) board.forget_old_settled();
+      if (!touched.empty() || tty) board.draw();
+    } catch (const pg::Error& e) {
+      if (!e.connection_lost()) throw;
+      conn.reset();
+      if (!reported_loss) board.note("connection lost (" + e.primary() + "); reconnecting every 2 s, Ctrl-C to stop");
+      reported_loss = true;
+      // Pause before the next attempt; a signal ends the pause (and the watch) at once.
+      pollfd sig{signals.fd(), POLLIN, 0};
+      ::poll(&sig, 1, 2000);
+    }
+  }
+  if (follow_all) return kExitOk;
+  if (!board.all_settled()) {
+    out << "stopped before the jobs settled\n";
+    return kExitFailure;
+  }
+  board.summary();
+  return board.all_completed() ? kExitOk : kExitFailure;
+}
+
+Command add_watch_command(CLI::App& app) {
+  auto o = std::make_shared<WatchOptions>();
+  CLI::App* sub = app.add_subcommand("watch", "Follow jobs live (LISTEN processing_jobs_changes) until they settle");
+  sub->add_option("JOB_ID", o->ids, "Jobs to follow (default: active and recent jobs, and new ones, until Ctrl-C)")
+      ->check(uuid_validator());
+  add_database_option(*sub, o->db);
+  sub->add_flag("--plain", o->plain, "One line per change even on a terminal");
+  sub->footer(
+      "On a terminal: a progress bar per job with its step, percentage, elapsed time and retries, redrawn in\n"
+      "place. Otherwise (or with --plain): one line per change. With job ids, ends when they have all settled:\n"
+      "exit 0 when all completed, 1 when any failed or was cancelled.");
+  return {sub, [o]() {
+            return run_reporting("watch", [&]() {
+              const bool tty = !o->plain && is_terminal(STDOUT_FILENO);
+              return watch_jobs(resolve_database(o->db), o->ids, std::cout, tty, terminal_columns(STDOUT_FILENO));
+            });
+          }};
+}
+
+}  // namespace examq::cli

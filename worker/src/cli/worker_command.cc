@@ -1,0 +1,104 @@
+#include "cli/worker_command.h"
+#include "pipeline/process_exam_paper.h"
+
+#include "handlers/registry.h"
+#include "queue/worker.h"
+#include "util/log.h"
+#include "util/shutdown_signals.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+namespace examq::cli {
+
+void bind_worker_options(CLI::App& sub, WorkerOptions& o) {
+  add_database_option(sub, o.db);
+  sub.add_option("--concurrency", o.concurrency, "Jobs run at once (default: number of cores)")
+      ->envname("EXAMQ_CONCURRENCY")
+      ->check(CLI::Range(1, 1024));
+  sub.add_option("--job-types", o.job_types, "Comma-separated job types to run (default: all)")
+      ->envname("EXAMQ_JOB_TYPES")
+      ->type_name("TYPES");
+  sub.add_option("--poll-interval", o.poll_interval,
+                 "Fallback polling interval; jobs normally start on NOTIFY at once")
+      ->envname("EXAMQ_POLL_INTERVAL")
+      ->capture_default_str()
+      ->check(duration_validator());
+  sub.add_option("--lease", o.lease,
+                 "Lease on a running job, renewed every lease/3; a dead worker's jobs are taken over after it")
+      ->envname("EXAMQ_LEASE")
+      ->capture_default_str()
+      ->check(duration_validator());
+  sub.add_option("--shutdown-grace", o.shutdown_grace,
+                 "On SIGTERM/SIGINT, time running jobs get to finish before they are handed back")
+      ->envname("EXAMQ_SHUTDOWN_GRACE")
+      ->capture_default_str()
+      ->check(duration_validator());
+  sub.add_option("--worker-id", o.worker_id, "Name recorded as locked_by (default: host:pid)")
+      ->envname("EXAMQ_WORKER_ID")
+      ->type_name("ID");
+  sub.add_option("--max-batch", o.max_batch, "Most jobs claimed or completed in one round trip")
+      ->envname("EXAMQ_MAX_BATCH")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  add_logging_options(sub, o.logging);
+  sub.footer(
+      "Durations take a unit: 500ms, 5s, 2m, 1h. Every option can also be set with the environment\n"
+      "variable shown (Env:...). The built-in diagnostic job type `noop` takes a payload like\n"
+      "{\"sleep_ms\": 50, \"steps\": 4, \"fail\": \"transient\"|\"critical\"} (see docs/configuration.md).\n"
+      "Stop with SIGTERM or Ctrl-C: running jobs get the grace period, then are handed back; a second\n"
+      "signal exits at once.");
+}
+
+queue::WorkerConfig to_worker_config(const WorkerOptions& o) {
+  queue::WorkerConfig c;
+  c.conninfo = resolve_database(o.db);
+  c.concurrency = o.concurrency > 0 ? o.concurrency : queue::default_concurrency();
+  c.job_types = queue::parse_job_types(o.job_types);
+  c.poll_interval = util::parse_duration(o.poll_interval);
+  c.lease = util::parse_duration(o.lease);
+  c.shutdown_grace = util::parse_duration(o.shutdown_grace);
+  c.worker_id = o.worker_id.empty() ? queue::default_worker_id() : o.worker_id;
+  c.max_batch = o.max_batch;
+  queue::validate(c);
+  return c;
+}
+
+Command add_worker_command(CLI::App& app) {
+  auto options = std::make_shared<WorkerOptions>();
+  CLI::App* sub = app.add_subcommand("worker", "Run jobs: claim, execute and settle them until SIGTERM/SIGINT");
+  bind_worker_options(*sub, *options);
+  return {sub, [options]() -> int {
+            queue::WorkerConfig config;
+            try {
+              config = to_worker_config(*options);
+              apply_logging_options(options->logging);
+            } catch (const std::invalid_argument& e) {
+              std::cerr << "examq worker: " << e.what() << "\n";
+              return kExitUsage;
+            }
+            util::set_log_context("worker_id", config.worker_id);
+            util::ShutdownSignals& signals = util::ShutdownSignals::install();
+            handlers::Registry registry;
+            handlers::register_builtin_handlers(registry);
+            try {
+              pipeline::register_pipeline_handlers(registry);  // reads its EXAMQ_* settings
+            } catch (const std::invalid_argument& e) {
+              std::cerr << "examq worker: " << e.what() << "\n";
+              return kExitUsage;
+            }
+            queue::WorkerExit exit = queue::run_worker(config, registry, signals);
+            if (exit.threads_stuck) {
+              // A handler ignored the hand-back and still runs: its job is already released, so
+              // end the process without running destructors under its feet.
+              spdlog::default_logger()->flush();
+              std::fflush(nullptr);
+              std::_Exit(exit.code);
+            }
+            return exit.code;
+          }};
+}
+
+}  // namespace examq::cli

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <ostream>
+#include <stdexcept>
+#include <string>
+
+namespace examq::pdf {
+
+// Why a PDF could not be validated, read or rendered.
+enum class PdfErrorKind {
+  // The input itself is unusable; retrying cannot help.
+  empty_file,
+  not_a_pdf,
+  too_large,
+  password_protected,
+  too_many_pages,
+  no_pages,
+  unreadable,        // Poppler could not parse the document at all
+  page_unreadable,   // one page could not be created or rendered
+  // The sandboxed renderer failed on this input (deterministic for a given file).
+  renderer_crashed,
+  renderer_timed_out,
+  renderer_out_of_memory,
+  renderer_cpu_limit,
+  renderer_failed,   // unexpected exit or a broken reply
+  // Not the PDF's fault.
+  cancelled,
+  sandbox_unavailable,  // the examq-render helper is missing or cannot be started
+};
+
+// The single exception type of this part. what() is a sentence meant for a person
+// ("PDF is password-protected", "renderer crashed: signal 11").
+class PdfError : public std::runtime_error {
+ public:
+  PdfError(PdfErrorKind kind, const std::string& message)
+      : std::runtime_error(message), kind_(kind) {}
+
+  PdfErrorKind kind() const { return kind_; }
+
+  // True when the same input would fail the same way again: the job should fail without retry.
+  // False for cancellation and for a missing/unstartable helper (an installation problem).
+  bool critical() const;
+
+ private:
+  PdfErrorKind kind_;
+};
+
+// Stable snake_case name of a kind, for logs and job results ("password_protected").
+const char* to_string(PdfErrorKind kind);
+inline std::ostream& operator<<(std::ostream& out, PdfErrorKind kind) { return out << to_string(kind); }
+
+}  // namespace examq::pdf

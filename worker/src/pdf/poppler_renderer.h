@@ -1,0 +1,50 @@
+#pragma once
+
+// Child-side only: this is the code that parses untrusted PDFs, and it runs inside
+// examq-render, never in the worker (see sandbox.h).
+
+#include <memory>
+#include <string_view>
+
+#include "pdf/document_info.h"
+#include "pdf/jpeg_encoder.h"
+#include "pdf/wire_format.h"
+
+namespace poppler {
+class document;
+}
+
+namespace examq::pdf {
+
+struct PageRenderSettings {
+  double dpi = 150;
+  long max_pixels = 25'000'000;
+  bool render_image = true;
+  bool extract_words = true;
+};
+
+class PopplerRenderer {
+ public:
+  // `pdf` must outlive the renderer (Poppler does not copy it). Returns null when Poppler cannot
+  // load the document at all.
+  static std::unique_ptr<PopplerRenderer> open(std::string_view pdf, int jpeg_quality);
+  ~PopplerRenderer();
+
+  // Lock state, then (only when unlocked: pages() and get_pdf_version() of a locked document
+  // segfault in Poppler 22.12) page count, version and Info-dictionary strings.
+  PopplerInfo info() const;
+
+  // Renders page `page_number` (1-based). Throws std::runtime_error when the page cannot be
+  // created or rendered, or the JPEG cannot be encoded.
+  wire::PageReply render(int page_number, const PageRenderSettings& settings);
+
+ private:
+  PopplerRenderer(std::unique_ptr<poppler::document> doc, int jpeg_quality);
+  std::unique_ptr<poppler::document> doc_;
+  JpegEncoder encoder_;
+};
+
+// Routes Poppler's error messages away from stderr: fuzzed files produce thousands of them.
+void silence_poppler_errors();
+
+}  // namespace examq::pdf

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace examq::pdf {
+
+// What a PDF may be before any work is done on it.
+struct PdfLimits {
+  std::size_t max_bytes = 50u << 20;  // 50 MB
+  int max_pages = 200;
+  // Reject files without `%PDF-` in their first 1024 bytes (Acrobat's rule) before any parsing.
+  // Poppler would try them anyway; the corpus test turns this off to feed Poppler everything.
+  bool require_header = true;
+};
+
+// A deliberate failure inside the sandboxed renderer, so tests can prove that a crash, a hang
+// or a memory blow-up fails only the render call that hit it. Never set from job input.
+enum class RenderFault { none, crash, hang, exhaust_memory };
+
+// How the untrusted PDF is handled by the child processes (see sandbox.h).
+struct SandboxOptions {
+  // A child is killed when one request (opening the document, or one page) takes longer than
+  // this wall-clock time: a 200-page paper is not rushed, a page stuck in a loop is bounded.
+  // The PoDoFo metadata child has the same bound; its failure only sets podofo_error.
+  std::chrono::seconds timeout{60};
+  // Address-space limit (RLIMIT_AS) of each child.
+  std::size_t memory_bytes = std::size_t{512} << 20;
+  // CPU seconds one request may use (RLIMIT_CPU, re-armed per request); a backstop behind
+  // `timeout` for a child whose parent has gone. 0 means timeout + 10 s.
+  int cpu_seconds_per_request = 0;
+  // The helper executable; "" means $EXAMQ_RENDER_HELPER, else `examq-render` next to the
+  // running executable (see helper_locator.h).
+  std::string helper_path;
+  // Test hook: make the child fail while rendering `fault_page` (1-based).
+  RenderFault fault = RenderFault::none;
+  int fault_page = 1;
+};
+
+struct RenderOptions {
+  PdfLimits limits;
+  SandboxOptions sandbox;
+  double dpi = 150;
+  int jpeg_quality = 85;  // 1..100
+  // A page whose bitmap at `dpi` would exceed this many pixels is rendered at a lower DPI that
+  // fits (posters, corrupt MediaBoxes); its RenderedPage reports the DPI actually used.
+  // The child also caps it at sandbox.memory_bytes / 16, since Poppler does not fail cleanly
+  // when its bitmap does not fit (it returns a 1x1 image or dereferences null).
+  long max_pixels_per_page = 25'000'000;
+  bool render_images = true;   // false: text layer only (no bitmaps, no JPEG)
+  bool extract_words = true;
+  bool read_metadata = true;   // also read title/producer/version with PoDoFo
+  // Child processes rendering pages in parallel; 0 means the number of online CPUs.
+  int max_processes = 0;
+};
+
+}  // namespace examq::pdf

@@ -1,0 +1,416 @@
+#include "pdf/render_pool.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "pdf/helper_locator.h"
+#include "pdf/process_budget.h"
+#include "pdf/sandbox.h"
+#include "pdf/validator.h"
+#include "pdf/wire_format.h"
+
+namespace examq::pdf {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kCancelPollInterval = std::chrono::milliseconds(100);
+// How often to look for the exit status of a child whose channel has closed.
+constexpr auto kReapPollInterval = std::chrono::milliseconds(2);
+// Pages requested from a child ahead of its replies, so it goes straight on to the next page
+// instead of waiting for the parent to be scheduled (on a loaded machine, milliseconds a page).
+constexpr std::size_t kPagesInFlight = 2;
+
+struct Fault {
+  RenderFault kind = RenderFault::none;
+  int page = 1;
+};
+
+// The explicit option wins. The environment variable exists only in builds configured with
+// EXAMQ_RENDER_FAULT_ENV=ON, for whole-worker tests that cannot reach RenderOptions.
+Fault effective_fault(const SandboxOptions& options) {
+  if (options.fault != RenderFault::none) return {options.fault, options.fault_page};
+#ifdef EXAMQ_RENDER_FAULT_FROM_ENV
+  if (const char* env = std::getenv("EXAMQ_RENDER_FAULT")) {
+    const std::string value = env;  // crash|hang|oom, optionally ":<page>"
+    const std::string kind = value.substr(0, value.find(':'));
+    Fault fault;
+    if (kind == "crash") fault.kind = RenderFault::crash;
+    if (kind == "hang") fault.kind = RenderFault::hang;
+    if (kind == "oom") fault.kind = RenderFault::exhaust_memory;
+    if (const auto colon = value.find(':'); colon != std::string::npos) {
+      fault.page = std::atoi(value.c_str() + colon + 1);
+    }
+    return fault;
+  }
+#endif
+  return {};
+}
+
+const char* fault_name(RenderFault fault) {
+  switch (fault) {
+    case RenderFault::none: return "none";
+    case RenderFault::crash: return "crash";
+    case RenderFault::hang: return "hang";
+    case RenderFault::exhaust_memory: return "oom";
+  }
+  return "none";
+}
+
+PdfError from_child_error(const wire::ErrorReply& error) {
+  switch (error.code) {
+    case wire::ChildError::unreadable:
+      return PdfError(PdfErrorKind::unreadable, "PDF is damaged and cannot be read");
+    case wire::ChildError::page_unreadable:
+      return PdfError(PdfErrorKind::page_unreadable, error.message);
+    default:
+      return PdfError(PdfErrorKind::renderer_failed, "renderer failed: " + error.message);
+  }
+}
+
+// One child and what the parent expects of it.
+struct Slot {
+  std::unique_ptr<BudgetToken> token;  // destroyed after the child is reaped
+  std::unique_ptr<SandboxedChild> child;
+  wire::FrameReader reader;
+  bool opened = false;  // its Info (or Metadata) has arrived
+  bool owes = false;    // a reply is outstanding: an exit now is a failure
+  std::deque<int> pages;  // requested, in the order the child renders them
+  Clock::time_point deadline;
+};
+
+// The state of one render_pdf/inspect_pdf call.
+class Session {
+ public:
+  Session(std::string_view pdf, const RenderOptions& options, bool render_pages,
+          const ProgressCallback& progress, const CancelCheck& cancelled)
+      : options_(options),
+        render_pages_(render_pages),
+        progress_(progress),
+        cancelled_(cancelled),
+        helper_(locate_render_helper(options.sandbox.helper_path)),
+        sealed_(pdf),
+        fault_(effective_fault(options.sandbox)),
+        started_(Clock::now()) {}
+
+  RenderedDocument run();
+
+ private:
+  std::vector<std::string> render_arguments() const;
+  std::vector<std::string> metadata_arguments() const;
+  // The caller has taken a unit of the ProcessBudget; the new slot's token gives it back
+  // (also when spawning throws).
+  void spawn_renderer();
+  void grow();
+  void on_frame(Slot& slot, const wire::Frame& frame);
+  void on_metadata_frame(const wire::Frame& frame);
+  void on_first_info(const PopplerInfo& info);
+  void assign_next_page(Slot& slot);
+  void on_closed(Slot& slot);
+  void check_deadlines(Clock::time_point now);
+  bool finished() const;
+  void settle_metadata(std::string error);
+
+  const RenderOptions& options_;
+  const bool render_pages_;
+  const ProgressCallback progress_;
+  const CancelCheck cancelled_;
+  const std::string helper_;
+  const SealedPdf sealed_;
+  const Fault fault_;
+  const Clock::time_point started_;
+
+  std::vector<std::unique_ptr<Slot>> renderers_;
+  std::unique_ptr<Slot> metadata_;
+  bool metadata_settled_ = false;
+  std::optional<PodofoInfo> podofo_;
+  std::string podofo_error_;
+
+  std::optional<PopplerInfo> poppler_;
+  double open_seconds_ = 0;
+  int next_page_ = 1;
+  int pages_done_ = 0;
+  std::vector<std::optional<RenderedPage>> pages_;
+};
+
+std::vector<std::string> Session::render_arguments() const {
+  const SandboxOptions& s = options_.sandbox;
+  return {"render",
+          "--memory=" + std::to_string(s.memory_bytes),
+          "--cpu=" + std::to_string(cpu_seconds_per_request(s)),
+          "--dpi=" + std::to_string(options_.dpi),
+          "--quality=" + std::to_string(options_.jpeg_quality),
+          "--max-pixels=" + std::to_string(options_.max_pixels_per_page),
+          std::string("--images=") + (options_.render_images ? "1" : "0"),
+          std::string("--words=") + (options_.extract_words ? "1" : "0"),
+          std::string("--fault=") + fault_name(fault_.kind),
+          "--fault-page=" + std::to_string(fault_.page)};
+}
+
+std::vector<std::string> Session::metadata_arguments() const {
+  const SandboxOptions& s = options_.sandbox;
+  return {"metadata", "--memory=" + std::to_string(s.memory_bytes),
+          "--cpu=" + std::to_string(cpu_seconds_per_request(s))};
+}
+
+void Session::spawn_renderer() {
+  auto token = std::make_unique<BudgetToken>();
+  auto slot = std::make_unique<Slot>();
+  slot->token = std::move(token);
+  slot->child = std::make_unique<SandboxedChild>(helper_, render_arguments(), sealed_);
+  slot->owes = true;  // its Info
+  slot->deadline = Clock::now() + options_.sandbox.timeout;
+  renderers_.push_back(std::move(slot));
+}
+
+void Session::on_first_info(const PopplerInfo& info) {
+  poppler_ = info;
+  open_seconds_ = std::chrono::duration<double>(Clock::now() - started_).count();
+  check_document(info, options_.limits);
+  pages_.resize(static_cast<std::size_t>(info.page_count));
+  if (!render_pages_) next_page_ = info.page_count + 1;  // nothing to hand out
+  if (options_.read_metadata) {
+    metadata_ = std::make_unique<Slot>();
+    metadata_->child = std::make_unique<SandboxedChild>(helper_, metadata_arguments(), sealed_);
+    metadata_->owes = true;
+    metadata_->deadline = Clock::now() + options_.sandbox.timeout;
+  } else {
+    metadata_settled_ = true;
+  }
+  grow();
+}
+
+// Adds children while pages are waiting for one, this call is under its own limit and the
+// process is under the global one. Called again as pages complete, so a call that started
+// while other jobs held the budget picks up children they release.
+void Session::grow() {
+  if (!render_pages_ || !poppler_) return;
+  const int wanted = std::min(options_.max_processes > 0 ? options_.max_processes
+                                                         : online_cpus(),
+                              poppler_->page_count);
+  // A new child must open the document before it helps: not worth it for the last page.
+  while (static_cast<int>(renderers_.size()) < wanted && poppler_->page_count - next_page_ >= 1 &&
+         ProcessBudget::instance().try_acquire()) {
+    spawn_renderer();
+  }
+}
+
+void Session::assign_next_page(Slot& slot) {
+  if (slot.pages.empty()) slot.deadline = Clock::now() + options_.sandbox.timeout;
+  while (slot.pages.size() < kPagesInFlight && next_page_ <= poppler_->page_count) {
+    slot.pages.push_back(next_page_++);
+    // A failed send means the child is gone; its exit is reported when the channel closes.
+    slot.child->send(wire::Command::render_page, static_cast<std::uint32_t>(slot.pages.back()));
+  }
+  slot.owes = !slot.pages.empty();
+  if (!slot.owes) slot.child->send(wire::Command::quit, 0);
+}
+
+void Session::on_frame(Slot& slot, const wire::Frame& frame) {
+  switch (frame.type) {
+    case wire::FrameType::info: {
+      if (slot.opened) throw wire::WireError("second Info");
+      const PopplerInfo info = wire::decode_poppler_info(frame.payload);
+      slot.opened = true;
+      slot.owes = false;
+      if (!poppler_) {
+        on_first_info(info);
+      } else if (info.page_count != poppler_->page_count) {
+        throw wire::WireError("renderers disagree on the page count");
+      }
+      assign_next_page(slot);
+      return;
+    }
+    case wire::FrameType::page: {
+      wire::PageReply reply = wire::decode_page(frame.payload);
+      if (slot.pages.empty() || reply.page_number != slot.pages.front()) {
+        throw wire::WireError("unrequested page");
+      }
+      slot.pages.pop_front();
+      // The timeout runs per page: the next one started when this one was sent.
+      slot.deadline = Clock::now() + options_.sandbox.timeout;
+      RenderedPage page;
+      page.page_number = reply.page_number;
+      page.width = reply.width;
+      page.height = reply.height;
+      page.dpi = reply.dpi;
+      page.jpeg = std::move(reply.jpeg);
+      page.text = std::move(reply.text);
+      pages_[static_cast<std::size_t>(page.page_number - 1)] = std::move(page);
+      ++pages_done_;
+      if (progress_) progress_(pages_done_, poppler_->page_count);
+      assign_next_page(slot);
+      return;
+    }
+    case wire::FrameType::error:
+      throw from_child_error(wire::decode_error(frame.payload));
+    case wire::FrameType::metadata:
+      throw wire::WireError("metadata from a renderer");
+  }
+}
+
+void Session::settle_metadata(std::string error) {
+  metadata_settled_ = true;
+  podofo_error_ = std::move(error);
+  if (metadata_) metadata_->child->kill();
+}
+
+void Session::on_metadata_frame(const wire::Frame& frame) {
+  if (frame.type == wire::FrameType::metadata) {
+    podofo_ = wire::decode_podofo_info(frame.payload);
+    settle_metadata("");
+  } else if (frame.type == wire::FrameType::error) {
+    settle_metadata(wire::decode_error(frame.payload).message);
+  } else {
+    settle_metadata("PoDoFo reader sent a malformed reply");
+  }
+}
+
+// The channel is closed: the child exited, or is exiting.
+void Session::on_closed(Slot& slot) {
+  if (!slot.child->try_reap()) return;  // look again shortly
+  slot.child->read_diagnostics();
+  if (&slot == metadata_.get()) {
+    if (!metadata_settled_) {
+      settle_metadata(describe_child_exit(*slot.child, false, options_.sandbox, "PoDoFo").what());
+    }
+    return;
+  }
+  if (slot.owes) throw describe_child_exit(*slot.child, false, options_.sandbox, "renderer");
+}
+
+void Session::check_deadlines(Clock::time_point now) {
+  for (auto& slot : renderers_) {
+    if (slot->owes && now >= slot->deadline) {
+      slot->child->kill();
+      throw describe_child_exit(*slot->child, true, options_.sandbox, "renderer");
+    }
+  }
+  if (metadata_ && !metadata_settled_ && now >= metadata_->deadline) {
+    settle_metadata(describe_child_exit(*metadata_->child, true, options_.sandbox, "PoDoFo").what());
+  }
+}
+
+bool Session::finished() const {
+  if (!poppler_ || !metadata_settled_) return false;
+  return !render_pages_ || pages_done_ == poppler_->page_count;
+}
+
+RenderedDocument Session::run() {
+  ProcessBudget::instance().acquire();  // the first child is never refused
+  spawn_renderer();
+  std::vector<pollfd> fds;
+  struct Owner {
+    Slot* slot;
+    bool channel;  // else its diagnostics pipe
+  };
+  std::vector<Owner> owners;
+  while (!finished()) {
+    if (cancelled_ && cancelled_()) {
+      throw PdfError(PdfErrorKind::cancelled, "rendering was cancelled");
+    }
+    fds.clear();
+    owners.clear();
+    Clock::time_point wake = Clock::now() + kCancelPollInterval;
+    auto watch = [&](Slot& slot, bool live) {
+      if (!live) return;
+      if (slot.child->channel_fd() >= 0) {
+        fds.push_back({slot.child->channel_fd(), POLLIN, 0});
+        owners.push_back({&slot, true});
+      } else if (!slot.child->reaped()) {
+        wake = std::min(wake, Clock::now() + kReapPollInterval);
+      }
+      if (slot.child->diagnostics_fd() >= 0) {
+        fds.push_back({slot.child->diagnostics_fd(), POLLIN, 0});
+        owners.push_back({&slot, false});
+      }
+      if (slot.owes) wake = std::min(wake, slot.deadline);
+    };
+    for (auto& slot : renderers_) watch(*slot, true);
+    if (metadata_) watch(*metadata_, !metadata_settled_);
+
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now());
+    const int rc = poll(fds.data(), fds.size(), static_cast<int>(std::max<long>(0, wait.count()) + 1));
+    if (rc < 0 && errno != EINTR) {
+      throw PdfError(PdfErrorKind::sandbox_unavailable, "poll failed");
+    }
+
+    try {
+      for (std::size_t i = 0; i < fds.size(); ++i) {
+        if (fds[i].revents == 0) continue;
+        Slot& slot = *owners[i].slot;
+        if (!owners[i].channel) {
+          slot.child->read_diagnostics();
+          continue;
+        }
+        const bool open = slot.child->read_channel(slot.reader);
+        while (std::optional<wire::Frame> frame = slot.reader.next()) {
+          if (&slot == metadata_.get()) {
+            if (!metadata_settled_) on_metadata_frame(*frame);
+          } else {
+            on_frame(slot, *frame);
+          }
+        }
+        if (!open && slot.child->channel_fd() < 0) on_closed(slot);
+      }
+      for (auto& slot : renderers_) {
+        if (slot->child->channel_fd() < 0) on_closed(*slot);
+      }
+      if (metadata_ && !metadata_settled_ && metadata_->child->channel_fd() < 0) {
+        on_closed(*metadata_);
+      }
+    } catch (const wire::WireError& e) {
+      throw PdfError(PdfErrorKind::renderer_failed,
+                     std::string("renderer sent a malformed reply: ") + e.what());
+    }
+    check_deadlines(Clock::now());
+    grow();
+  }
+
+  RenderedDocument result;
+  result.info = merge_document_info(*poppler_, podofo_ ? &*podofo_ : nullptr, podofo_error_);
+  if (render_pages_) {
+    result.pages.reserve(pages_.size());
+    for (auto& page : pages_) result.pages.push_back(std::move(*page));
+  }
+  result.stats.processes = static_cast<int>(renderers_.size());
+  result.stats.open_seconds = open_seconds_;
+  result.stats.seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+  return result;
+}
+
+}  // namespace
+
+void set_render_process_limit(int processes) { ProcessBudget::instance().set_limit(processes); }
+
+RenderedDocument render_pdf(std::string_view pdf, const RenderOptions& options,
+                            const ProgressCallback& progress, const CancelCheck& cancelled) {
+  check_pdf_bytes(pdf, options.limits);
+  Session session(pdf, options, /*render_pages=*/true, progress, cancelled);
+  RenderedDocument result = session.run();
+  spdlog::debug("rendered {} pages in {:.2f} s with {} processes", result.pages.size(),
+                result.stats.seconds, result.stats.processes);
+  return result;
+}
+
+DocumentInfo inspect_pdf(std::string_view pdf, const RenderOptions& options,
+                         const CancelCheck& cancelled) {
+  check_pdf_bytes(pdf, options.limits);
+  Session session(pdf, options, /*render_pages=*/false, {}, cancelled);
+  return session.run().info;
+}
+
+}  // namespace examq::pdf

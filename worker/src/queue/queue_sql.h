@@ -1,0 +1,68 @@
+#pragma once
+// Every SQL call the worker makes, one function each, over the functions of
+// sql/0001_queue_core.sql. All are prepared statements with text parameters. Each throws
+// pg::Error; settling calls raise job_not_held() (55000) when the lease was lost.
+
+#include "handlers/job.h"
+#include "pg/connection.h"
+#include "util/duration.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace examq::queue::sql {
+
+// get_next_processing_jobs: claims up to `limit` jobs, in claim order (priority first).
+std::vector<handlers::Job> claim_jobs(pg::Connection& conn, int limit, const std::string& worker_id,
+                                      const std::vector<std::string>& job_types, util::Duration lease);
+
+struct Heartbeat {
+  std::string id;
+  bool cancel_requested = false;
+};
+// heartbeat_processing_jobs: renews the leases of the jobs still held; one row per such job.
+std::vector<Heartbeat> heartbeat_jobs(pg::Connection& conn, const std::vector<std::string>& ids,
+                                      const std::string& worker_id, util::Duration lease);
+
+// update_job_progress: returns true when cancellation was requested.
+bool update_progress(pg::Connection& conn, const std::string& id, int percentage, std::string_view step,
+                     const std::string& worker_id, util::Duration lease);
+
+// complete_processing_jobs: results[i] (JSON text) belongs to ids[i]; returns the ids completed.
+std::vector<std::string> complete_jobs(pg::Connection& conn, const std::vector<std::string>& ids,
+                                       const std::vector<std::string>& results, const std::string& worker_id);
+// complete_processing_job (used inside a handler's completion transaction).
+void complete_job(pg::Connection& conn, const std::string& id, const std::string& result_json,
+                  const std::string& worker_id);
+
+// The job's row after a settle that may not be final (fail, release).
+struct SettledRow {
+  std::string status;
+  int retry_count = 0;
+  int max_retries = 0;
+  std::optional<std::string> run_at;
+};
+// fail_processing_job.
+SettledRow fail_job(pg::Connection& conn, const std::string& id, const std::string& message, bool critical,
+                    const std::optional<std::string>& details_json, const std::string& worker_id);
+// release_processing_job.
+SettledRow release_job(pg::Connection& conn, const std::string& id, const std::string& worker_id);
+// release_processing_job for each of ids, in one statement (one commit): what a worker
+// shutting down with a buffer of claimed jobs needs. Fails as a whole if any is not held
+// (then release them one by one). Returns each job's id and resulting status.
+std::vector<std::pair<std::string, std::string>> release_jobs(pg::Connection& conn, const std::vector<std::string>& ids,
+                                                              const std::string& worker_id);
+// snooze_processing_job.
+SettledRow snooze_job(pg::Connection& conn, const std::string& id, util::Duration delay, const std::string& reason,
+                      const std::string& worker_id);
+// confirm_processing_job_cancelled.
+void confirm_cancelled(pg::Connection& conn, const std::string& id, const std::string& worker_id);
+
+// Ids of the jobs the database says worker_id holds (status processing, locked_by worker_id).
+std::vector<std::string> jobs_held_by(pg::Connection& conn, const std::string& worker_id);
+
+// Whether the queue's functions are installed (a clearer error than "function does not exist").
+bool schema_installed(pg::Connection& conn);
+
+}  // namespace examq::queue::sql
