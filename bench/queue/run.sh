@@ -40,7 +40,8 @@ cleanup() {
   [ -n "${WORKER_PID:-}" ] && kill -TERM "$WORKER_PID" 2>/dev/null || true
   if [ "${KEEP:-0}" = 1 ]; then echo "kept: $TMP"; return; fi
   "$ROOT/ci/pgcluster" stop "$TMP/pg" >/dev/null 2>&1 || true
-  rm -rf "$TMP/pg"
+  rm -rf "$TMP/pg" "$TMP/pg.initdb.log"
+  rmdir "$TMP" 2>/dev/null || true  # kept only when the results live in it
 }
 trap cleanup EXIT
 
@@ -110,9 +111,10 @@ for analyze in $ANALYZE; do
         echo "  $tag: $(value jobs_per_s "$OUT/$tag") jobs/s, cpu $(value cpu_user "$OUT/$tag")+$(value cpu_sys "$OUT/$tag") s, rss $(value maxrss_kb "$OUT/$tag") KB"
       done
       jps=$(for r in $(seq "$RUNS"); do value jobs_per_s "$OUT/tp.$n.$c.$analyze.$r"; done | median)
+      range=$(for r in $(seq "$RUNS"); do value jobs_per_s "$OUT/tp.$n.$c.$analyze.$r"; done | sort -n | sed -n '1p;$p' | paste -sd- -)
       cpu=$(for r in $(seq "$RUNS"); do f="$OUT/tp.$n.$c.$analyze.$r"; echo "$(value cpu_user "$f") $(value cpu_sys "$f")" | awk '{print $1+$2}'; done | median)
       rss=$(for r in $(seq "$RUNS"); do value maxrss_kb "$OUT/tp.$n.$c.$analyze.$r"; done | median)
-      summary+=("| $n | $c | $analyze | $jps | $cpu | $((rss / 1024)) |")
+      summary+=("| $n | $c | $analyze | $jps | $range | $cpu | $((rss / 1024)) |")
     done
   done
 done
@@ -137,8 +139,8 @@ echo
 echo "pgbench -N -c 4 -j 2 -T 10 on the same cluster: ${PGBENCH_TPS} tps"
 echo "bulk enqueue, 20000 jobs in one INSERT: ${ENQUEUE} jobs/s"
 echo
-echo "| jobs | concurrency | ANALYZE first | jobs/s | worker CPU s | worker peak RSS MB |"
-echo "|---:|---:|:---:|---:|---:|---:|"
+echo "| jobs | concurrency | ANALYZE first | jobs/s (median) | min-max | worker CPU s | worker peak RSS MB |"
+echo "|---:|---:|:---:|---:|---:|---:|---:|"
 printf '%s\n' "${summary[@]}"
 echo
 echo "Insert-to-handler-start latency, $LATENCY_JOBS jobs, $LATENCY_INTERVAL apart, idle worker (ms):"
@@ -148,4 +150,5 @@ echo "|---|---:|---:|---:|---:|"
 echo "| INSERT acknowledged (commit seen by the client) | $(lat latency_ack_p50_ms) | $(lat latency_ack_p90_ms) | $(lat latency_ack_p99_ms) | $(lat latency_ack_max_ms) |"
 echo "| INSERT sent (includes the insert's own commit) | $(lat latency_send_p50_ms) | $(lat latency_send_p90_ms) | $(lat latency_send_p99_ms) | $(lat latency_send_max_ms) |"
 echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "raw results: $OUT"

@@ -1,6 +1,6 @@
 -- The schema's shape: the names the seed and applications rely on.
 BEGIN;
-SELECT plan(49);
+SELECT plan(51);
 
 SELECT has_table('processing_jobs');
 SELECT has_table('exam_papers');
@@ -85,5 +85,11 @@ SELECT has_function(f) FROM unnest(ARRAY['get_next_processing_job', 'get_next_pr
 SELECT ok((SELECT relrowsecurity AND relforcerowsecurity FROM pg_class
             WHERE oid = 'processing_jobs'::regclass), 'row-level security enabled and forced');
 SELECT is((SELECT array_agg(version ORDER BY version) FROM examq_migrations), ARRAY[1, 2], 'migrations 1 and 2 recorded once each');
+SELECT ok((SELECT proconfig @> ARRAY['plan_cache_mode=force_custom_plan'] FROM pg_proc
+            WHERE oid = 'complete_processing_jobs(uuid[], jsonb[], text)'::regprocedure),
+          'batch completion always plans for its actual array');
+SELECT ok((SELECT proconfig @> ARRAY['enable_bitmapscan=off'] FROM pg_proc
+            WHERE oid = 'get_next_processing_jobs(integer, text, text[], interval)'::regprocedure),
+          'the claim never takes a bitmap scan over all pending jobs');
 SELECT * FROM finish();
 ROLLBACK;

@@ -57,7 +57,8 @@ BOOST_AUTO_TEST_CASE(job_inserted_while_idle_starts_without_waiting_for_the_poll
 
 BOOST_AUTO_TEST_CASE(priorities_are_honoured) {
   const std::vector<int> priorities = {5, -3, 100, 0, 7, -1000, 42, 7, 1, 1000, 0, -3};
-  for (int p : priorities) insert_job(conn, "noop", "{}", p);
+  // 1 ms each, so that consecutive handler_started_at values (microseconds) cannot tie.
+  for (int p : priorities) insert_job(conn, "noop", R"({"sleep_ms": 1})", p);
   WorkerProcess worker(db.conninfo(), "priority-test", {"--concurrency", "1"});
   BOOST_REQUIRE_MESSAGE(watcher.wait_until([&](pg::Connection& c) { return count_status(c, "completed") == 12; }, 60s),
                         "jobs not completed; log:\n" + worker.log());
@@ -116,6 +117,17 @@ BOOST_AUTO_TEST_CASE(slow_job_does_not_block_claims_and_can_be_cancelled) {
   worker.signal(SIGTERM);
   BOOST_TEST(worker.wait_exit(30s).has_value());
   BOOST_TEST(worker.log().find("job.cancelled job_id=" + slow) != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(job_types_limit_what_is_claimed) {
+  const std::string other = insert_job(conn, "someone-elses-type", "{}", 10);
+  const std::string mine = insert_job(conn, "noop", "{}", 0);
+  WorkerProcess worker(db.conninfo(), "types-test", {"--job-types", "noop"});
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until(status_is(mine, "completed"), 60s), "log:\n" + worker.log());
+  // The other type ranked first and was claimable all along: a worker ignoring --job-types
+  // would have taken it (and failed it: it has no handler) before or with ours.
+  BOOST_TEST(job_field(conn, other, "status") == "pending");
+  BOOST_TEST(job_field(conn, other, "attempts") == "0");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
