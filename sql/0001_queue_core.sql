@@ -532,17 +532,18 @@ BEGIN
   IF lease IS NULL OR lease <= interval '0' THEN
     RAISE EXCEPTION 'lease must be a positive interval (got %)', lease USING ERRCODE = '22023';
   END IF;
-  -- Driven by the array through the primary key, so the cost follows the batch, not the number
-  -- of running jobs; locked in id order so concurrent batch calls of one worker cannot deadlock.
+  -- id = ANY(...) is an index scan on the primary key whatever the table's statistics (a join
+  -- with unnest() became a hash join over the whole table before the first ANALYZE). Locked in
+  -- id order so that concurrent batch calls of one worker cannot deadlock.
   RETURN QUERY
   WITH held AS (
-    SELECT p.id FROM unnest(heartbeat_processing_jobs.job_ids) AS u(id)
-      JOIN processing_jobs AS p ON p.id = u.id
-     WHERE p.status = 'processing'
+    SELECT p.id FROM processing_jobs AS p
+     WHERE p.id = ANY (heartbeat_processing_jobs.job_ids)
+       AND p.status = 'processing'
        AND (heartbeat_processing_jobs.worker_id IS NULL
             OR p.locked_by = heartbeat_processing_jobs.worker_id)
      ORDER BY p.id
-     FOR UPDATE OF p
+     FOR UPDATE
   )
   UPDATE processing_jobs AS j SET locked_until = now() + lease, lease_duration = lease
     FROM held WHERE j.id = held.id
@@ -598,26 +599,30 @@ BEGIN
     RAISE EXCEPTION 'results has % elements but job_ids has %', cardinality(results),
                     cardinality(job_ids) USING ERRCODE = '22023';
   END IF;
-  -- Driven by the array through the primary key (cost follows the batch), locked in id order.
+  -- id = ANY(...) is an index scan on the primary key whatever the table's statistics (a join
+  -- with unnest() became a hash join over the whole table before the first ANALYZE). Locked in
+  -- id order so that concurrent batch calls of one worker cannot deadlock.
   RETURN QUERY
-  WITH held AS (
-    SELECT p.id, d.result FROM unnest(job_ids, results) AS d(id, result)
-      JOIN processing_jobs AS p ON p.id = d.id
-     WHERE p.status = 'processing'
+  WITH done AS (
+    SELECT d.id, d.result FROM unnest(job_ids, results) AS d(id, result)
+  ), held AS (
+    SELECT p.id FROM processing_jobs AS p
+     WHERE p.id = ANY (complete_processing_jobs.job_ids)
+       AND p.status = 'processing'
        AND (complete_processing_jobs.worker_id IS NULL
             OR p.locked_by = complete_processing_jobs.worker_id)
      ORDER BY p.id
-     FOR UPDATE OF p
+     FOR UPDATE
   )
   UPDATE processing_jobs AS j SET
     status = 'completed',
     progress_percentage = 100,
     current_step = 'Completed',
-    result = held.result,
+    result = done.result,
     completed_at = now(),
     locked_until = NULL,
     updated_at = now()
-  FROM held
+  FROM held JOIN done ON done.id = held.id
   WHERE j.id = held.id
   RETURNING j.id;
 END $$;
