@@ -7,24 +7,6 @@
 #include "ai/base64.h"
 
 namespace examq::ai {
-namespace {
-
-std::string string_at(const tao::json::value* object, const char* key) {
-  if (object == nullptr || !object->is_object()) return "";
-  const tao::json::value* v = object->find(key);
-  return v != nullptr && v->is_string_type() ? std::string(v->get_string_type()) : std::string();
-}
-
-std::int64_t count_at(const tao::json::value* object, const char* key) {
-  if (object == nullptr || !object->is_object()) return 0;
-  const tao::json::value* v = object->find(key);
-  if (v == nullptr) return 0;
-  if (v->is_signed()) return v->get_signed();
-  if (v->is_unsigned()) return static_cast<std::int64_t>(v->get_unsigned());
-  return 0;
-}
-
-}  // namespace
 
 OpenAiApi::OpenAiApi(const AiConfig& config)
     : endpoint_(config.base_url + "/chat/completions"),
@@ -70,16 +52,7 @@ HttpRequest OpenAiApi::build_request(const BatchRequestInput& input) const {
 ProviderReply OpenAiApi::read_reply(std::string_view body) const {
   ProviderReply reply;
   tao::json::value v;
-  try {
-    v = tao::json::from_string(std::string(body));
-  } catch (const std::exception&) {
-    reply.detail = "the response body is not JSON";
-    return reply;
-  }
-  if (!v.is_object()) {
-    reply.detail = "the response body is not a JSON object";
-    return reply;
-  }
+  if (!parse_reply_object(body, v, reply)) return reply;
   const tao::json::value* usage = v.find("usage");
   reply.tokens.input = count_at(usage, "prompt_tokens");
   reply.tokens.output = count_at(usage, "completion_tokens");

@@ -76,6 +76,14 @@ class ProviderApi {
 // The API for config.provider. config must be valid (see ai_config.h).
 std::unique_ptr<ProviderApi> make_provider_api(const AiConfig& config);
 
+// Shared by the providers' readers. The string / whole-number member KEY of OBJECT ("" / 0 when
+// absent, of another type, or OBJECT is not an object).
+std::string string_at(const tao::json::value* object, const char* key);
+std::int64_t count_at(const tao::json::value* object, const char* key);
+// Parses a 2xx body into `out` when it is a JSON object; otherwise sets reply.detail (the reply
+// stays `malformed`) and returns false.
+bool parse_reply_object(std::string_view body, tao::json::value& out, ProviderReply& reply);
+
 // Shared by the providers: the class of a status once provider-specific quota and billing
 // errors have been recognised (`quota`).
 FailureClass classify_status(long status, bool quota);
