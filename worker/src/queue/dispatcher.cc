@@ -57,13 +57,6 @@ void Dispatcher::on_connect(pg::Connection& conn) {
     throw pg::Error("the examq schema is not installed in this database (run `examq migrate` or psql -f sql/install.sql)",
                     "42883", "examq schema not installed", {}, {}, {}, false);
   }
-  // The claim must walk processing_jobs_claim_idx in claim order and stop after batch_size
-  // rows. A queue table's statistics are often from when it was nearly empty (or absent just
-  // after a bulk load); the planner then prefers a bitmap scan that reads and sorts every
-  // pending row on every claim (measured: 125 ms per claim at 100,000 pending, spilling the
-  // sort to disk, against 0.8 ms for the index walk). This session only claims, so it can
-  // rule the bitmap plan out.
-  conn.exec("SELECT set_config('enable_bitmapscan', 'off', false)");
   listener_.subscribe(conn);
   listening_ = true;
   full_batches_ = 0;

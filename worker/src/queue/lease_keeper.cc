@@ -10,7 +10,7 @@
 namespace examq::queue {
 
 LeaseKeeper::LeaseKeeper(WorkerState& state)
-    : state_(state), session_(state.config.conninfo, "examq lease-keeper " + state.config.worker_id, "lease-keeper", {}, /*force_custom_plans=*/true) {}
+    : state_(state), session_(state.config.conninfo, "examq lease-keeper " + state.config.worker_id, "lease-keeper") {}
 
 LeaseKeeper::~LeaseKeeper() { stop(); }
 

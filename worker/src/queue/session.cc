@@ -7,25 +7,19 @@ namespace examq::queue {
 
 using namespace std::chrono_literals;
 
-Session::Session(std::string conninfo, std::string application_name, std::string component, OnConnect on_connect,
-                 bool force_custom_plans)
+Session::Session(std::string conninfo, std::string application_name, std::string component, OnConnect on_connect)
     : conninfo_(std::move(conninfo)),
       application_name_(std::move(application_name)),
       component_(std::move(component)),
       on_connect_(std::move(on_connect)),
-      force_custom_plans_(force_custom_plans),
       backoff_(100ms, 5s) {}
 
 pg::Connection* Session::get(const Sleep& sleep) {
   while (!conn_) {
     try {
       auto conn = std::make_unique<pg::Connection>(conninfo_, application_name_);
-      // The batch functions take uuid[] parameters. After five calls PL/pgSQL switches to a
-      // generic plan that guesses unnest() yields 10 rows and ends up joining 500 x 500 rows
-      // per batch (measured: complete_processing_jobs of 500 jobs went from 7 ms to 43 ms, and
-      // worker throughput halved). Custom plans cost some planning per call, nothing next to
-      // a batch; the dispatcher does without, so a single claim stays quick.
-      if (force_custom_plans_) conn->exec("SELECT set_config('plan_cache_mode', 'force_custom_plan', false)");
+      // Planner settings the queue needs (custom plans for the batch functions, no bitmap
+      // scan for the claim) are pinned on the SQL functions themselves, for every client.
       if (on_connect_) on_connect_(*conn);
       conn_ = std::move(conn);
       if (ever_connected_) {

@@ -21,10 +21,7 @@ class Session {
   // "try connecting again").
   using OnConnect = std::function<void(pg::Connection&)>;
 
-  // force_custom_plans: see the comment in session.cc; for sessions that call the batch
-  // functions (settling, renewals).
-  Session(std::string conninfo, std::string application_name, std::string component, OnConnect on_connect = {},
-          bool force_custom_plans = false);
+  Session(std::string conninfo, std::string application_name, std::string component, OnConnect on_connect = {});
 
   // The live connection, connecting first when there is none. Between failed attempts it
   // sleeps through `sleep`. Returns nullptr when `sleep` gives up. Non-retryable errors from
@@ -40,7 +37,6 @@ class Session {
  private:
   const std::string conninfo_, application_name_, component_;
   OnConnect on_connect_;
-  bool force_custom_plans_;
   std::unique_ptr<pg::Connection> conn_;
   Backoff backoff_;
   bool ever_connected_ = false;

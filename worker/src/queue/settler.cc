@@ -64,7 +64,7 @@ void finish_job(WorkerState& state, JobRun& run) {
 }
 
 Settler::Settler(WorkerState& state)
-    : state_(state), session_(state.config.conninfo, "examq settler " + state.config.worker_id, "settler", {}, /*force_custom_plans=*/true) {}
+    : state_(state), session_(state.config.conninfo, "examq settler " + state.config.worker_id, "settler") {}
 
 Settler::~Settler() { stop(); }
 
