@@ -7,6 +7,7 @@ EXAMQ_PACKAGES=(
   postgresql-contrib
   libpq-dev tao-json-dev libpodofo-dev libpoppler-cpp-dev libturbojpeg0-dev
   libcurl4-openssl-dev libspdlog-dev libboost-test-dev libcli11-dev
+  libpoppler-private-dev libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-osd
   poppler-utils
 )
 

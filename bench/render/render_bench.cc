@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   options.extract_words = option(argc, argv, "words", 1) != 0;
   const bool timeline = option(argc, argv, "timeline", 0) != 0;
   const auto start = std::chrono::steady_clock::now();
-  auto progress = [&](int done, int total) {
+  auto progress = [&](int done, int total, int) {
     if (!timeline) return;
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

@@ -10,6 +10,7 @@
 
 #include "extract/dot_leaders.h"
 #include "extract/line_builder.h"
+#include "extract/ocr_labels.h"
 #include "extract/marks_parser.h"
 #include "extract/page_furniture.h"
 #include "extract/question_numbering.h"
@@ -579,3 +580,58 @@ BOOST_AUTO_TEST_CASE(part_at_the_start_of_wording_is_not_a_section_heading) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// ---- OCR label repair (scanned pages only)
+
+namespace {
+
+std::vector<std::string> repaired(std::initializer_list<std::string_view> texts) {
+  std::vector<ex::Line> lines;
+  double y = 100;
+  for (std::string_view t : texts) {
+    ex::Line line;
+    line.page_number = 1;
+    line.words = examq::test::words_at(50, y, t);
+    line.update_box();
+    lines.push_back(std::move(line));
+    y += 20;
+  }
+  ex::repair_ocr_labels(lines);
+  std::vector<std::string> out;
+  for (const auto& line : lines) out.push_back(line.text());
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(ocr_digits_read_as_letters_are_repaired_in_question_numbers) {
+  BOOST_TEST(repaired({"Ql. Define speed", "l. State the law", "Question l Explain", "QlO. Last"}) ==
+                 (std::vector<std::string>{"Q1. Define speed", "1. State the law", "Question 1 Explain", "Q10. Last"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(ocr_repair_leaves_words_and_roman_labels_alone) {
+  BOOST_TEST(repaired({"I think so", "l) calculate the time", "Idea one"}) ==
+                 (std::vector<std::string>{"I think so", "i) calculate the time", "Idea one"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(ocr_boxed_numbers_are_joined_back) {
+  BOOST_TEST(repaired({"0 1.1 Name the gas", "0 1. 2 Complete the", "0 2. 1° Suggest one", "0 | This question",
+                       "1 2 moles of gas"}) ==
+                 (std::vector<std::string>{"01.1 Name the gas", "01.2 Complete the", "02.1 Suggest one",
+                                           "01 This question", "1 2 moles of gas"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(ocr_roman_parts_and_b_read_as_6_are_repaired_in_sequence) {
+  BOOST_TEST(repaired({"(a) (l) First", "(li) Second", "(6) Next part", "(6) again is not b"}) ==
+                 (std::vector<std::string>{"(a) (i) First", "(ii) Second", "(b) Next part", "(6) again is not b"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(ocr_marks_brackets_are_matched) {
+  BOOST_TEST(repaired({"State the law. (1 mark}", "Name it. [2}", "Give one. {3]", "Total (in kJ}"}) ==
+                 (std::vector<std::string>{"State the law. (1 mark)", "Name it. [2]", "Give one. [3]", "Total (in kJ}"}),
+             boost::test_tools::per_element());
+}

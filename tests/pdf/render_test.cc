@@ -6,10 +6,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "pdf/poppler_renderer.h"
 #include "pdf/render_pool.h"
 #include "pdf_fixtures.h"
 #include "test_support.h"
@@ -139,7 +142,9 @@ BOOST_AUTO_TEST_CASE(rotated_page_is_rendered_and_measured_as_displayed) {
   FixturePage page;
   page.rotation = 90;
   page.lines = {"sideways"};
-  const RenderedDocument result = render_pdf(make_pdf(single(page)), test_options());
+  RenderOptions options = test_options();
+  options.ocr.mode = OcrMode::off;  // one word is too few for a text layer: OCR would replace it
+  const RenderedDocument result = render_pdf(make_pdf(single(page)), options);
   const RenderedPage& out = result.pages[0];
   BOOST_TEST(out.width > out.height);
   BOOST_TEST(out.text.width == 842.0);
@@ -157,6 +162,7 @@ BOOST_AUTO_TEST_CASE(oversized_page_is_rendered_at_a_dpi_that_fits_the_pixel_cap
   page.lines = {"poster"};
   RenderOptions options = test_options();
   options.max_pixels_per_page = 4'000'000;
+  options.ocr.mode = OcrMode::off;  // the page image is under test, not OCR of a one-word page
   const RenderedDocument result = render_pdf(make_pdf(single(page)), options);
   const RenderedPage& out = result.pages[0];
   BOOST_TEST(out.dpi < 150.0);
@@ -172,6 +178,7 @@ BOOST_AUTO_TEST_CASE(oversized_page_is_scaled_to_the_memory_limit_instead_of_cra
   RenderOptions options = test_options();
   options.max_pixels_per_page = 1'000'000'000;  // no pixel cap: only the memory limit
   options.sandbox.memory_bytes = std::size_t{256} << 20;
+  options.ocr.mode = OcrMode::off;  // the page image is under test, not OCR of a one-word page
   const RenderedDocument result = render_pdf(make_pdf(single(page)), options);
   const RenderedPage& out = result.pages[0];
   BOOST_TEST(out.dpi < 150.0);
@@ -192,7 +199,7 @@ BOOST_AUTO_TEST_CASE(text_only_mode_skips_bitmaps_but_keeps_words) {
 BOOST_AUTO_TEST_CASE(progress_is_reported_once_per_page_up_to_the_count) {
   std::vector<std::pair<int, int>> reports;
   render_pdf(make_pdf(exam_like_document(5)), test_options(),
-             [&](int done, int total) { reports.emplace_back(done, total); });
+             [&](int done, int total, int) { reports.emplace_back(done, total); });
   BOOST_REQUIRE(reports.size() == 5u);
   for (int i = 0; i < 5; ++i) {
     BOOST_TEST(reports[i].first == i + 1);
@@ -235,7 +242,7 @@ BOOST_AUTO_TEST_CASE(cancellation_kills_the_children_and_is_not_critical) {
   options.max_processes = 1;
   int pages_seen = 0;
   try {
-    render_pdf(make_pdf(exam_like_document(8)), options, [&](int done, int) { pages_seen = done; },
+    render_pdf(make_pdf(exam_like_document(8)), options, [&](int done, int, int) { pages_seen = done; },
                [&] { return pages_seen >= 1; });
     BOOST_FAIL("cancelled render returned");
   } catch (const PdfError& e) {
@@ -274,4 +281,73 @@ BOOST_AUTO_TEST_CASE(real_paper_from_the_corpus_renders_every_page,
   // US Letter: 612 x 792 pt.
   BOOST_TEST(std::abs(result.pages[0].width - 1275) <= 1);
   BOOST_TEST(std::abs(result.pages[0].height - 1650) <= 1);
+}
+
+// render_gray() runs in the child next to the OCR engine; tested here in-process on the engine.
+namespace {
+
+// Darkest pixel of the bitmap inside a box given in points.
+int darkest_in(const GrayBitmap& bitmap, double x0, double y0, double x1, double y1) {
+  const double scale = bitmap.dpi / 72.0;
+  int darkest = 255;
+  for (int y = std::max(0, int(y0 * scale)); y < std::min(bitmap.height, int(y1 * scale) + 1); ++y) {
+    for (int x = std::max(0, int(x0 * scale)); x < std::min(bitmap.width, int(x1 * scale) + 1); ++x) {
+      darkest = std::min<int>(darkest, bitmap.pixels[std::size_t(y) * bitmap.width + x]);
+    }
+  }
+  return darkest;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(gray_bitmap_has_the_page_size_dark_words_and_white_margins) {
+  const std::string pdf = make_pdf(exam_like_document(1));
+  const std::unique_ptr<PopplerRenderer> renderer = PopplerRenderer::open(pdf, 85);
+  BOOST_REQUIRE(renderer != nullptr);
+  PageRenderSettings words_only;
+  words_only.render_image = false;
+  const wire::PageReply reply = renderer->render(1, words_only);
+  const Word* header = find_word(reply.text, "Examq");
+  BOOST_REQUIRE(header != nullptr);
+
+  const GrayBitmap bitmap = renderer->render_gray(1, 100, 25'000'000);
+  BOOST_TEST(bitmap.dpi == 100.0);
+  // A4, 595 x 842 pt, at 100 DPI; one byte a pixel, no row padding (826 is not a multiple of 4).
+  BOOST_TEST(std::abs(bitmap.width - 826) <= 1);
+  BOOST_TEST(std::abs(bitmap.height - 1169) <= 1);
+  BOOST_TEST(bitmap.pixels.size() == std::size_t(bitmap.width) * bitmap.height);
+  BOOST_TEST(darkest_in(bitmap, header->x0, header->y0, header->x1, header->y1) < 80);
+  // The left margin (text starts at 72 pt) and the page's last inch are blank paper.
+  BOOST_TEST(darkest_in(bitmap, 0, 0, 60, 842) > 245);
+  BOOST_TEST(darkest_in(bitmap, 0, 780, 595, 842) > 245);
+}
+
+BOOST_AUTO_TEST_CASE(gray_bitmap_of_a_rotated_page_is_as_displayed) {
+  FixturePage page;
+  page.rotation = 90;
+  page.lines = {"sideways"};
+  const std::string pdf = make_pdf(single(page));
+  const std::unique_ptr<PopplerRenderer> renderer = PopplerRenderer::open(pdf, 85);
+  BOOST_REQUIRE(renderer != nullptr);
+  const GrayBitmap bitmap = renderer->render_gray(1, 72, 25'000'000);
+  BOOST_TEST(std::abs(bitmap.width - 842) <= 1);
+  BOOST_TEST(std::abs(bitmap.height - 595) <= 1);
+}
+
+BOOST_AUTO_TEST_CASE(gray_bitmap_over_the_pixel_cap_is_rendered_at_a_lower_dpi) {
+  const std::string pdf = make_pdf(exam_like_document(1));
+  const std::unique_ptr<PopplerRenderer> renderer = PopplerRenderer::open(pdf, 85);
+  BOOST_REQUIRE(renderer != nullptr);
+  const GrayBitmap bitmap = renderer->render_gray(1, 300, 1'000'000);
+  BOOST_TEST(bitmap.dpi < 300.0);
+  BOOST_TEST(long(bitmap.width) * bitmap.height <= 1'000'000 + 2 * (bitmap.width + bitmap.height));
+  BOOST_TEST(std::abs(bitmap.width - 595 * bitmap.dpi / 72) <= 2);
+  BOOST_TEST_REQUIRE(bitmap.pixels.size() == std::size_t(bitmap.width) * bitmap.height);
+}
+
+BOOST_AUTO_TEST_CASE(gray_bitmap_of_a_missing_page_is_an_error) {
+  const std::string pdf = make_pdf(exam_like_document(1));
+  const std::unique_ptr<PopplerRenderer> renderer = PopplerRenderer::open(pdf, 85);
+  BOOST_REQUIRE(renderer != nullptr);
+  BOOST_CHECK_THROW(renderer->render_gray(2, 100, 25'000'000), std::runtime_error);
 }

@@ -5,6 +5,7 @@
 #include "job_watcher.h"
 #include "paper_submission.h"
 #include "pg/listener.h"
+#include "scanned_paper.h"
 #include "test_database.h"
 #include "worker_process.h"
 
@@ -13,11 +14,13 @@
 
 #include <boost/test/unit_test.hpp>
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 using namespace examq;
 using namespace examq::testing;
@@ -272,4 +275,69 @@ BOOST_AUTO_TEST_CASE(papers_are_fetched_from_their_url_within_the_allowed_root) 
   BOOST_TEST(worker->log().find("SECRET-TOKEN") == std::string::npos);
   std::filesystem::remove_all(dir);
   std::filesystem::remove(std::filesystem::temp_directory_path() / "examq-outside.pdf");
+}
+
+BOOST_AUTO_TEST_CASE(scanned_paper_is_read_by_ocr_with_rising_progress) {
+  TestDatabase db("pipe_scan");
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& c = watcher.conn();
+  auto paper = fixtures::make_exam_paper(fixtures::layout("sample"));
+  fixtures::ScanSettings scan;
+  scan.text_pages = {2};  // a mixed paper: one born-digital page among scans
+  auto sub = submit_paper(c, "Scanned sample", "scan.pdf", fixtures::scan_pdf(paper.pdf, scan));
+
+  pg::Connection progress_conn(db.conninfo());
+  pg::Listener progress({"processing_jobs_changes"});
+  progress.subscribe(progress_conn);
+
+  WorkerProcess worker(db.conninfo(), "pipe-scan", {"--concurrency", "1"});
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until(all_settled, 240s), "job did not settle; log:\n" + worker.log());
+  BOOST_REQUIRE_MESSAGE(job_field(c, sub.job_id, "status") == "completed",
+                        "job " + job_field(c, sub.job_id, "status") + ": " + job_field(c, sub.job_id, "error_message"));
+  BOOST_TEST(c.exec("SELECT (result->>'ocr_pages')::int FROM processing_jobs WHERE id = $1::uuid", sub.job_id)
+                 .get<int>(0, 0) == paper.page_count - 1);
+
+  // Each saved row says how it was read: page 2 from its text layer, the rest by OCR; at least
+  // 95% of the numbers come back, and none that the paper does not have.
+  auto r = c.exec("SELECT question_number, page_number, source FROM questions WHERE exam_paper_id = $1::uuid",
+                  sub.exam_paper_id);
+  std::set<std::string> expected;
+  for (const auto& q : paper.expected) expected.insert(q.number);
+  int found = 0;
+  for (int i = 0; i < r.rows(); ++i) {
+    const std::string number = r.get<std::string>(i, 0);
+    BOOST_TEST(expected.count(number) == 1u, "invented question " << number);
+    found += static_cast<int>(expected.count(number));
+    BOOST_TEST(r.get<std::string>(i, 2) == (r.get<int>(i, 1) == 2 ? "text" : "ocr"), number);
+  }
+  BOOST_TEST(found >= 0.95 * static_cast<double>(expected.size()));
+
+  // OCR is the slow part and counts as analysis: progress rises through it and never goes back.
+  std::vector<pg::Notification> seen;
+  while (progress.wait(progress_conn, nullptr, std::chrono::steady_clock::now() + 200ms, seen) ==
+         pg::Listener::Wake::notified) {
+  }
+  std::vector<int> percentages;
+  std::set<int> analysing;
+  for (const auto& n : seen) {
+    auto v = tao::json::from_string(n.payload);
+    if (v.at("id").get_string() != sub.job_id) continue;
+    const int pct = static_cast<int>(v.at("progress_percentage").as<std::int64_t>());
+    percentages.push_back(pct);
+    if (v.at("current_step").is_string() && v.at("current_step").get_string() == "Analyzing exam paper with AI") {
+      analysing.insert(pct);
+    }
+  }
+  for (std::size_t i = 1; i < percentages.size(); ++i) BOOST_TEST(percentages[i] >= percentages[i - 1]);
+  BOOST_TEST(analysing.size() >= 2u, "progress should rise while pages are read");
+}
+
+BOOST_AUTO_TEST_CASE(worker_refuses_to_start_without_its_ocr_language_pack) {
+  TestDatabase db("pipe_ocr_lang");
+  ScopedEnv env(std::map<std::string, std::string>{{"EXAMQ_OCR_LANGUAGES", "eng+xyz"}});
+  WorkerProcess worker(db.conninfo(), "pipe-lang", {});
+  const std::optional<int> code = worker.wait_exit(60s);
+  BOOST_REQUIRE(code.has_value());
+  BOOST_TEST((WIFEXITED(*code) && WEXITSTATUS(*code) != 0));
+  BOOST_TEST(worker.log().find("OCR language 'xyz' is not installed") != std::string::npos, worker.log());
 }

@@ -88,6 +88,9 @@ Command add_worker_command(CLI::App& app) {
             } catch (const std::invalid_argument& e) {
               std::cerr << "examq worker: " << e.what() << "\n";
               return kExitUsage;
+            } catch (const std::runtime_error& e) {  // e.g. an OCR language pack is missing
+              std::cerr << "examq worker: " << e.what() << "\n";
+              return kExitFailure;
             }
             queue::WorkerExit exit = queue::run_worker(config, registry, signals);
             if (exit.threads_stuck) {

@@ -22,7 +22,7 @@ struct Question {
                               // multiple-choice options are kept, one per line ("A ...\nB ...")
   std::optional<int> marks;   // as printed ([2], [2 marks], (4 points)); empty when none printed
   int page_number = 0;        // 1-based page where the row's label is printed
-  std::string source;         // which extractor produced it: "text", later "ai", "ocr"
+  std::string source;         // how it was read: "text" (a text layer), "ocr" (a scanned page), "ai"
 };
 
 }  // namespace examq::extract

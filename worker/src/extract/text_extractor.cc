@@ -4,6 +4,7 @@
 
 #include "extract/dot_leaders.h"
 #include "extract/line_builder.h"
+#include "extract/ocr_labels.h"
 #include "extract/page_furniture.h"
 #include "extract/reading_order.h"
 #include "extract/segmenter.h"
@@ -28,6 +29,7 @@ std::vector<Question> TextExtractor::extract(const std::vector<pdf::PageText>& p
     const std::size_t n = std::min(page.words.size(), kMaxWordsPerPage);
     std::vector<pdf::Word> words(page.words.begin(), page.words.begin() + static_cast<std::ptrdiff_t>(n));
     PageLines p{page.page_number, page.width, page.height, build_lines(page.page_number, std::move(words))};
+    if (page.source == pdf::TextSource::ocr) repair_ocr_labels(p.lines);
     // Leaders go first so that "Extra space ........" reads as furniture and an answer line that
     // carried only dots disappears.
     std::erase_if(p.lines, [](Line& line) { return strip_leaders(line) && line.words.empty(); });
@@ -44,7 +46,14 @@ std::vector<Question> TextExtractor::extract(const std::vector<pdf::PageText>& p
     if (progress) progress(i + 1, total);
   }
   assign_margins(regions);
-  return segment(regions, std::string(name()));
+  std::vector<Question> questions = segment(regions, std::string(name()));
+  // A row read from a scan says so, so the app can flag it for checking.
+  for (Question& q : questions) {
+    const auto page = std::find_if(pages.begin(), pages.end(),
+                                   [&](const pdf::PageText& p) { return p.page_number == q.page_number; });
+    if (page != pages.end() && page->source == pdf::TextSource::ocr) q.source = "ocr";
+  }
+  return questions;
 }
 
 }  // namespace examq::extract

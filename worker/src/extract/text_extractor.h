@@ -1,6 +1,7 @@
 #pragma once
 // The embedded "text" backend: segments a born-digital paper from the words and positions of its
-// text layer, with no network and no model. Pages without a text layer (scans) yield nothing.
+// text layer, with no network and no model. Scanned pages arrive with words read by OCR in the
+// render children (pdf/ocr_engine.h) and are segmented the same way; their rows get source "ocr".
 
 #include "extract/extractor.h"
 

@@ -6,6 +6,23 @@
 namespace examq::pdf {
 // One word as Poppler's page::text_list() reports it; coordinates in PDF points, origin top-left.
 struct Word { std::string text; double x0, y0, x1, y1; };
-// The text layer of one page. page_number is 1-based.
-struct PageText { int page_number = 0; double width = 0, height = 0; std::vector<Word> words; };
-}
+
+// Where a page's words came from: the PDF's own text layer, or Tesseract reading the page image
+// (a scan; see ocr_engine.h).
+enum class TextSource { text_layer, ocr };
+
+// The text layer of one page. page_number is 1-based. For OCR pages, width/height and the words
+// are those of the page turned upright, and the ocr_* fields say what was done to read it.
+struct PageText {
+  int page_number = 0;
+  double width = 0, height = 0;
+  std::vector<Word> words;
+  TextSource source = TextSource::text_layer;
+  int ocr_rotated_degrees = 0;   // clockwise turn that made the scan upright
+  double ocr_skew_degrees = 0;   // small rotation removed
+  double ocr_confidence = 0;     // Tesseract's mean word confidence, 0..100
+  // Set when the page needed OCR and it failed (too little memory for the image, Tesseract
+  // refusing it): the page keeps whatever text layer it had, the rest of the paper is still read.
+  std::string ocr_error = {};
+};
+}  // namespace examq::pdf

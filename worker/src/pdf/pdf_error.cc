@@ -3,7 +3,8 @@
 namespace examq::pdf {
 
 bool PdfError::critical() const {
-  return kind_ != PdfErrorKind::cancelled && kind_ != PdfErrorKind::sandbox_unavailable;
+  return kind_ != PdfErrorKind::cancelled && kind_ != PdfErrorKind::sandbox_unavailable &&
+         kind_ != PdfErrorKind::ocr_unavailable;
 }
 
 const char* to_string(PdfErrorKind kind) {
@@ -23,6 +24,7 @@ const char* to_string(PdfErrorKind kind) {
     case PdfErrorKind::renderer_failed: return "renderer_failed";
     case PdfErrorKind::cancelled: return "cancelled";
     case PdfErrorKind::sandbox_unavailable: return "sandbox_unavailable";
+    case PdfErrorKind::ocr_unavailable: return "ocr_unavailable";
   }
   return "unknown";
 }

@@ -26,6 +26,7 @@ enum class PdfErrorKind {
   // Not the PDF's fault.
   cancelled,
   sandbox_unavailable,  // the examq-render helper is missing or cannot be started
+  ocr_unavailable,      // Tesseract or one of its language packs is not installed
 };
 
 // The single exception type of this part. what() is a sentence meant for a person
@@ -38,7 +39,8 @@ class PdfError : public std::runtime_error {
   PdfErrorKind kind() const { return kind_; }
 
   // True when the same input would fail the same way again: the job should fail without retry.
-  // False for cancellation and for a missing/unstartable helper (an installation problem).
+  // False for cancellation and for installation problems (a missing or unstartable helper, a
+  // missing OCR language pack): the same job can succeed once the worker is fixed.
   bool critical() const;
 
  private:

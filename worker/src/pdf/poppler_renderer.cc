@@ -1,114 +1,112 @@
 #include "pdf/poppler_renderer.h"
 
-#include <poppler/cpp/poppler-document.h>
-#include <poppler/cpp/poppler-global.h>
-#include <poppler/cpp/poppler-image.h>
-#include <poppler/cpp/poppler-page-renderer.h>
-#include <poppler/cpp/poppler-page.h>
+#include <poppler/Error.h>
 
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <string>
+
+#include "pdf/splash_page_renderer.h"
 
 namespace examq::pdf {
 namespace {
 
-std::string utf8(const poppler::ustring& s) {
-  const poppler::byte_array bytes = s.to_utf8();
-  return std::string(bytes.begin(), bytes.end());
+void ignore_poppler_error(ErrorCategory, Goffset, const char*) {}
+
+// The DPI at which a width x height (points) page fits in max_pixels: `dpi` unless that is
+// too many pixels (posters, corrupt MediaBoxes).
+double fitting_dpi(double width, double height, double dpi, long max_pixels) {
+  const double pixels = (width * dpi / 72.0) * (height * dpi / 72.0);
+  if (pixels > static_cast<double>(max_pixels) && pixels > 0) {
+    return dpi * std::sqrt(static_cast<double>(max_pixels) / pixels);
+  }
+  return dpi;
 }
 
-void ignore_poppler_error(const std::string&, void*) {}
+// When Splash cannot allocate its bitmap it hands back a 1x1 one instead of failing.
+void check_size(const BitmapView& bitmap, double width, double height, double dpi,
+                int page_number) {
+  const double expected_width = width * dpi / 72.0;
+  const double expected_height = height * dpi / 72.0;
+  if (bitmap.pixels == nullptr || bitmap.width <= 0 || bitmap.height <= 0 ||
+      std::abs(bitmap.width - expected_width) > 2 || std::abs(bitmap.height - expected_height) > 2) {
+    throw std::runtime_error("page " + std::to_string(page_number) + " cannot be rendered");
+  }
+}
 
 }  // namespace
 
-void silence_poppler_errors() { poppler::set_debug_error_function(ignore_poppler_error, nullptr); }
+void silence_poppler_errors() { setErrorCallback(ignore_poppler_error); }
 
 std::unique_ptr<PopplerRenderer> PopplerRenderer::open(std::string_view pdf, int jpeg_quality) {
-  std::unique_ptr<poppler::document> doc(poppler::document::load_from_raw_data(
-      pdf.data(), static_cast<int>(pdf.size())));
-  if (!doc) return nullptr;
-  return std::unique_ptr<PopplerRenderer>(new PopplerRenderer(std::move(doc), jpeg_quality));
+  std::unique_ptr<SplashPageRenderer> pages = SplashPageRenderer::open(pdf);
+  if (!pages) return nullptr;
+  return std::unique_ptr<PopplerRenderer>(new PopplerRenderer(std::move(pages), jpeg_quality));
 }
 
-PopplerRenderer::PopplerRenderer(std::unique_ptr<poppler::document> doc, int jpeg_quality)
-    : doc_(std::move(doc)), encoder_(jpeg_quality) {}
+PopplerRenderer::PopplerRenderer(std::unique_ptr<SplashPageRenderer> pages, int jpeg_quality)
+    : pages_(std::move(pages)), encoder_(jpeg_quality) {}
 
 PopplerRenderer::~PopplerRenderer() = default;
 
 PopplerInfo PopplerRenderer::info() const {
   PopplerInfo info;
-  info.locked = doc_->is_locked();
-  // On a locked document Poppler 22.12 segfaults in get_pdf_version() as well as pages().
+  info.locked = pages_->locked();
+  // On a locked document Poppler 22.12 segfaults for the version as well as the page count.
   if (info.locked) return info;
-  int major = 0, minor = 0;
-  doc_->get_pdf_version(&major, &minor);
-  info.pdf_version = std::to_string(major) + "." + std::to_string(minor);
-  info.page_count = doc_->pages();
-  info.title = utf8(doc_->get_title());
-  info.producer = utf8(doc_->get_producer());
+  info.pdf_version = pages_->pdf_version();
+  info.page_count = pages_->page_count();
+  info.title = pages_->title();
+  info.producer = pages_->producer();
   return info;
 }
 
 wire::PageReply PopplerRenderer::render(int page_number, const PageRenderSettings& settings) {
-  const std::unique_ptr<poppler::page> page(doc_->create_page(page_number - 1));
-  if (!page) throw std::runtime_error("page " + std::to_string(page_number) + " cannot be read");
-
   wire::PageReply reply;
   reply.page_number = page_number;
   reply.text.page_number = page_number;
+  // The page as displayed: crop box, turned by /Rotate, which is also how the words' boxes are
+  // reported and how the bitmap comes out.
+  pages_->page_size(page_number, reply.text.width, reply.text.height);
+  if (settings.extract_words) reply.text.words = pages_->words(page_number);
 
-  // The page as displayed: crop box, turned by /Rotate, which is also how text_list() reports
-  // word boxes and how the bitmap comes out.
-  const poppler::rectf box = page->page_rect(poppler::crop_box);
-  const poppler::page::orientation_enum turn = page->orientation();
-  const bool sideways = turn == poppler::page::landscape || turn == poppler::page::seascape;
-  reply.text.width = sideways ? box.height() : box.width();
-  reply.text.height = sideways ? box.width() : box.height();
-
-  if (settings.extract_words) {
-    for (const poppler::text_box& word : page->text_list()) {
-      const poppler::rectf r = word.bbox();
-      reply.text.words.push_back(
-          Word{utf8(word.text()), r.left(), r.top(), r.right(), r.bottom()});
-    }
-  }
-
-  reply.dpi = settings.dpi;
-  const double pixels = (reply.text.width * settings.dpi / 72.0) *
-                        (reply.text.height * settings.dpi / 72.0);
-  if (pixels > static_cast<double>(settings.max_pixels) && pixels > 0) {
-    reply.dpi = settings.dpi * std::sqrt(static_cast<double>(settings.max_pixels) / pixels);
-  }
+  reply.dpi = fitting_dpi(reply.text.width, reply.text.height, settings.dpi, settings.max_pixels);
   if (!settings.render_image) return reply;
 
-  poppler::page_renderer renderer;
-  // The same anti-aliasing pdftoppm uses by default: text must stay legible to OCR and people.
-  renderer.set_render_hints(poppler::page_renderer::antialiasing |
-                            poppler::page_renderer::text_antialiasing);
-  renderer.set_image_format(poppler::image::format_rgb24);
-  const poppler::image image = renderer.render_page(page.get(), reply.dpi, reply.dpi);
-  // When Splash cannot allocate its bitmap it may hand back a 1x1 image instead of failing.
-  const double expected_width = reply.text.width * reply.dpi / 72.0;
-  const double expected_height = reply.text.height * reply.dpi / 72.0;
-  if (!image.is_valid() || image.width() <= 0 || image.height() <= 0 ||
-      std::abs(image.width() - expected_width) > 2 || std::abs(image.height() - expected_height) > 2) {
-    throw std::runtime_error("page " + std::to_string(page_number) + " cannot be rendered");
-  }
-  JpegEncoder::PixelLayout layout;
-  switch (image.format()) {
-    case poppler::image::format_rgb24: layout = JpegEncoder::PixelLayout::rgb24; break;
-    case poppler::image::format_argb32: layout = JpegEncoder::PixelLayout::bgrx32; break;
-    case poppler::image::format_gray8: layout = JpegEncoder::PixelLayout::gray8; break;
-    default:
-      throw std::runtime_error("page " + std::to_string(page_number) +
-                               " rendered in an unexpected pixel format");
-  }
-  reply.width = image.width();
-  reply.height = image.height();
-  reply.jpeg = encoder_.encode(reinterpret_cast<const unsigned char*>(image.const_data()),
-                               image.width(), image.height(), image.bytes_per_row(), layout);
+  const BitmapView bitmap = pages_->render(page_number, reply.dpi, PixelMode::rgb24);
+  check_size(bitmap, reply.text.width, reply.text.height, reply.dpi, page_number);
+  reply.width = bitmap.width;
+  reply.height = bitmap.height;
+  reply.jpeg = encoder_.encode(bitmap.pixels, bitmap.width, bitmap.height, bitmap.stride,
+                               JpegEncoder::PixelLayout::rgb24);
   return reply;
+}
+
+GrayBitmap PopplerRenderer::render_gray(int page_number, double dpi, long max_pixels) {
+  double width = 0, height = 0;
+  pages_->page_size(page_number, width, height);
+  GrayBitmap out;
+  out.dpi = fitting_dpi(width, height, dpi, max_pixels);
+  // A grayscale page is for OCR, which needs memory more than the next colour page needs its
+  // bitmap kept; and the copy returned here is the only one worth keeping.
+  pages_->release_bitmap(PixelMode::rgb24);
+  const BitmapView bitmap = pages_->render(page_number, out.dpi, PixelMode::gray8);
+  struct ReleaseGray {
+    SplashPageRenderer& pages;
+    ~ReleaseGray() { pages.release_bitmap(PixelMode::gray8); }
+  } release_gray{*pages_};
+  check_size(bitmap, width, height, out.dpi, page_number);
+  out.width = bitmap.width;
+  out.height = bitmap.height;
+  // Splash pads rows to 4 bytes; the contract is stride == width.
+  out.pixels.resize(static_cast<std::size_t>(bitmap.width) * bitmap.height);
+  for (int y = 0; y < bitmap.height; ++y) {
+    std::memcpy(out.pixels.data() + static_cast<std::size_t>(y) * bitmap.width,
+                bitmap.pixels + static_cast<std::size_t>(y) * bitmap.stride,
+                static_cast<std::size_t>(bitmap.width));
+  }
+  return out;
 }
 
 }  // namespace examq::pdf

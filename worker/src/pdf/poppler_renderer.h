@@ -7,12 +7,9 @@
 #include <string_view>
 
 #include "pdf/document_info.h"
+#include "pdf/gray_bitmap.h"
 #include "pdf/jpeg_encoder.h"
 #include "pdf/wire_format.h"
-
-namespace poppler {
-class document;
-}
 
 namespace examq::pdf {
 
@@ -23,6 +20,14 @@ struct PageRenderSettings {
   bool extract_words = true;
 };
 
+class SplashPageRenderer;
+
+// One document, opened once, its pages rendered one after another. Not thread-safe.
+//
+// Built on Poppler's core API (PDFDoc, SplashOutputDev, TextOutputDev) rather than poppler-cpp:
+// poppler-cpp builds a new SplashOutputDev for every page, so every page re-created the font
+// engine and re-rasterised every glyph. Here one output device per colour mode lives as long as
+// the document. Words are still exactly what poppler-cpp's page::text_list() reports.
 class PopplerRenderer {
  public:
   // `pdf` must outlive the renderer (Poppler does not copy it). Returns null when Poppler cannot
@@ -38,9 +43,13 @@ class PopplerRenderer {
   // created or rendered, or the JPEG cannot be encoded.
   wire::PageReply render(int page_number, const PageRenderSettings& settings);
 
+  // Renders page `page_number` (1-based) in grayscale at `dpi`, reduced like render() when the
+  // bitmap would exceed `max_pixels`; throws std::runtime_error like render().
+  GrayBitmap render_gray(int page_number, double dpi, long max_pixels);
+
  private:
-  PopplerRenderer(std::unique_ptr<poppler::document> doc, int jpeg_quality);
-  std::unique_ptr<poppler::document> doc_;
+  PopplerRenderer(std::unique_ptr<SplashPageRenderer> pages, int jpeg_quality);
+  std::unique_ptr<SplashPageRenderer> pages_;
   JpegEncoder encoder_;
 };
 

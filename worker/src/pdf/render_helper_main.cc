@@ -3,9 +3,11 @@
 //   examq-render render   [--option=value ...]   open the PDF, report Info, then render the
 //                                                pages the parent asks for, one at a time
 //   examq-render metadata [--option=value ...]   read the metadata with PoDoFo, report, exit
+//   examq-render ocr-check [--option=value ...]  load the OCR languages, report, exit (no PDF)
 //
 // Options: --parent=PID --memory=BYTES --cpu=SECONDS --dpi=D --quality=Q --max-pixels=N
-// --images=0|1 --words=0|1 --fault=none|crash|hang|oom --fault-page=N.
+// --images=0|1 --words=0|1 --fault=none|crash|hang|oom --fault-page=N
+// --ocr=off|auto|always --ocr-languages=eng --ocr-dpi=300 --ocr-orientation=0|1 --tessdata=DIR.
 // Descriptors and framing: see wire_format.h. Not meant to be run by hand.
 
 #include <malloc.h>
@@ -26,6 +28,8 @@
 #include <vector>
 
 #include "pdf/child_sandbox.h"
+#include "pdf/ocr_engine.h"
+#include "pdf/ocr_words.h"
 #include "pdf/podofo_metadata.h"
 #include "pdf/poppler_renderer.h"
 #include "pdf/wire_format.h"
@@ -41,6 +45,9 @@ struct Config {
   int quality = 85;
   std::string fault = "none";
   int fault_page = 1;
+  std::string ocr = "auto";  // off | auto | always
+  double ocr_dpi = 300;
+  OcrSettings ocr_settings;
 };
 
 [[noreturn]] void usage_error(const char* what) {
@@ -74,7 +81,14 @@ Config parse_arguments(int argc, char** argv) {
   config.quality = static_cast<int>(number("quality", 85));
   if (options.count("fault")) config.fault = options["fault"];
   config.fault_page = static_cast<int>(number("fault-page", 1));
+  if (options.count("ocr")) config.ocr = options["ocr"];
+  if (config.ocr != "off" && config.ocr != "auto" && config.ocr != "always") usage_error("bad --ocr");
+  config.ocr_dpi = number("ocr-dpi", 300);
+  if (options.count("ocr-languages")) config.ocr_settings.languages = options["ocr-languages"];
+  if (options.count("tessdata")) config.ocr_settings.tessdata_dir = options["tessdata"];
+  config.ocr_settings.detect_orientation = number("ocr-orientation", 1) != 0;
   if (config.page.dpi <= 0 || config.page.dpi > 2400) usage_error("bad dpi");
+  if (config.ocr_dpi <= 0 || config.ocr_dpi > 1200) usage_error("bad ocr dpi");
   // Splash's bitmap (4 bytes a pixel) and poppler-cpp's copy of it must fit in the address
   // space with room to spare, whatever --max-pixels says: beyond that Poppler does not fail
   // cleanly (a 1x1 image, or a null dereference).
@@ -141,6 +155,54 @@ void inject_fault(const Config& config, int page_number) {
   }
 }
 
+// Loaded on the first page that needs it: most papers are born digital and never pay for it.
+std::unique_ptr<OcrEngine> start_ocr_engine(const Config& config) {
+  try {
+    return open_ocr_engine(config.ocr_settings);
+  } catch (const OcrUnavailable& e) {
+    fail(wire::ChildError::ocr_unavailable, e.what());
+  }
+}
+
+bool needs_ocr(const Config& config, const PageText& text) {
+  if (!config.page.extract_words || config.ocr == "off") return false;
+  return config.ocr == "always" || !has_usable_text_layer(text);
+}
+
+// Replaces the page's words with those Tesseract reads from a grayscale image rendered at the
+// OCR resolution (the page image for the app, if any, stays as rendered). A page OCR cannot
+// read keeps its own text layer and says why in ocr_error: one bad page does not cost the paper.
+void read_by_ocr(const Config& config, PopplerRenderer& renderer, std::unique_ptr<OcrEngine>& engine,
+                 wire::PageReply& reply) {
+  // Tesseract keeps several copies of the image (binarised, scaled) beside its models: leave
+  // it a bigger share of the address space than a page render needs.
+  long max_pixels = config.page.max_pixels;
+  if (config.limits.memory_bytes > 0) {
+    max_pixels = std::min<long>(max_pixels, static_cast<long>(config.limits.memory_bytes / 48));
+  }
+  OcrPage ocr;
+  try {
+    const GrayBitmap bitmap = renderer.render_gray(reply.page_number, config.ocr_dpi, max_pixels);
+    // A sparse born-digital page ("BLANK PAGE", a page number) keeps its text layer.
+    if (config.ocr != "always" && !has_unread_ink(bitmap, reply.text)) return;
+    if (!engine) engine = start_ocr_engine(config);
+    ocr = engine->recognise(bitmap);
+  } catch (const std::bad_alloc&) {
+    engine.reset();  // give back what Tesseract holds; the next page that needs it reloads it
+    reply.text.ocr_error = "not enough memory to read the page by OCR";
+    return;
+  } catch (const std::exception& e) {
+    reply.text.ocr_error = e.what();
+    return;
+  }
+  reply.text = std::move(ocr.text);
+  reply.text.page_number = reply.page_number;
+  reply.text.source = TextSource::ocr;
+  reply.text.ocr_rotated_degrees = ocr.rotated_degrees;
+  reply.text.ocr_skew_degrees = ocr.skew_degrees;
+  reply.text.ocr_confidence = ocr.mean_confidence;
+}
+
 int run_renderer(const Config& config, std::string_view pdf) {
   // Every page allocates, clears and frees bitmaps of several MB. With glibc's defaults these
   // go back to the kernel after each page and come back as fresh zero pages: measured at 40%
@@ -156,6 +218,7 @@ int run_renderer(const Config& config, std::string_view pdf) {
   send(wire::FrameType::info, wire::encode(info));
   if (info.locked) return 0;
 
+  std::unique_ptr<OcrEngine> ocr_engine;
   wire::Command command;
   std::uint32_t page_number;
   while (read_command(command, page_number)) {
@@ -174,6 +237,7 @@ int run_renderer(const Config& config, std::string_view pdf) {
     } catch (const std::exception& e) {
       fail(wire::ChildError::page_unreadable, e.what());
     }
+    if (needs_ocr(config, reply.text)) read_by_ocr(config, *renderer, ocr_engine, reply);
     send(wire::FrameType::page, wire::encode(reply));
   }
   return 0;
@@ -189,6 +253,13 @@ int run_metadata(const Config& config, std::string_view pdf) {
   return 0;
 }
 
+int run_ocr_check(const Config& config) {
+  arm_cpu_limit(config.limits.cpu_seconds_per_request);
+  const std::unique_ptr<OcrEngine> engine = start_ocr_engine(config);
+  send(wire::FrameType::ocr_ready, config.ocr_settings.languages);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -197,6 +268,7 @@ int main(int argc, char** argv) {
   const Config config = parse_arguments(argc, argv);
   if (!enter_child_sandbox(config.limits)) return wire::kExitParentGone;
   try {
+    if (config.mode == "ocr-check") return run_ocr_check(config);
     const std::string_view pdf = map_pdf();
     if (config.mode == "render") return run_renderer(config, pdf);
     if (config.mode == "metadata") return run_metadata(config, pdf);

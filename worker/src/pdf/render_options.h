@@ -38,6 +38,25 @@ struct SandboxOptions {
   int fault_page = 1;
 };
 
+// Reading scans: pages without a usable text layer (ocr_words.h) are recognised from an image
+// rendered for the purpose, in the same sandboxed children, page by page.
+enum class OcrMode {
+  off,        // never: a scan yields no words
+  automatic,  // pages whose text layer is unusable (the default)
+  always,     // every page, ignoring any text layer (e.g. a scan with a bad hidden layer)
+};
+
+struct OcrOptions {
+  OcrMode mode = OcrMode::automatic;
+  std::string languages = "eng";  // Tesseract codes joined by '+'
+  std::string tessdata_dir;       // "" = $TESSDATA_PREFIX or Tesseract's built-in path
+  // Tesseract reads printed text best at about 300 DPI, whatever the app's image DPI; the
+  // image is grayscale. Capped by max_pixels_per_page like the page image.
+  double dpi = 300;
+  // Turn pages scanned upside down or sideways upright (needs osd.traineddata).
+  bool detect_orientation = true;
+};
+
 struct RenderOptions {
   PdfLimits limits;
   SandboxOptions sandbox;
@@ -51,6 +70,7 @@ struct RenderOptions {
   bool render_images = true;   // false: text layer only (no bitmaps, no JPEG)
   bool extract_words = true;
   bool read_metadata = true;   // also read title/producer/version with PoDoFo
+  OcrOptions ocr;              // only consulted when extract_words is set
   // Child processes rendering pages in parallel; 0 means the number of online CPUs.
   int max_processes = 0;
 };

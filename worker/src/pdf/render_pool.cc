@@ -60,6 +60,15 @@ Fault effective_fault(const SandboxOptions& options) {
   return {};
 }
 
+const char* ocr_mode_name(OcrMode mode) {
+  switch (mode) {
+    case OcrMode::off: return "off";
+    case OcrMode::automatic: return "auto";
+    case OcrMode::always: return "always";
+  }
+  return "auto";
+}
+
 const char* fault_name(RenderFault fault) {
   switch (fault) {
     case RenderFault::none: return "none";
@@ -76,6 +85,8 @@ PdfError from_child_error(const wire::ErrorReply& error) {
       return PdfError(PdfErrorKind::unreadable, "PDF is damaged and cannot be read");
     case wire::ChildError::page_unreadable:
       return PdfError(PdfErrorKind::page_unreadable, error.message);
+    case wire::ChildError::ocr_unavailable:
+      return PdfError(PdfErrorKind::ocr_unavailable, error.message);
     default:
       return PdfError(PdfErrorKind::renderer_failed, "renderer failed: " + error.message);
   }
@@ -143,6 +154,7 @@ class Session {
   double open_seconds_ = 0;
   int next_page_ = 1;
   int pages_done_ = 0;
+  int ocr_pages_ = 0;
   std::vector<std::optional<RenderedPage>> pages_;
 };
 
@@ -157,7 +169,12 @@ std::vector<std::string> Session::render_arguments() const {
           std::string("--images=") + (options_.render_images ? "1" : "0"),
           std::string("--words=") + (options_.extract_words ? "1" : "0"),
           std::string("--fault=") + fault_name(fault_.kind),
-          "--fault-page=" + std::to_string(fault_.page)};
+          "--fault-page=" + std::to_string(fault_.page),
+          std::string("--ocr=") + ocr_mode_name(options_.ocr.mode),
+          "--ocr-languages=" + options_.ocr.languages,
+          "--ocr-dpi=" + std::to_string(options_.ocr.dpi),
+          std::string("--ocr-orientation=") + (options_.ocr.detect_orientation ? "1" : "0"),
+          "--tessdata=" + options_.ocr.tessdata_dir};
 }
 
 std::vector<std::string> Session::metadata_arguments() const {
@@ -249,16 +266,18 @@ void Session::on_frame(Slot& slot, const wire::Frame& frame) {
       page.dpi = reply.dpi;
       page.jpeg = std::move(reply.jpeg);
       page.text = std::move(reply.text);
+      if (page.text.source == TextSource::ocr) ++ocr_pages_;
       pages_[static_cast<std::size_t>(page.page_number - 1)] = std::move(page);
       ++pages_done_;
-      if (progress_) progress_(pages_done_, poppler_->page_count);
+      if (progress_) progress_(pages_done_, poppler_->page_count, ocr_pages_);
       assign_next_page(slot);
       return;
     }
     case wire::FrameType::error:
       throw from_child_error(wire::decode_error(frame.payload));
     case wire::FrameType::metadata:
-      throw wire::WireError("metadata from a renderer");
+    case wire::FrameType::ocr_ready:
+      throw wire::WireError("an unexpected frame from a renderer");
   }
 }
 
@@ -387,6 +406,7 @@ RenderedDocument Session::run() {
     for (auto& page : pages_) result.pages.push_back(std::move(*page));
   }
   result.stats.processes = static_cast<int>(renderers_.size());
+  result.stats.ocr_pages = ocr_pages_;
   result.stats.open_seconds = open_seconds_;
   result.stats.seconds = std::chrono::duration<double>(Clock::now() - started_).count();
   return result;

@@ -25,9 +25,9 @@
 
 namespace examq::pdf {
 
-// Called in the calling thread after each page arrives: (pages done, page count). Rate
-// limiting (for progress rows in the database) is the caller's business.
-using ProgressCallback = std::function<void(int pages_done, int page_count)>;
+// Called in the calling thread after each page arrives: (pages done, page count, pages of those
+// read by OCR). Rate limiting (for progress rows in the database) is the caller's business.
+using ProgressCallback = std::function<void(int pages_done, int page_count, int ocr_pages)>;
 // Polled at least every 100 ms; returning true kills the children and throws
 // PdfError(cancelled). Also the way to impose an overall deadline.
 using CancelCheck = std::function<bool()>;
@@ -35,7 +35,8 @@ using CancelCheck = std::function<bool()>;
 // Checks the bytes (check_pdf_bytes), opens the document in a child (locked? page count within
 // the limit?), reads PoDoFo metadata in another child (unless options.read_metadata is false;
 // PoDoFo failing only fills DocumentInfo::podofo_error) and renders every page at options.dpi
-// to JPEG with its words.
+// to JPEG with its words. With options.extract_words, pages without a usable text layer are read
+// by OCR in the same children (options.ocr); their PageText says so.
 RenderedDocument render_pdf(std::string_view pdf, const RenderOptions& options,
                             const ProgressCallback& progress = {},
                             const CancelCheck& cancelled = {});

@@ -20,6 +20,7 @@ struct RenderedPage {
 
 struct RenderStats {
   int processes = 0;          // render children started
+  int ocr_pages = 0;          // pages whose words were read by OCR
   double seconds = 0;         // wall time of the whole call
   double open_seconds = 0;    // until the first child had validated the document
 };

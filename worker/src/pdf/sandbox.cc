@@ -31,12 +31,16 @@ void close_fd(int& fd) {
 }
 
 // The child sees only what it needs: no database URL, no API keys. Fontconfig and locale
-// variables stay so fonts resolve as they do for the worker.
+// variables stay so fonts resolve as they do for the worker, and TESSDATA_PREFIX so OCR finds
+// the same language packs.
 std::vector<std::string> child_environment() {
   static const char* const kKept[] = {"HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR",
                                       "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_DIRS",
-                                      "FONTCONFIG_FILE", "FONTCONFIG_PATH", "POPPLER_DATADIR"};
-  std::vector<std::string> env;
+                                      "FONTCONFIG_FILE", "FONTCONFIG_PATH", "POPPLER_DATADIR",
+                                      "TESSDATA_PREFIX"};
+  // Tesseract's OpenMP threads cost 5x the CPU spinning (FIELD-NOTES) and a child is one
+  // worker's share of the CPUs anyway. libgomp reads this when it is loaded, before main().
+  std::vector<std::string> env = {"OMP_THREAD_LIMIT=1"};
   for (const char* name : kKept) {
     if (const char* value = std::getenv(name)) env.push_back(std::string(name) + "=" + value);
   }

@@ -59,7 +59,7 @@ std::optional<Frame> FrameReader::next() {
   std::memcpy(&type, buffer_.data() + consumed_, 4);
   std::memcpy(&length, buffer_.data() + consumed_ + 4, 4);
   if (type < static_cast<std::uint32_t>(FrameType::info) ||
-      type > static_cast<std::uint32_t>(FrameType::metadata)) {
+      type > static_cast<std::uint32_t>(FrameType::ocr_ready)) {
     throw WireError("unknown frame type " + std::to_string(type));
   }
   if (length > kMaxPayloadBytes) throw WireError("oversized frame (" + std::to_string(length) + " bytes)");
@@ -112,6 +112,11 @@ std::string encode(const PageReply& page) {
     e.f64(w.x1);
     e.f64(w.y1);
   }
+  e.u32(page.text.source == TextSource::ocr ? 1 : 0);
+  e.i32(page.text.ocr_rotated_degrees);
+  e.f64(page.text.ocr_skew_degrees);
+  e.f64(page.text.ocr_confidence);
+  e.str(page.text.ocr_error);
   return std::move(e.bytes());
 }
 
@@ -168,6 +173,11 @@ PageReply decode_page(std::string_view payload) {
     w.y1 = d.f64();
     page.text.words.push_back(std::move(w));
   }
+  page.text.source = d.u32() == 1 ? TextSource::ocr : TextSource::text_layer;
+  page.text.ocr_rotated_degrees = d.i32();
+  page.text.ocr_skew_degrees = d.f64();
+  page.text.ocr_confidence = d.f64();
+  page.text.ocr_error = d.str();
   return page;
 }
 

@@ -34,7 +34,8 @@ constexpr int kExitParentGone = 65;
 
 enum class Command : std::uint32_t { render_page = 1, quit = 2 };
 
-enum class FrameType : std::uint32_t { info = 1, page = 2, error = 3, metadata = 4 };
+// ocr_ready: the answer of `examq-render ocr-check`, the languages it loaded.
+enum class FrameType : std::uint32_t { info = 1, page = 2, error = 3, metadata = 4, ocr_ready = 5 };
 
 // What an Error frame says went wrong, mapped to PdfErrorKind by the parent.
 enum class ChildError : std::uint32_t {
@@ -43,6 +44,7 @@ enum class ChildError : std::uint32_t {
   encode_failed = 3,    // the JPEG encoder failed
   bad_request = 4,      // a command the child does not understand
   metadata_failed = 5,  // PoDoFo rejected the file (metadata mode only)
+  ocr_unavailable = 6,  // Tesseract could not load its languages (an installation problem)
 };
 
 // Largest payload the parent accepts (a 25-Mpixel JPEG at quality 100 stays well below).

@@ -58,6 +58,17 @@ PipelineConfig PipelineConfig::from_env() {
   c.fetch_timeout = env_duration("EXAMQ_FETCH_TIMEOUT", std::chrono::seconds(60));
   if (const char* r = env("EXAMQ_FILE_URL_ROOT")) c.file_url_root = r;
   c.store_pages = env_number("EXAMQ_STORE_PAGES", 1, 0, 1) == 1;
+  if (const char* m = env("EXAMQ_OCR")) {
+    const std::string_view mode = m;
+    if (mode == "off") c.render.ocr.mode = pdf::OcrMode::off;
+    else if (mode == "auto") c.render.ocr.mode = pdf::OcrMode::automatic;
+    else if (mode == "always") c.render.ocr.mode = pdf::OcrMode::always;
+    else throw std::invalid_argument(std::string("EXAMQ_OCR=") + m + ": expected off, auto or always");
+  }
+  if (const char* l = env("EXAMQ_OCR_LANGUAGES")) c.render.ocr.languages = l;
+  c.render.ocr.dpi = static_cast<double>(env_number("EXAMQ_OCR_DPI", 300, 100, 600));
+  if (const char* d = env("EXAMQ_OCR_TESSDATA")) c.render.ocr.tessdata_dir = d;
+  c.render.ocr.detect_orientation = env_number("EXAMQ_OCR_ORIENTATION", 1, 0, 1) == 1;
   return c;
 }
 

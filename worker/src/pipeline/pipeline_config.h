@@ -26,8 +26,9 @@ struct PipelineConfig {
 
   // EXAMQ_RENDER_DPI, EXAMQ_JPEG_QUALITY, EXAMQ_MAX_PAGES, EXAMQ_MAX_PDF_MB,
   // EXAMQ_RENDER_TIMEOUT, EXAMQ_RENDER_MEMORY_MB, EXAMQ_RENDER_PROCESSES, EXAMQ_EXTRACTOR,
-  // EXAMQ_FETCH_TIMEOUT, EXAMQ_FILE_URL_ROOT, EXAMQ_STORE_PAGES. Throws std::invalid_argument
-  // naming the variable for a bad value.
+  // EXAMQ_FETCH_TIMEOUT, EXAMQ_FILE_URL_ROOT, EXAMQ_STORE_PAGES, and for scans EXAMQ_OCR
+  // (off|auto|always), EXAMQ_OCR_LANGUAGES (eng), EXAMQ_OCR_DPI (300), EXAMQ_OCR_TESSDATA,
+  // EXAMQ_OCR_ORIENTATION (1). Throws std::invalid_argument naming the variable for a bad value.
   static PipelineConfig from_env();
 };
 

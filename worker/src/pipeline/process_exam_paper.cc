@@ -2,6 +2,7 @@
 
 #include "ai/ai_config.h"
 #include "extract/text_extractor.h"
+#include "pdf/ocr_check.h"
 #include "pdf/render_pool.h"
 #include "pg/error.h"
 #include "pg/transaction.h"
@@ -128,7 +129,14 @@ handlers::JobOutcome ProcessExamPaperHandler::run(handlers::JobContext& ctx) {
   const std::string paper = *job.exam_paper_id;
   tao::json::value warnings = tao::json::empty_array;
 
-  ctx.progress(5, kConverting);
+  // Progress never goes back: OCR pages take the analysis band during rendering (below), and the
+  // segmentation after them must not restart it at 10.
+  int progress_reached = 0;
+  auto advance = [&](int percentage, std::string_view step) {
+    progress_reached = std::max(progress_reached, percentage);
+    ctx.progress(progress_reached, step);
+  };
+  advance(5, kConverting);
   auto images = payload_images(job.payload);
 
   // ---- fetch
@@ -172,8 +180,15 @@ handlers::JobOutcome ProcessExamPaperHandler::run(handlers::JobContext& ctx) {
   const bool need_pdf = ai_ ? options.render_images : true;
   pdf::RenderedDocument rendered;
   if (pdf && need_pdf) {
-    auto on_page = [&](int done, int total) {
-      ctx.progress(5 + (total > 0 ? 5 * done / total : 0), kConverting);
+    // Rendering is quick, so it owns 5..10. Once a page needed OCR, reading the pages is the
+    // slow part of the job: the pages go on counting into the analysis band (10..85), and the
+    // segmentation that follows only finishes it.
+    auto on_page = [&](int done, int total, int ocr_pages) {
+      if (ocr_pages > 0) {
+        advance(10 + (total > 0 ? 75 * done / total : 0), kAnalyzing);
+      } else {
+        advance(5 + (total > 0 ? 5 * done / total : 0), kConverting);
+      }
     };
     auto stop = [&] { return ctx.cancelled() || Clock::now() > ctx.deadline(); };
     try {
@@ -219,7 +234,7 @@ handlers::JobOutcome ProcessExamPaperHandler::run(handlers::JobContext& ctx) {
   } catch (const pg::Error& e) {
     rethrow_db(e, "saving the rendered pages");
   }
-  ctx.progress(10, kAnalyzing);
+  advance(10, kAnalyzing);
 
   // ---- extract
   const auto extract_started = Clock::now();
@@ -228,7 +243,7 @@ handlers::JobOutcome ProcessExamPaperHandler::run(handlers::JobContext& ctx) {
   auto on_progress = [&](int done, int total) {
     if (progress_error) return;
     try {
-      ctx.progress(10 + (total > 0 ? 80 * done / total : 0), kAnalyzing);
+      advance(10 + (total > 0 ? 80 * done / total : 0), kAnalyzing);
     } catch (...) {  // stop the extractor and rethrow once it has returned
       progress_error = std::current_exception();
       stop.request_stop();
@@ -286,7 +301,13 @@ handlers::JobOutcome ProcessExamPaperHandler::run(handlers::JobContext& ctx) {
     } else {
       std::vector<pdf::PageText> texts;
       texts.reserve(rendered.pages.size());
-      for (auto& page : rendered.pages) texts.push_back(std::move(page.text));
+      for (auto& page : rendered.pages) {
+        if (!page.text.ocr_error.empty()) {
+          warnings.get_array().push_back("page " + std::to_string(page.page_number) +
+                                         " could not be read by OCR: " + page.text.ocr_error);
+        }
+        texts.push_back(std::move(page.text));
+      }
       if (texts.empty() && images) {
         warnings.get_array().push_back(
             "the page images have no text layer and the paper has no PDF; the text extractor needs one");
@@ -313,7 +334,7 @@ handlers::JobOutcome ProcessExamPaperHandler::run(handlers::JobContext& ctx) {
   const long long extract_ms = ms_since(extract_started);
   if (question_count == 0) warnings.get_array().push_back("no questions were recognised in this paper");
 
-  ctx.progress(90, kFinalizing);
+  advance(90, kFinalizing);
   tao::json::value result = {
       {"questions", static_cast<int64_t>(question_count)},
       {"pages", page_count},
@@ -321,6 +342,7 @@ handlers::JobOutcome ProcessExamPaperHandler::run(handlers::JobContext& ctx) {
       {"source", pdf ? pdf->origin : std::string("base64_images")},
       {"pages_rendered", options.render_images},
       {"render_processes", rendered.stats.processes},
+      {"ocr_pages", rendered.stats.ocr_pages},
       {"timings_ms",
        {{"fetch", fetch_ms}, {"render", render_ms}, {"extract", extract_ms}, {"total", ms_since(started)}}},
   };
@@ -341,6 +363,12 @@ void register_pipeline_handlers(handlers::Registry& registry) {
   PipelineConfig config = PipelineConfig::from_env();
   std::unique_ptr<ai::AiExtractor> ai;
   if (auto ai_config = ai::ai_config_from_env()) ai = ai::make_ai_extractor(*ai_config);
+  // The AI extractors read page images, not words: only the embedded extractor needs OCR.
+  if (ai) {
+    config.render.ocr.mode = pdf::OcrMode::off;
+  } else {
+    pdf::check_ocr_available(config.render);
+  }
   registry.add("process-exam-paper", std::make_unique<ProcessExamPaperHandler>(std::move(config), std::move(ai)));
 }
 

@@ -1,0 +1,171 @@
+#include "extract/ocr_labels.h"
+
+#include <cctype>
+#include <regex>
+#include <string>
+
+namespace examq::extract {
+namespace {
+
+// No label word is longer; also keeps std::regex away from long hostile words.
+constexpr std::size_t kLongestLabelWord = 12;
+
+char as_digit(char c) {
+  switch (c) {
+    case 'l': case 'I': case '|': return '1';
+    case 'O': case 'o': return '0';
+    default: return c;
+  }
+}
+
+// "Ql." / "Q1O" / "l." / "I0)" -> digits; "" when the word is not a misread number.
+std::string repaired_number(const std::string& word) {
+  static const std::regex prefixed(R"(^(Q\.?)([0-9lI|Oo]{1,3})([.:)]?)$)", std::regex::optimize);
+  // A lone "l)" is more likely the roman "i)" of a sub-part: a bare number needs a full stop, or
+  // a real digit beside the misread one ("l0)").
+  static const std::regex bare(R"(^([0-9lI|]{1,3})([.)])$)", std::regex::optimize);
+  std::smatch m;
+  std::string digits, before, after;
+  if (std::regex_match(word, m, prefixed)) {
+    before = m[1];
+    digits = m[2];
+    after = m[3];
+  } else if (std::regex_match(word, m, bare)) {
+    digits = m[1];
+    after = m[2];
+    const bool has_digit = digits.find_first_of("0123456789") != std::string::npos;
+    if (after == ")" && !has_digit) return "";
+  } else {
+    return "";
+  }
+  std::string fixed;
+  for (char c : digits) fixed += as_digit(c);
+  for (char c : fixed)
+    if (!std::isdigit(static_cast<unsigned char>(c))) return "";
+  if (fixed == digits) return "";  // nothing to repair
+  return before + fixed + after;
+}
+
+// Strips what is not a digit or '.' off the end: "1°" -> "1", "3." -> "3.".
+std::string trim_junk(std::string s) {
+  while (!s.empty() && !std::isdigit(static_cast<unsigned char>(s.back())) && s.back() != '.' && s.back() != '|' &&
+         s.back() != 'l' && s.back() != 'I') {
+    s.pop_back();
+  }
+  return s;
+}
+
+bool digits_and_dots(const std::string& s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!std::isdigit(static_cast<unsigned char>(c)) && c != '.') return false;
+  return true;
+}
+
+// Joins the boxed-number words at the start of `line` into one "01.2"-style word.
+void join_boxed(Line& line) {
+  auto& w = line.words;
+  if (w.size() < 2) return;
+  std::string joined;
+  std::size_t used = 0;
+  for (; used < w.size() && used < 4; ++used) {
+    std::string piece = used == 0 ? w[0].text : trim_junk(w[used].text);
+    // A box's 1 is often read as l or |.
+    if (used > 0 && piece.find_first_not_of("0123456789lI|.") == std::string::npos) {
+      for (char& c : piece) c = as_digit(c);
+    }
+    if (!digits_and_dots(piece) || piece.size() > 4) break;
+    std::string candidate = joined + piece;
+    if (candidate.size() > 5) break;
+    joined = candidate;
+  }
+  if (used < 2) return;
+  while (!joined.empty() && joined.back() == '.') joined.pop_back();
+  static const std::regex boxed(R"(^\d\d(\.\d{1,2})?$)", std::regex::optimize);
+  if (!std::regex_match(joined, boxed)) return;
+  const bool starts_with_zero = w[0].text == "0";
+  const bool has_part = joined.find('.') != std::string::npos;
+  if (!starts_with_zero && !has_part) return;
+  pdf::Word merged = w[0];
+  merged.text = joined;
+  merged.x1 = w[used - 1].x1;
+  merged.y0 = std::min(merged.y0, w[used - 1].y0);
+  merged.y1 = std::max(merged.y1, w[used - 1].y1);
+  w.erase(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(used));
+  w.insert(w.begin(), merged);
+  line.update_box();
+}
+
+// "(l)" "(1i)" "ll)" -> "(i)" "(ii)" "ii)"; "" when not a misread roman label.
+std::string repaired_roman(const std::string& word) {
+  static const std::regex label(R"(^(\(?)([il1I|vV]{1,4})\)$)", std::regex::optimize);
+  std::smatch m;
+  if (!std::regex_match(word, m, label)) return "";
+  // "(1)" and "(11)" may be numbered parts; a misread roman numeral has a letter-like stroke.
+  if (std::string(m[2]).find_first_not_of("1") == std::string::npos) return "";
+  std::string roman;
+  for (char c : std::string(m[2])) roman += (c == 'v' || c == 'V') ? 'v' : 'i';
+  static const std::regex canonical(R"(^(i{1,3}|iv|v|vi{1,3})$)", std::regex::optimize);
+  if (!std::regex_match(roman, canonical) || roman == std::string(m[2])) return "";
+  return std::string(m[1]) + roman + ")";
+}
+
+// The letter of a part label word: "(a)" / "a)" -> 'a'; 0 otherwise.
+char part_letter(const std::string& word) {
+  static const std::regex label(R"(^\(?([a-z])\)$)", std::regex::optimize);
+  std::smatch m;
+  if (!std::regex_match(word, m, label)) return 0;
+  return std::string(m[1])[0];
+}
+
+// "(1 mark}" / "[2}" / "{3]" / "[2|" -> "(1 mark)" / "[2]" / "[3]" / "[2]": a marks label whose
+// brackets OCR read as different ones.
+void repair_marks_brackets(Line& line) {
+  static const std::regex marks(R"(^([\[({])\d{1,3}( (marks?|points?|pts?))?([\])}|])$)",
+                                std::regex::optimize | std::regex::icase);
+  auto& w = line.words;
+  for (std::size_t count = 1; count <= 2 && count <= w.size(); ++count) {
+    const std::size_t first = w.size() - count;
+    std::string joined;
+    for (std::size_t i = first; i < w.size(); ++i) {
+      if (w[i].text.size() > kLongestLabelWord) return;
+      joined += (joined.empty() ? "" : " ") + w[i].text;
+    }
+    std::smatch m;
+    if (!std::regex_match(joined, m, marks)) continue;
+    const char open = std::string(m[1])[0] == '(' ? '(' : '[';
+    w[first].text[0] = open;
+    w.back().text.back() = open == '(' ? ')' : ']';
+    return;
+  }
+}
+
+}  // namespace
+
+void repair_ocr_labels(std::vector<Line>& lines) {
+  char last_letter = 0;
+  for (Line& line : lines) {
+    if (line.words.empty()) continue;
+    join_boxed(line);
+    repair_marks_brackets(line);
+    // Label words: the first, the one after "Question"/"Q", and the part labels after a number.
+    for (std::size_t i = 0; i < line.words.size() && i < 4; ++i) {
+      std::string& text = line.words[i].text;
+      if (text.size() > kLongestLabelWord) break;
+      if (i == 0) {
+        if (std::string fixed = repaired_number(text); !fixed.empty()) text = fixed;
+      } else if (i == 1 && (line.words[0].text == "Question" || line.words[0].text == "Q")) {
+        if (std::string fixed = repaired_number("Q" + text); !fixed.empty()) text = fixed.substr(1);
+      }
+      if (std::string fixed = repaired_roman(text); !fixed.empty()) text = fixed;
+      if ((text == "(6)" || text == "6)") && last_letter == 'a') text = text == "(6)" ? "(b)" : "b)";
+      // (i), (v), (x) are sub-parts unless they continue the letters ((h) then (i)).
+      if (char letter = part_letter(text)) {
+        const bool roman = letter == 'i' || letter == 'v' || letter == 'x';
+        if (!roman || letter == last_letter + 1) last_letter = letter;
+      }
+    }
+  }
+}
+
+}  // namespace examq::extract

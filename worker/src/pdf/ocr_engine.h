@@ -1,0 +1,73 @@
+#pragma once
+
+// Child-side only (used by examq-render, like poppler_renderer.h): recognises the words of a
+// page image with Tesseract, for pages without a usable text layer (scans).
+//
+// Per page: orientation (Tesseract's OSD: a page scanned upside down or sideways is turned
+// upright first), deskew (Leptonica, up to ~7 degrees), then LSTM recognition with automatic
+// page segmentation. Words come back in the same form as Poppler's text layer (PDF points,
+// origin top-left, of the upright page), so the layout segmenter reads them like any other page.
+//
+// Tesseract's OpenMP threads must be off (OMP_THREAD_LIMIT=1 in the child's environment, set by
+// the parent at spawn: libgomp reads it when it is loaded): with them a page costs 5x the CPU
+// time spinning (FIELD-NOTES); pages are parallel across processes instead.
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "pdf/gray_bitmap.h"
+#include "pdf/page_text.h"
+
+namespace examq::pdf {
+
+struct OcrSettings {
+  // Tesseract language codes joined by '+', e.g. "eng" or "eng+deu".
+  std::string languages = "eng";
+  // Directory holding <lang>.traineddata; "" means Tesseract's own default ($TESSDATA_PREFIX, or
+  // the path it was built with: /usr/share/tesseract-ocr/5/tessdata on Debian).
+  std::string tessdata_dir;
+  // Turn pages scanned upside down or sideways upright (needs osd.traineddata); straighten
+  // small skews.
+  bool detect_orientation = true;
+  bool deskew = true;
+};
+
+// Thrown by OcrEngine::open when a language (or the orientation model) cannot be loaded.
+class OcrUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct OcrPage {
+  PageText text;               // words and page size in points of the upright page
+  int rotated_degrees = 0;     // clockwise turn applied to make the page upright (0/90/180/270)
+  double skew_degrees = 0;     // small rotation removed by deskewing
+  double mean_confidence = 0;  // Tesseract's mean word confidence, 0..100
+};
+
+// Reads pages with Tesseract. Tesseract and Leptonica live in a module of their own
+// (examq-ocr.so, see tesseract_engine.cc) that the render child loads only when a page first
+// needs OCR: linked in, they doubled the libraries every child maps at start (36 to 72), which
+// cost every born-digital paper ~13 ms per child for nothing.
+class OcrEngine {
+ public:
+  virtual ~OcrEngine() = default;
+  // Recognises one page. `bitmap.dpi` gives the scale from pixels to points. Throws
+  // std::runtime_error if Tesseract fails on the image, std::bad_alloc when it runs out of
+  // memory.
+  virtual OcrPage recognise(const GrayBitmap& bitmap) = 0;
+};
+
+// Loads the module (first call only) and the languages (and the orientation model when
+// detect_orientation is set). Throws OcrUnavailable naming what is missing and where it was
+// looked for: the module, a language pack.
+std::unique_ptr<OcrEngine> open_ocr_engine(const OcrSettings& settings);
+
+// The module's one entry point, looked up by name (kOcrModuleEntry). Returns null and fills
+// `error` instead of throwing: exceptions are not passed across the dlopen boundary.
+using OcrModuleEntry = OcrEngine* (*)(const OcrSettings& settings, std::string& error);
+inline constexpr const char* kOcrModuleEntry = "examq_open_ocr_engine";
+inline constexpr const char* kOcrModuleName = "examq-ocr.so";
+
+}  // namespace examq::pdf
