@@ -3,12 +3,16 @@
 # with the embedded `text` extractor, on a throwaway cluster with stock settings.
 #
 #   bench/pipeline/run.sh [BUILD_DIR] [RUNS]      (defaults: ./build, 5)
+#   SCANNED=1 bench/pipeline/run.sh ...           the same paper scanned (200 DPI images, no text
+#                                                 layer), so every page is read by OCR
 #
 # For each run: a fresh paper is submitted, one `examq worker` (concurrency 1) processes it, and a
 # sampler reads the RSS of the worker and all its children (the examq-render processes) every
 # 20 ms. Reports per run: job wall time (started_at -> completed_at), the job's own timings
 # (fetch, render, extract), and the peak RSS of worker + renderers together; then medians.
-# Reference in the same run: `pdftoppm -r 150 -jpeg` on the same PDF (wall seconds).
+# Reference in the same run: `pdftoppm -r 150 -jpeg` on the same PDF (wall seconds); with
+# SCANNED=1, `pdftoppm -r 300 -gray` then the `tesseract` CLI (package tesseract-ocr, one thread)
+# on the first REF_PAGES (10) pages one after another: OCR pages/s of one process.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -16,13 +20,16 @@ BUILD=${1:-$ROOT/build}
 RUNS=${2:-5}
 EXAMQ="$BUILD/worker/examq"
 MAKE_PAPER="$BUILD/tests/fixtures/make-exam-paper"
+SCANNED=${SCANNED:-0}
+REF_PAGES=${REF_PAGES:-10}
 [ -x "$EXAMQ" ] && [ -x "$MAKE_PAPER" ] || { echo "build first: cmake --build $BUILD" >&2; exit 2; }
 
 TMP=$(mktemp -d); chmod 755 "$TMP"
 trap '"$ROOT/ci/pgcluster" stop "$TMP/pg" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 export PGHOST=127.0.0.1 PGPORT=$("$ROOT/ci/pgcluster" start "$TMP/pg") PGUSER=$("$ROOT/ci/pgcluster" user "$TMP/pg") PGDATABASE=bench
 createdb bench && psql -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/install.sql" >/dev/null
-"$MAKE_PAPER" --layout long-50 --out "$TMP/long-50.pdf" --expected "$TMP/long-50.json" >/dev/null
+scan_flag=(); [ "$SCANNED" = 1 ] && scan_flag=(--scan)
+"$MAKE_PAPER" --layout long-50 "${scan_flag[@]}" --out "$TMP/long-50.pdf" --expected "$TMP/long-50.json" >/dev/null
 pages=$(python3 -c "import json;print(json.load(open('$TMP/long-50.json'))['pages'])")
 
 # Peak RSS (kB) of a process and its descendants, sampled until it exits.
@@ -51,7 +58,7 @@ while os.path.exists(f"/proc/{root}"):
 print(peak)
 PY
 
-printf '%-4s %10s %10s %10s %10s %12s\n' run wall_s fetch_ms render_ms extract_ms peak_rss_MB
+printf '%-4s %10s %10s %10s %10s %12s %10s %10s\n' run wall_s fetch_ms render_ms extract_ms peak_rss_MB ocr_pages questions
 results=()
 for i in $(seq 1 "$RUNS"); do
   # pg_read_binary_file: the cluster's superuser reads the file server-side.
@@ -64,22 +71,38 @@ for i in $(seq 1 "$RUNS"); do
   until [ "$(psql -Atc "SELECT status IN ('completed','failed') FROM processing_jobs WHERE id = '$job'")" = t ]; do sleep 0.2; done
   kill -TERM "$wpid"; wait "$wpid" || true; wait "$spid"
   row=$(psql -Atc "SELECT round(extract(epoch FROM completed_at - started_at)::numeric, 3), result->'timings_ms'->>'fetch',
-                          result->'timings_ms'->>'render', result->'timings_ms'->>'extract', status, result->>'questions'
+                          result->'timings_ms'->>'render', result->'timings_ms'->>'extract', status, result->>'questions',
+                          result->>'ocr_pages'
                      FROM processing_jobs WHERE id = '$job'")
-  IFS='|' read -r wall fetch render extract status questions <<<"$row"
+  IFS='|' read -r wall fetch render extract status questions ocr_pages <<<"$row"
   [ "$status" = completed ] || { echo "job $status:"; cat "$TMP/worker.log"; exit 1; }
   peak=$(( $(cat "$TMP/peak") / 1024 ))
-  printf '%-4s %10s %10s %10s %10s %12s\n' "$i" "$wall" "$fetch" "$render" "$extract" "$peak"
-  results+=("$wall $peak")
+  printf '%-4s %10s %10s %10s %10s %12s %10s %10s\n' "$i" "$wall" "$fetch" "$render" "$extract" "$peak" "$ocr_pages" "$questions"
+  results+=("$wall $peak $render")
 done
 ref=()
 for i in $(seq 1 "$RUNS"); do
-  s=$(date +%s%N); pdftoppm -r 150 -jpeg "$TMP/long-50.pdf" "$TMP/ppm"; e=$(date +%s%N)
+  if [ "$SCANNED" = 1 ]; then
+    s=$(date +%s%N)
+    pdftoppm -r 300 -gray -l "$REF_PAGES" "$TMP/long-50.pdf" "$TMP/ppm"
+    for f in "$TMP"/ppm*.pgm; do OMP_THREAD_LIMIT=1 tesseract "$f" - >/dev/null 2>&1; done
+    e=$(date +%s%N)
+  else
+    s=$(date +%s%N); pdftoppm -r 150 -jpeg "$TMP/long-50.pdf" "$TMP/ppm"; e=$(date +%s%N)
+  fi
   ref+=("$(( (e - s) / 1000000 ))"); rm -f "$TMP"/ppm*
 done
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+wall_median=$(printf '%s\n' "${results[@]}" | awk '{print $1}' | median)
+render_median=$(printf '%s\n' "${results[@]}" | awk '{print $3}' | median)
+ref_median=$(printf '%s\n' "${ref[@]}" | median)
 echo
-echo "paper: $pages pages, $questions questions"
-echo "median job wall time:        $(printf '%s\n' "${results[@]}" | awk '{print $1}' | median) s"
+echo "paper: $pages pages$([ "$SCANNED" = 1 ] && echo " (scanned)"), $questions questions recovered of $(python3 -c "import json;print(len(json.load(open('$TMP/long-50.json'))['questions']))")"
+echo "median job wall time:        $wall_median s"
 echo "median peak RSS (worker + renderers): $(printf '%s\n' "${results[@]}" | awk '{print $2}' | median) MB"
-echo "reference pdftoppm -r 150 -jpeg, same PDF: $(printf '%s\n' "${ref[@]}" | median) ms"
+if [ "$SCANNED" = 1 ]; then
+  echo "OCR pages/s (render + OCR step, all renderers): $(awk -v p="$pages" -v ms="$render_median" 'BEGIN {printf "%.2f", p * 1000 / ms}')"
+  echo "reference pdftoppm -r 300 -gray + tesseract, one process, $REF_PAGES pages: $ref_median ms ($(awk -v p="$REF_PAGES" -v ms="$ref_median" 'BEGIN {printf "%.2f", p * 1000 / ms}') pages/s)"
+else
+  echo "reference pdftoppm -r 150 -jpeg, same PDF: $ref_median ms"
+fi

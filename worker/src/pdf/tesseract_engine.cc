@@ -24,6 +24,10 @@ namespace {
 // while a page it cannot read at all scores near 0: rotating on a weak guess would ruin an
 // upright page.
 constexpr float kMinOrientationConfidence = 2.0f;
+// A reading this poor (mean word confidence, or hardly any words) may be of a page turned
+// sideways or upside down: upright text reads at 85-95 here, turned text at under 50.
+constexpr double kPoorConfidence = 60;
+constexpr std::size_t kFewWords = 3;
 
 struct PixDeleter {
   void operator()(Pix* p) const { pixDestroy(&p); }
@@ -154,19 +158,43 @@ struct PixelWord {
 };
 
 // The words of the last Recognize (or of the rectangle it was limited to), in full-image pixels.
+// Read symbol by symbol: a word whose letters are far apart is split where they are. Tesseract
+// joins a question number to the first word of its wording across a label column ("1A student"
+// for "1", then "A student" 22 pt to the right), and the segmenter needs that gap.
 std::vector<PixelWord> read_words(tesseract::TessBaseAPI& api) {
   std::vector<PixelWord> words;
   std::unique_ptr<tesseract::ResultIterator> it(api.GetIterator());
   if (!it) return words;
   int line = -1;
+  float confidence = 0;
+  PixelWord current{"", 0, 0, 0, 0, 0, 0};
+  bool open = false;
+  auto close = [&] {
+    if (open && !current.text.empty()) words.push_back(current);
+    open = false;
+  };
   do {
     if (it->IsAtBeginningOf(tesseract::RIL_TEXTLINE)) ++line;
-    std::unique_ptr<char, TextDeleter> text(it->GetUTF8Text(tesseract::RIL_WORD));
-    if (!text || !*text) continue;
-    PixelWord w{text.get(), 0, 0, 0, 0, it->Confidence(tesseract::RIL_WORD), line};
-    if (!it->BoundingBox(tesseract::RIL_WORD, &w.left, &w.top, &w.right, &w.bottom)) continue;
-    words.push_back(std::move(w));
-  } while (it->Next(tesseract::RIL_WORD));
+    const bool word_start = it->IsAtBeginningOf(tesseract::RIL_WORD);
+    if (word_start) confidence = it->Confidence(tesseract::RIL_WORD);
+    std::unique_ptr<char, TextDeleter> text(it->GetUTF8Text(tesseract::RIL_SYMBOL));
+    int left = 0, top = 0, right = 0, bottom = 0;
+    if (!text || !*text || !it->BoundingBox(tesseract::RIL_SYMBOL, &left, &top, &right, &bottom)) continue;
+    // A gap wider than the word's height (about two letter widths) inside a word splits it.
+    const int height = open ? std::max(current.bottom - current.top, bottom - top) : 0;
+    const bool far = open && left - current.right > height;
+    if (word_start || far || !open) {
+      close();
+      current = PixelWord{"", left, top, right, bottom, confidence, line};
+      open = true;
+    }
+    current.text += text.get();
+    current.left = std::min(current.left, left);
+    current.top = std::min(current.top, top);
+    current.right = std::max(current.right, right);
+    current.bottom = std::max(current.bottom, bottom);
+  } while (it->Next(tesseract::RIL_SYMBOL));
+  close();
   return words;
 }
 
@@ -242,8 +270,15 @@ class TesseractEngine final : public OcrEngine {
   OcrPage recognise(const GrayBitmap& bitmap) override;
 
  private:
-  explicit TesseractEngine(const OcrSettings& settings) : settings_(settings) {}
+  TesseractEngine(const OcrSettings& settings, std::string tessdata_dir)
+      : settings_(settings), tessdata_dir_(std::move(tessdata_dir)) {}
+  // Deskews a copy of `pix`, erases its rules and dotted lines, and reads it.
+  OcrPage read_upright(Pix* pix, double dpi, int rotated_degrees);
+  // Clockwise quarter turns that make `pix` upright by OSD; 0 when unsure. Loads the model on
+  // first use.
+  int quarter_turns_to_upright(Pix* pix);
   OcrSettings settings_;
+  std::string tessdata_dir_;
   std::unique_ptr<tesseract::TessBaseAPI> reader_;
   std::unique_ptr<tesseract::TessBaseAPI> orientation_;
 };
@@ -259,17 +294,12 @@ std::unique_ptr<TesseractEngine> TesseractEngine::open(const OcrSettings& settin
                            " (Debian package tesseract-ocr-" + lang + ")");
     }
   }
-  auto engine = std::unique_ptr<TesseractEngine>(new TesseractEngine(settings));
+  auto engine = std::unique_ptr<TesseractEngine>(new TesseractEngine(settings, dir));
   engine->reader_ = load(dir, settings.languages, tesseract::OEM_LSTM_ONLY);
   // Automatic page segmentation, on a page whose rules and dotted lines are already erased:
   // with them, it dropped whole lines next to answer lines. Sparse-text mode kept those but
   // lost lone question numbers ("2" at the margin) on every multiple-choice page.
   engine->reader_->SetPageSegMode(tesseract::PSM_AUTO);
-  if (settings.detect_orientation) {
-    // Orientation detection lives in the legacy engine's osd model, in its own instance.
-    engine->orientation_ = load(dir, "osd", tesseract::OEM_TESSERACT_ONLY);
-    engine->orientation_->SetPageSegMode(tesseract::PSM_OSD_ONLY);
-  }
   return engine;
 }
 
@@ -283,31 +313,50 @@ OcrPage TesseractEngine::recognise(const GrayBitmap& bitmap) {
       bitmap.pixels.size() < static_cast<std::size_t>(bitmap.width) * bitmap.height) {
     throw std::runtime_error("OCR: empty or inconsistent page image");
   }
-  OcrPage page;
   PixPtr pix = to_pix(bitmap);
-  // Specks first: they mislead orientation detection and the skew search too.
+  // Specks first: they mislead the skew search and orientation detection too.
   erase_specks(pix.get(), bitmap.dpi);
 
-  if (orientation_) {
-    orientation_->SetImage(pix.get());
-    int degrees = 0;
-    float confidence = 0, script_confidence = 0;
-    const char* script = nullptr;
-    // False when the page has too little text to judge: it stays as it is.
-    if (orientation_->DetectOrientationScript(&degrees, &confidence, &script, &script_confidence) &&
-        confidence >= kMinOrientationConfidence && degrees % 90 == 0 && degrees % 360 != 0) {
-      // OSD reports how far the image is turned clockwise; pixRotateOrth turns clockwise by
-      // quarter turns, so undo it with the complement.
-      const int quads = ((360 - degrees % 360) / 90) % 4;
+  // Most scans are upright: read the page as it is, and ask OSD which way up it is only when
+  // that reading is poor. OSD on every page cost 28% more time and 60 MB for its model.
+  OcrPage page = read_upright(pix.get(), bitmap.dpi, 0);
+  const bool poor = page.text.words.size() < kFewWords || page.mean_confidence < kPoorConfidence;
+  if (poor && settings_.detect_orientation) {
+    if (const int quads = quarter_turns_to_upright(pix.get()); quads != 0) {
       PixPtr upright(pixRotateOrth(pix.get(), quads));
       if (upright) {
-        pix = std::move(upright);
-        page.rotated_degrees = quads * 90;
+        OcrPage turned = read_upright(upright.get(), bitmap.dpi, quads * 90);
+        if (turned.mean_confidence > page.mean_confidence) page = std::move(turned);
       }
     }
-    orientation_->Clear();
   }
+  return page;
+}
 
+int TesseractEngine::quarter_turns_to_upright(Pix* pix) {
+  if (!orientation_) {
+    // Orientation detection lives in the legacy engine's osd model, in its own instance.
+    orientation_ = load(tessdata_dir_, "osd", tesseract::OEM_TESSERACT_ONLY);
+    orientation_->SetPageSegMode(tesseract::PSM_OSD_ONLY);
+  }
+  orientation_->SetImage(pix);
+  int degrees = 0;
+  float confidence = 0, script_confidence = 0;
+  const char* script = nullptr;
+  // False when the page has too little text to judge: it stays as it is.
+  const bool found = orientation_->DetectOrientationScript(&degrees, &confidence, &script, &script_confidence);
+  orientation_->Clear();
+  if (!found || confidence < kMinOrientationConfidence || degrees % 90 != 0) return 0;
+  // OSD reports how far the image is turned clockwise; pixRotateOrth turns clockwise by quarter
+  // turns, so undo it with the complement.
+  return ((360 - degrees % 360) / 90) % 4;
+}
+
+OcrPage TesseractEngine::read_upright(Pix* source, double dpi, int rotated_degrees) {
+  OcrPage page;
+  page.rotated_degrees = rotated_degrees;
+  PixPtr pix(pixCopy(nullptr, source));  // the caller may need the original for another turn
+  if (!pix) throw std::bad_alloc();
   if (settings_.deskew) {
     l_float32 angle = 0, confidence = 0;
     // A clone when the skew is negligible or not found with confidence.
@@ -317,34 +366,30 @@ OcrPage TesseractEngine::recognise(const GrayBitmap& bitmap) {
       pix = std::move(straight);
     }
   }
+  erase_rules(pix.get(), dpi);
+  erase_dotted_lines(pix.get(), dpi);
 
-  erase_rules(pix.get(), bitmap.dpi);
-  erase_dotted_lines(pix.get(), bitmap.dpi);
-
-  const int dpi = static_cast<int>(bitmap.dpi + 0.5);
   reader_->SetImage(pix.get());
-  reader_->SetSourceResolution(dpi);
+  reader_->SetSourceResolution(static_cast<int>(dpi + 0.5));
   if (reader_->Recognize(nullptr) != 0) {
     reader_->Clear();
     throw std::runtime_error("OCR: Tesseract could not recognise the page");
   }
-
   std::vector<PixelWord> words = read_words(*reader_);
   reread_unsure_spans(*reader_, words, pixGetWidth(pix.get()), pixGetHeight(pix.get()));
   reader_->Clear();
 
-  const double scale = 72.0 / bitmap.dpi;  // pixels to points
+  const double scale = 72.0 / dpi;  // pixels to points
   page.text.width = pixGetWidth(pix.get()) * scale;
   page.text.height = pixGetHeight(pix.get()) * scale;
   std::vector<OcrWord> scaled;
   scaled.reserve(words.size());
+  double confidence_sum = 0;
   for (const PixelWord& w : words) {
     scaled.push_back(OcrWord{w.text, w.left * scale, w.top * scale, w.right * scale, w.bottom * scale, w.confidence});
+    confidence_sum += w.confidence;
   }
-
-  double confidence_sum = 0;
-  for (const OcrWord& w : scaled) confidence_sum += w.confidence;
-  page.mean_confidence = scaled.empty() ? 0 : confidence_sum / scaled.size();
+  page.mean_confidence = scaled.empty() ? 0 : confidence_sum / static_cast<double>(scaled.size());
   page.text.words = keep_readable_words(scaled);
   return page;
 }
