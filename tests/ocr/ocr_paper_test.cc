@@ -23,11 +23,13 @@
 #include "extract/text_extractor.h"
 #include "pdf/render_pool.h"
 #include "scanned_paper.h"
+#include "test_support.h"
 
 namespace fx = examq::fixtures;
 namespace ex = examq::extract;
 namespace pdf = examq::pdf;
 namespace bdata = boost::unit_test::data;
+using examq::pdf::testing::live_children;
 
 namespace {
 
@@ -243,4 +245,20 @@ BOOST_AUTO_TEST_CASE(born_digital_paper_is_not_ocred_by_default) {
   const Read read = read_paper(paper.pdf);
   BOOST_TEST(read.document.stats.ocr_pages == 0);
   for (const auto& q : read.questions) BOOST_TEST(q.source == "text");
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_stops_ocr_and_leaves_no_child_behind) {
+  const fx::FixturePaper paper = fx::make_exam_paper(fx::layout("sample"));
+  const std::string scan = fx::scan_pdf(paper.pdf);
+  int pages_read = 0;
+  bool cancelled = false;
+  try {
+    pdf::render_pdf(scan, ocr_options(), [&](int done, int, int) { pages_read = done; },
+                    [&] { return pages_read >= 1; });  // cancel once the first page is in
+  } catch (const pdf::PdfError& e) {
+    cancelled = e.kind() == pdf::PdfErrorKind::cancelled;
+  }
+  BOOST_TEST(cancelled);
+  BOOST_TEST(pages_read < paper.page_count);
+  BOOST_TEST(live_children() == 0);
 }
