@@ -23,6 +23,9 @@ MAKE_PAPER="$BUILD/tests/fixtures/make-exam-paper"
 SCANNED=${SCANNED:-0}
 REF_PAGES=${REF_PAGES:-10}
 [ -x "$EXAMQ" ] && [ -x "$MAKE_PAPER" ] || { echo "build first: cmake --build $BUILD" >&2; exit 2; }
+if [ "$SCANNED" = 1 ] && ! command -v tesseract >/dev/null; then
+  echo "run.sh: SCANNED=1 needs the tesseract CLI for its reference: apt-get install tesseract-ocr" >&2; exit 2
+fi
 
 TMP=$(mktemp -d); chmod 755 "$TMP"
 trap '"$ROOT/ci/pgcluster" stop "$TMP/pg" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
