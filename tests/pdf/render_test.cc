@@ -281,6 +281,38 @@ BOOST_AUTO_TEST_CASE(real_paper_from_the_corpus_renders_every_page,
   // US Letter: 612 x 792 pt.
   BOOST_TEST(std::abs(result.pages[0].width - 1275) <= 1);
   BOOST_TEST(std::abs(result.pages[0].height - 1650) <= 1);
+  // Handed out heaviest first (pages 13 and 11), returned in page order.
+  for (std::size_t i = 0; i < result.pages.size(); ++i) {
+    BOOST_TEST(result.pages[i].page_number == int(i) + 1);
+  }
+}
+
+// The scheduling estimate runs in the first child; tested here in-process on the engine.
+BOOST_AUTO_TEST_CASE(page_cost_estimates_rank_the_figure_pages_of_a_real_paper_heaviest,
+                     *boost::unit_test::precondition([](boost::unit_test::test_unit_id) {
+                       return std::getenv("EXAMQ_CORPUS") != nullptr;
+                     })) {
+  const std::string pdf =
+      read_file(std::string(std::getenv("EXAMQ_CORPUS")) + "/valid/tracemonkey.pdf");
+  const std::unique_ptr<PopplerRenderer> renderer = PopplerRenderer::open(pdf, 85);
+  BOOST_REQUIRE(renderer != nullptr);
+  const std::vector<std::uint32_t> costs = renderer->estimated_costs();
+  BOOST_REQUIRE(costs.size() == 14u);
+  // Page 13 (50 tiling patterns) renders slowest, then page 11 (81 shadings, 390 KB of forms);
+  // every other page is text and small figures.
+  for (std::size_t i = 0; i < costs.size(); ++i) {
+    if (i != 12) BOOST_TEST(costs[12] > costs[i]);
+    if (i != 12 && i != 10) BOOST_TEST(costs[10] > costs[i]);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(page_cost_estimates_cover_every_page_of_a_text_paper) {
+  const std::string pdf = make_pdf(exam_like_document(3));
+  const std::unique_ptr<PopplerRenderer> renderer = PopplerRenderer::open(pdf, 85);
+  BOOST_REQUIRE(renderer != nullptr);
+  const std::vector<std::uint32_t> costs = renderer->estimated_costs();
+  BOOST_REQUIRE(costs.size() == 3u);
+  for (const std::uint32_t cost : costs) BOOST_TEST(cost > 0u);
 }
 
 // render_gray() runs in the child next to the OCR engine; tested here in-process on the engine.

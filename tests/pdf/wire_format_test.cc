@@ -1,7 +1,9 @@
 #define BOOST_TEST_MODULE pdf_wire_format
 #include <boost/test/unit_test.hpp>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "pdf/wire_format.h"
 
@@ -75,4 +77,38 @@ BOOST_AUTO_TEST_CASE(truncated_or_lying_payloads_are_refused) {
   Encoder s;
   s.u32(1); s.u32(2); s.str("1.4"); s.u32(500);
   BOOST_CHECK_THROW(decode_poppler_info(s.bytes()), WireError);
+}
+
+BOOST_AUTO_TEST_CASE(info_round_trips_with_and_without_page_costs) {
+  PopplerInfo info;
+  info.page_count = 3;
+  info.pdf_version = "1.7";
+  info.title = "Paper 1";
+  info.page_costs = {15'000, 120'000, 0xFFFFFFFFu};
+  const PopplerInfo back = decode_poppler_info(encode(info));
+  BOOST_TEST(back.page_count == 3);
+  BOOST_TEST(back.title == "Paper 1");
+  BOOST_TEST(back.page_costs == info.page_costs);
+  info.page_costs.clear();
+  BOOST_TEST(decode_poppler_info(encode(info)).page_costs.empty());
+}
+
+BOOST_AUTO_TEST_CASE(page_costs_that_do_not_match_the_page_count_are_refused) {
+  PopplerInfo info;
+  info.page_count = 3;
+  info.page_costs = {1, 2};  // one short
+  BOOST_CHECK_THROW(decode_poppler_info(encode(info)), WireError);
+  info.page_count = -1;  // a negative count with costs
+  info.page_costs = {1};
+  BOOST_CHECK_THROW(decode_poppler_info(encode(info)), WireError);
+  // A count of a billion in a tiny payload must not reserve memory for it.
+  Encoder e;
+  e.u32(0); e.i32(1'000'000'000); e.str("1.4"); e.str(""); e.str("");
+  e.u32(1'000'000'000);
+  BOOST_CHECK_THROW(decode_poppler_info(e.bytes()), WireError);
+  // Truncated in the middle of the costs.
+  info.page_count = 2;
+  info.page_costs = {1, 2};
+  const std::string payload = encode(info);
+  BOOST_CHECK_THROW(decode_poppler_info(payload.substr(0, payload.size() - 1)), WireError);
 }

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <cstdint>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace examq::pdf {
 
@@ -29,6 +31,11 @@ struct PopplerInfo {
   bool locked = false;
   int page_count = 0;
   std::string pdf_version, title, producer;
+  // Per page (index 0 = page 1), a guess at its rendering cost (SplashPageRenderer::
+  // estimated_cost), for scheduling only; empty when the child was not asked for it. From a
+  // child, so a hint: any value may be a lie, and it can only make that document's own pages
+  // come back later.
+  std::vector<std::uint32_t> page_costs;
 };
 
 // The document as PoDoFo saw it.

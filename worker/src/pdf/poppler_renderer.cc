@@ -2,6 +2,7 @@
 
 #include <poppler/Error.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -60,6 +61,14 @@ PopplerInfo PopplerRenderer::info() const {
   info.title = pages_->title();
   info.producer = pages_->producer();
   return info;
+}
+
+std::vector<std::uint32_t> PopplerRenderer::estimated_costs() {
+  std::vector<std::uint32_t> costs;
+  const int pages = pages_->page_count();
+  costs.reserve(static_cast<std::size_t>(std::max(pages, 0)));
+  for (int page = 1; page <= pages; ++page) costs.push_back(pages_->estimated_cost(page));
+  return costs;
 }
 
 wire::PageReply PopplerRenderer::render(int page_number, const PageRenderSettings& settings) {

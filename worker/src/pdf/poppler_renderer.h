@@ -3,8 +3,10 @@
 // Child-side only: this is the code that parses untrusted PDFs, and it runs inside
 // examq-render, never in the worker (see sandbox.h).
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "pdf/document_info.h"
 #include "pdf/gray_bitmap.h"
@@ -38,6 +40,10 @@ class PopplerRenderer {
   // Lock state, then (only when unlocked: pages() and get_pdf_version() of a locked document
   // segfault in Poppler 22.12) page count, version and Info-dictionary strings.
   PopplerInfo info() const;
+
+  // Every page's SplashPageRenderer::estimated_cost, in page order. Reads every page's
+  // dictionary: call it only on an unlocked document whose page count is within the limit.
+  std::vector<std::uint32_t> estimated_costs();
 
   // Renders page `page_number` (1-based). Throws std::runtime_error when the page cannot be
   // created or rendered, or the JPEG cannot be encoded.

@@ -7,7 +7,8 @@
 //
 // Options: --parent=PID --memory=BYTES --cpu=SECONDS --dpi=D --quality=Q --max-pixels=N
 // --images=0|1 --words=0|1 --fault=none|crash|hang|oom --fault-page=N
-// --ocr=off|auto|always --ocr-languages=eng --ocr-dpi=300 --ocr-orientation=0|1 --tessdata=DIR.
+// --ocr=off|auto|always --ocr-languages=eng --ocr-dpi=300 --ocr-orientation=0|1 --tessdata=DIR
+// --page-costs=N (render: Info carries every page's estimated cost when there are at most N).
 // Descriptors and framing: see wire_format.h. Not meant to be run by hand.
 
 #include <malloc.h>
@@ -48,6 +49,9 @@ struct Config {
   std::string ocr = "auto";  // off | auto | always
   double ocr_dpi = 300;
   OcrSettings ocr_settings;
+  // Info frame: estimate page costs (the parent schedules heaviest first) for a document of at
+  // most this many pages; 0, as for every child but the first, skips it.
+  int page_costs_up_to = 0;
 };
 
 [[noreturn]] void usage_error(const char* what) {
@@ -87,6 +91,7 @@ Config parse_arguments(int argc, char** argv) {
   if (options.count("ocr-languages")) config.ocr_settings.languages = options["ocr-languages"];
   if (options.count("tessdata")) config.ocr_settings.tessdata_dir = options["tessdata"];
   config.ocr_settings.detect_orientation = number("ocr-orientation", 1) != 0;
+  config.page_costs_up_to = static_cast<int>(number("page-costs", 0));  // Info frame costs
   if (config.page.dpi <= 0 || config.page.dpi > 2400) usage_error("bad dpi");
   if (config.ocr_dpi <= 0 || config.ocr_dpi > 1200) usage_error("bad ocr dpi");
   // Splash's bitmap (4 bytes a pixel) and poppler-cpp's copy of it must fit in the address
@@ -214,7 +219,12 @@ int run_renderer(const Config& config, std::string_view pdf) {
   arm_cpu_limit(config.limits.cpu_seconds_per_request);
   std::unique_ptr<PopplerRenderer> renderer = PopplerRenderer::open(pdf, config.quality);
   if (!renderer) fail(wire::ChildError::unreadable, "Poppler could not load the document");
-  const PopplerInfo info = renderer->info();
+  PopplerInfo info = renderer->info();
+  // Info frame: page costs for the parent's scheduling, only within the page limit (a
+  // document over it is rejected on this frame; no point reading all its pages first).
+  if (!info.locked && info.page_count <= config.page_costs_up_to) {
+    info.page_costs = renderer->estimated_costs();
+  }
   send(wire::FrameType::info, wire::encode(info));
   if (info.locked) return 0;
 

@@ -120,7 +120,7 @@ class Session {
   RenderedDocument run();
 
  private:
-  std::vector<std::string> render_arguments() const;
+  std::vector<std::string> render_arguments(bool first) const;
   std::vector<std::string> metadata_arguments() const;
   // The caller has taken a unit of the ProcessBudget; the new slot's token gives it back
   // (also when spawning throws).
@@ -129,6 +129,7 @@ class Session {
   void on_frame(Slot& slot, const wire::Frame& frame);
   void on_metadata_frame(const wire::Frame& frame);
   void on_first_info(const PopplerInfo& info);
+  void schedule(const PopplerInfo& info);
   void assign_next_page(Slot& slot);
   void on_closed(Slot& slot);
   void check_deadlines(Clock::time_point now);
@@ -152,13 +153,16 @@ class Session {
 
   std::optional<PopplerInfo> poppler_;
   double open_seconds_ = 0;
-  int next_page_ = 1;
+  // The pages in the order they are handed out, heaviest first by the first child's estimate
+  // (page order without one), and how many have been handed out.
+  std::vector<int> order_;
+  std::size_t next_ = 0;
   int pages_done_ = 0;
   int ocr_pages_ = 0;
   std::vector<std::optional<RenderedPage>> pages_;
 };
 
-std::vector<std::string> Session::render_arguments() const {
+std::vector<std::string> Session::render_arguments(bool first) const {
   const SandboxOptions& s = options_.sandbox;
   return {"render",
           "--memory=" + std::to_string(s.memory_bytes),
@@ -174,7 +178,9 @@ std::vector<std::string> Session::render_arguments() const {
           "--ocr-languages=" + options_.ocr.languages,
           "--ocr-dpi=" + std::to_string(options_.ocr.dpi),
           std::string("--ocr-orientation=") + (options_.ocr.detect_orientation ? "1" : "0"),
-          "--tessdata=" + options_.ocr.tessdata_dir};
+          "--tessdata=" + options_.ocr.tessdata_dir,
+          // Only the first child's Info is used for scheduling; only within the page limit.
+          "--page-costs=" + std::to_string(first && render_pages_ ? options_.limits.max_pages : 0)};
 }
 
 std::vector<std::string> Session::metadata_arguments() const {
@@ -187,7 +193,7 @@ void Session::spawn_renderer() {
   auto token = std::make_unique<BudgetToken>();
   auto slot = std::make_unique<Slot>();
   slot->token = std::move(token);
-  slot->child = std::make_unique<SandboxedChild>(helper_, render_arguments(), sealed_);
+  slot->child = std::make_unique<SandboxedChild>(helper_, render_arguments(renderers_.empty()), sealed_);
   slot->owes = true;  // its Info
   slot->deadline = Clock::now() + options_.sandbox.timeout;
   renderers_.push_back(std::move(slot));
@@ -198,7 +204,7 @@ void Session::on_first_info(const PopplerInfo& info) {
   open_seconds_ = std::chrono::duration<double>(Clock::now() - started_).count();
   check_document(info, options_.limits);
   pages_.resize(static_cast<std::size_t>(info.page_count));
-  if (!render_pages_) next_page_ = info.page_count + 1;  // nothing to hand out
+  if (render_pages_) schedule(info);  // else nothing to hand out
   if (options_.read_metadata) {
     metadata_ = std::make_unique<Slot>();
     metadata_->child = std::make_unique<SandboxedChild>(helper_, metadata_arguments(), sealed_);
@@ -210,6 +216,19 @@ void Session::on_first_info(const PopplerInfo& info) {
   grow();
 }
 
+// Longest first: with the heavy pages handed out at the start, the last pages to finish are
+// light ones, and no child sits idle while another works through a long page at the end.
+// The estimate is a hint from a child: a lying one only reorders this document's pages.
+void Session::schedule(const PopplerInfo& info) {
+  order_.resize(static_cast<std::size_t>(info.page_count));
+  for (std::size_t i = 0; i < order_.size(); ++i) order_[i] = static_cast<int>(i) + 1;
+  if (info.page_costs.size() != order_.size()) return;
+  std::stable_sort(order_.begin(), order_.end(), [&](int a, int b) {
+    return info.page_costs[static_cast<std::size_t>(a - 1)] >
+           info.page_costs[static_cast<std::size_t>(b - 1)];
+  });
+}
+
 // Adds children while pages are waiting for one, this call is under its own limit and the
 // process is under the global one. Called again as pages complete, so a call that started
 // while other jobs held the budget picks up children they release.
@@ -219,7 +238,7 @@ void Session::grow() {
                                                          : online_cpus(),
                               poppler_->page_count);
   // A new child must open the document before it helps: not worth it for the last page.
-  while (static_cast<int>(renderers_.size()) < wanted && poppler_->page_count - next_page_ >= 1 &&
+  while (static_cast<int>(renderers_.size()) < wanted && order_.size() - next_ >= 2 &&
          ProcessBudget::instance().try_acquire()) {
     spawn_renderer();
   }
@@ -227,8 +246,8 @@ void Session::grow() {
 
 void Session::assign_next_page(Slot& slot) {
   if (slot.pages.empty()) slot.deadline = Clock::now() + options_.sandbox.timeout;
-  while (slot.pages.size() < kPagesInFlight && next_page_ <= poppler_->page_count) {
-    slot.pages.push_back(next_page_++);
+  while (slot.pages.size() < kPagesInFlight && next_ < order_.size()) {
+    slot.pages.push_back(order_[next_++]);
     // A failed send means the child is gone; its exit is reported when the channel closes.
     slot.child->send(wire::Command::render_page, static_cast<std::uint32_t>(slot.pages.back()));
   }

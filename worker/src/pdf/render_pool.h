@@ -7,7 +7,10 @@
 // the process-wide limit (set_render_process_limit) counted across concurrent calls. Each
 // child loads the document once and is handed the next unrendered pages as it finishes them
 // (two requested ahead, so it never waits for the parent): a slow page does not hold up a
-// whole range. The first child opens and validates the document alone; the others start only
+// whole range. Pages are handed out heaviest first, by the first child's cheap per-page cost
+// estimate (sent with its Info), so a slow page starts early instead of ending the call with
+// the other children idle; they still come back (and are counted by progress) in any order
+// and are returned in page order. The first child opens and validates the document alone; the others start only
 // once it has been found readable, unlocked and within the page limit, so a file that is
 // rejected costs one process, not all of them.
 //

@@ -83,6 +83,8 @@ std::string encode(const PopplerInfo& info) {
   e.str(info.pdf_version);
   e.str(info.title);
   e.str(info.producer);
+  e.u32(static_cast<std::uint32_t>(info.page_costs.size()));
+  for (const std::uint32_t cost : info.page_costs) e.u32(cost);
   return std::move(e.bytes());
 }
 
@@ -135,6 +137,13 @@ PopplerInfo decode_poppler_info(std::string_view payload) {
   info.pdf_version = d.str();
   info.title = d.str();
   info.producer = d.str();
+  const std::uint32_t costs = d.u32();
+  if (costs > d.remaining() / sizeof(std::uint32_t)) throw WireError("truncated page costs");
+  if (costs != 0 && (info.page_count < 0 || costs != static_cast<std::uint32_t>(info.page_count))) {
+    throw WireError("page costs do not match the page count");
+  }
+  info.page_costs.reserve(costs);
+  for (std::uint32_t i = 0; i < costs; ++i) info.page_costs.push_back(d.u32());
   return info;
 }
 

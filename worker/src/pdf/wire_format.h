@@ -79,6 +79,7 @@ class Decoder {
   double f64();
   std::string str();
   bool done() const { return in_.empty(); }
+  std::size_t remaining() const { return in_.size(); }
 
  private:
   void raw(void* p, std::size_t n);
@@ -122,6 +123,8 @@ struct ErrorReply {
   std::string message;
 };
 
+// An Info payload carries PopplerInfo::page_costs as a count and that many u32s; decoding
+// refuses a count that is neither 0 nor the page count (or larger than the payload).
 std::string encode(const PopplerInfo& info);
 std::string encode(const PodofoInfo& info);
 std::string encode(const PageReply& page);
