@@ -32,6 +32,14 @@ INSERT INTO examq_migrations (version, name) VALUES (2, 'exam_paper_pipeline');
 COMMIT;
 \endif
 
+SELECT NOT EXISTS (SELECT 1 FROM examq_migrations WHERE version = 3) AS examq_pending \gset
+\if :examq_pending
+BEGIN;
+\ir 0003_queue_hot_path.sql
+INSERT INTO examq_migrations (version, name) VALUES (3, 'queue_hot_path');
+COMMIT;
+\endif
+
 SELECT pg_advisory_unlock(hashtext('examq.install')) AS unlocked \gset
 \unset QUIET
 SELECT 'examq schema at version ' || max(version) AS examq FROM examq_migrations;

@@ -37,7 +37,9 @@ chmod 755 "$TMP"
 OUT=${OUT:-$TMP/results}
 mkdir -p "$OUT"
 cleanup() {
-  [ -n "${WORKER_PID:-}" ] && kill -TERM "$WORKER_PID" 2>/dev/null || true
+  # The worker itself, not only GNU time: an orphaned worker would keep running, and keep
+  # holding any lock file descriptor this script inherited (flock /tmp/examq-bench.lock).
+  [ -n "${WORKER_PID:-}" ] && stop_worker 2>/dev/null || true
   if [ "${KEEP:-0}" = 1 ]; then echo "kept: $TMP"; return; fi
   "$ROOT/ci/pgcluster" stop "$TMP/pg" >/dev/null 2>&1 || true
   rm -rf "$TMP/pg" "$TMP/pg.initdb.log"
@@ -58,7 +60,7 @@ fresh_db() { dropdb --if-exists bench_run; createdb -T bench_template bench_run;
 start_worker() {
   WORKER_TIME=$1; shift
   /usr/bin/time -f "cpu_user=%U\ncpu_sys=%S\nmaxrss_kb=%M" -o "$WORKER_TIME" \
-    "$EXAMQ" worker --db "dbname=bench_run" "$@" $WORKER_ARGS 2>>"$OUT/worker.log" &
+    "$EXAMQ" worker --db "dbname=bench_run" --job-types noop "$@" $WORKER_ARGS 2>>"$OUT/worker.log" &
   WORKER_PID=$!
 }
 stop_worker() {

@@ -1,6 +1,6 @@
 -- The schema's shape: the names the seed and applications rely on.
 BEGIN;
-SELECT plan(51);
+SELECT plan(56);
 
 SELECT has_table('processing_jobs');
 SELECT has_table('exam_papers');
@@ -47,6 +47,18 @@ SELECT throws_ok($$INSERT INTO processing_jobs (job_type, retry_count) VALUES ('
                  '23514', NULL, 'a negative retry_count is refused');
 SELECT throws_ok($$INSERT INTO processing_jobs (job_type) VALUES ('')$$,
                  '23514', NULL, 'an empty job_type is refused');
+-- The job type rule (0003 rewrote it to be cheaper to check on every update): 1 to 100 of
+-- A-Za-z0-9_.:-, starting with a letter or digit.
+SELECT lives_ok($$INSERT INTO processing_jobs (job_type) VALUES ('a.b:c-d_E9'), (repeat('x', 100))$$,
+                'every allowed character, and 100 characters, are accepted');
+SELECT throws_ok($$INSERT INTO processing_jobs (job_type) VALUES (repeat('x', 101))$$,
+                 '23514', NULL, 'a 101-character job_type is refused');
+SELECT throws_ok($$INSERT INTO processing_jobs (job_type) VALUES ('-noop')$$,
+                 '23514', NULL, 'a job_type starting with punctuation is refused');
+SELECT throws_ok($$INSERT INTO processing_jobs (job_type) VALUES (U&'caf\00e9')$$,
+                 '23514', NULL, 'a non-ASCII job_type is refused');
+SELECT throws_ok($$INSERT INTO processing_jobs (job_type) VALUES (E'noop\n')$$,
+                 '23514', NULL, 'a job_type with a trailing newline is refused');
 SELECT throws_ok($$INSERT INTO processing_jobs (job_type, status) VALUES ('schema-test', 'processing')$$,
                  '23514', NULL, 'a processing job needs a lease');
 SELECT throws_ok($$INSERT INTO processing_jobs (job_type, status) VALUES ('schema-test', 'completed')$$,
@@ -84,7 +96,7 @@ SELECT has_function(f) FROM unnest(ARRAY['get_next_processing_job', 'get_next_pr
 
 SELECT ok((SELECT relrowsecurity AND relforcerowsecurity FROM pg_class
             WHERE oid = 'processing_jobs'::regclass), 'row-level security enabled and forced');
-SELECT is((SELECT array_agg(version ORDER BY version) FROM examq_migrations), ARRAY[1, 2], 'migrations 1 and 2 recorded once each');
+SELECT is((SELECT array_agg(version ORDER BY version) FROM examq_migrations), ARRAY[1, 2, 3], 'migrations 1 to 3 recorded once each');
 SELECT ok((SELECT proconfig @> ARRAY['plan_cache_mode=force_custom_plan'] FROM pg_proc
             WHERE oid = 'complete_processing_jobs(uuid[], jsonb[], text)'::regprocedure),
           'batch completion always plans for its actual array');

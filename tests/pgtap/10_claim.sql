@@ -1,6 +1,6 @@
 -- Claiming: order, filters, batch form, what a claim records, the partial index.
 BEGIN;
-SELECT plan(22);
+SELECT plan(24);
 
 INSERT INTO processing_jobs (id, job_type, priority, run_at) VALUES
   ('00000000-0000-0000-0000-00000000000a', 'claim-order', 0,  now() - interval '4 min'),
@@ -61,6 +61,18 @@ SELECT throws_ok($$SELECT * FROM get_next_processing_job('w', NULL, interval '-1
 -- The seed's psql usage works as written.
 INSERT INTO processing_jobs (job_type) VALUES ('claim-psql');
 SELECT lives_ok($$SELECT get_next_processing_job()$$, 'SELECT get_next_processing_job() works');
+
+-- With statistics, a 500-job claim from 20,000 pending jobs joins the claimed ids back by
+-- primary key; the planner preferred reading the whole table (a hash join over a sequential
+-- scan) until the function turned sequential scans off. The scan counts of this transaction
+-- show which way it went.
+INSERT INTO processing_jobs (job_type) SELECT 'claim-many' FROM generate_series(1, 20000);
+ANALYZE processing_jobs;
+SELECT pg_stat_get_xact_numscans('processing_jobs'::regclass) AS seq_before \gset
+SELECT is((SELECT count(*) FROM get_next_processing_jobs(500, 'wm', ARRAY['claim-many'])), 500::bigint,
+          'a 500-job claim among 20,000 pending jobs');
+SELECT is(pg_stat_get_xact_numscans('processing_jobs'::regclass), :'seq_before'::bigint,
+          'the claim reads no table sequentially');
 
 -- With many finished jobs the claim still walks the partial index, never the table.
 INSERT INTO processing_jobs (job_type, status, completed_at, progress_percentage)

@@ -1,6 +1,6 @@
 -- Progress, completion, failure and retry arithmetic, release, snooze, and fencing.
 BEGIN;
-SELECT plan(44);
+SELECT plan(51);
 
 CREATE FUNCTION pg_temp.claim(t text, w text DEFAULT 'w1') RETURNS uuid LANGUAGE sql AS $$
   SELECT id FROM get_next_processing_job(w, ARRAY[t])
@@ -129,6 +129,38 @@ INSERT INTO processing_jobs (job_type) VALUES ('p-cancel');
 SELECT pg_temp.claim('p-cancel') AS job \gset
 SELECT is((confirm_processing_job_cancelled(:'job', 'w1')).status, 'cancelled', 'the worker confirms a cancellation');
 SELECT throws_ok(format('SELECT confirm_processing_job_cancelled(%L)', :'job'), '55000', NULL, 'only once');
+
+-- ---- the batch functions find their jobs by primary key, with or without statistics
+-- With a status filter in the locking scan the planner walked processing_jobs_lease_idx (every
+-- running job, and before the first ANALYZE every entry ever made), or read the whole table:
+-- each call then cost as much as the table, not the batch. The scan counts of this transaction
+-- show which way the calls went.
+INSERT INTO processing_jobs (job_type) SELECT 'p-many' FROM generate_series(1, 20000);
+SELECT is((SELECT count(*) FROM get_next_processing_jobs(2000, 'wmany', ARRAY['p-many'])), 2000::bigint,
+          '2,000 of 20,000 jobs running');
+CREATE FUNCTION pg_temp.scans() RETURNS bigint[] LANGUAGE sql AS $$
+  SELECT ARRAY[pg_stat_get_xact_numscans('processing_jobs'::regclass),
+               pg_stat_get_xact_numscans('processing_jobs_lease_idx'::regclass)]
+$$;
+CREATE FUNCTION pg_temp.running_many() RETURNS uuid[] LANGUAGE sql AS $$
+  SELECT array_agg(id) FROM (SELECT id FROM processing_jobs
+                              WHERE job_type = 'p-many' AND status = 'processing'
+                              ORDER BY id LIMIT 500) AS s
+$$;
+SELECT pg_temp.running_many() AS many \gset
+SELECT pg_temp.scans() AS before \gset
+SELECT is((SELECT count(*) FROM heartbeat_processing_jobs(:'many', 'wmany')), 500::bigint,
+          'a 500-job heartbeat among 2,000 running jobs');
+SELECT is((SELECT count(*) FROM complete_processing_jobs(:'many', NULL, 'wmany')), 500::bigint,
+          'a 500-job completion among 2,000 running jobs');
+SELECT is(pg_temp.scans(), :'before'::bigint[],
+          'no table scan and no lease index walk before the first ANALYZE');
+ANALYZE processing_jobs;
+SELECT pg_temp.running_many() AS many \gset
+SELECT pg_temp.scans() AS before \gset
+SELECT lives_ok(format('SELECT heartbeat_processing_jobs(%L, %L)', :'many', 'wmany'), 'heartbeat after ANALYZE');
+SELECT lives_ok(format('SELECT complete_processing_jobs(%L, NULL, %L)', :'many', 'wmany'), 'completion after ANALYZE');
+SELECT is(pg_temp.scans(), :'before'::bigint[], 'no table scan and no lease index walk after ANALYZE');
 
 SELECT * FROM finish();
 ROLLBACK;

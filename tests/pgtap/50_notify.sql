@@ -1,7 +1,7 @@
 -- Notifications, observed by a real listener: a second session (dblink) LISTENs while a third
 -- commits changes. The data is committed and deleted at the end.
 BEGIN;
-SELECT plan(20);
+SELECT plan(21);
 
 SELECT format('dbname=%s host=%s port=%s', current_database(), coalesce(host(inet_server_addr()), 'localhost'),
               current_setting('port')) AS dsn \gset
@@ -100,6 +100,34 @@ SELECT pg_temp.w($$SELECT get_next_processing_job('wn', ARRAY['n-size'])$$);
 SELECT pg_temp.w(format('SELECT update_job_progress(%L, 5, %L)', '00000000-0000-0000-0000-00000000a003', repeat('x', 20000)));
 SELECT is(pg_temp.hear(4), 4, 'a 20,000-character step still notifies');
 SELECT ok((SELECT max(octet_length(payload::text)) < 1000 FROM heard), 'every payload is under 1000 bytes');
+
+-- ---- the payload text is exactly what json_build_object gave before 0003 built it by hand
+SELECT is_empty($$
+  SELECT j.op, processing_job_change_payload(j.op, j.job)
+    FROM (SELECT (ROW(p.*)::processing_jobs) AS job, o.op
+            FROM (VALUES ('00000000-0000-0000-0000-00000000b001'::uuid, 'n.pay:load-1_A', 'pending', 0,
+                          NULL::uuid, E'quote " backslash \\ newline \n tab \t control \x01 caf\u00e9 \u2603',
+                          0, false),
+                         ('00000000-0000-0000-0000-00000000b002', 'x', 'processing', 100,
+                          '00000000-0000-0000-0000-0000000000ee', repeat('long ', 100), 7, true),
+                         ('00000000-0000-0000-0000-00000000b003', 'y', 'failed', 55, NULL, NULL, 3, false))
+                   AS v(id, job_type, status, progress_percentage, exam_paper_id, current_step,
+                        retry_count, cancel_requested)
+           CROSS JOIN LATERAL (SELECT v.id, v.job_type, v.status, 0 AS priority, v.exam_paper_id,
+                                      NULL::jsonb AS payload, v.progress_percentage, v.current_step,
+                                      NULL::jsonb, NULL::text, v.retry_count, 3, now(), NULL::timestamptz,
+                                      NULL::timestamptz, now(), NULL::uuid, NULL::jsonb, 0, now(),
+                                      NULL::text, NULL::timestamptz, NULL::interval,
+                                      v.cancel_requested) AS p
+           CROSS JOIN (VALUES ('INSERT'), ('UPDATE'), (NULL)) AS o(op)
+          UNION ALL
+          SELECT NULL::processing_jobs, 'UPDATE') AS j
+   WHERE processing_job_change_payload(j.op, j.job) IS DISTINCT FROM json_build_object(
+           'op', j.op, 'id', (j.job).id, 'job_type', (j.job).job_type, 'status', (j.job).status,
+           'progress_percentage', (j.job).progress_percentage,
+           'current_step', left((j.job).current_step, 200), 'exam_paper_id', (j.job).exam_paper_id,
+           'retry_count', (j.job).retry_count, 'cancel_requested', (j.job).cancel_requested)::text$$,
+  'the change payload text is the same as json_build_object''s, escapes and NULLs included');
 
 SELECT dblink_exec('writer', $$DELETE FROM processing_jobs WHERE job_type IN ('n-test', 'n-retry', 'n-bulk', 'n-size')$$);
 SELECT dblink_disconnect('listener');

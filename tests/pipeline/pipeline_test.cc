@@ -340,4 +340,13 @@ BOOST_AUTO_TEST_CASE(worker_refuses_to_start_without_its_ocr_language_pack) {
   BOOST_REQUIRE(code.has_value());
   BOOST_TEST((WIFEXITED(*code) && WEXITSTATUS(*code) != 0));
   BOOST_TEST(worker.log().find("OCR language 'xyz' is not installed") != std::string::npos, worker.log());
+
+  // A worker that does not claim exam papers does not need OCR: it starts and runs its jobs.
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& c = watcher.conn();
+  c.exec("INSERT INTO processing_jobs (job_type, payload) VALUES ('noop', '{}')");
+  WorkerProcess noop_worker(db.conninfo(), "pipe-noop", {"--job-types", "noop"});
+  BOOST_TEST(watcher.wait_until(all_settled, 60s), noop_worker.log());
+  BOOST_TEST(c.exec("SELECT status FROM processing_jobs WHERE job_type = 'noop'").get<std::string>(0, 0) ==
+             "completed");
 }

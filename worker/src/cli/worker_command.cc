@@ -6,6 +6,7 @@
 #include "util/log.h"
 #include "util/shutdown_signals.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -83,8 +84,14 @@ Command add_worker_command(CLI::App& app) {
             util::ShutdownSignals& signals = util::ShutdownSignals::install();
             handlers::Registry registry;
             handlers::register_builtin_handlers(registry);
+            // A worker that does not claim process-exam-paper jobs needs neither the pipeline's
+            // settings nor its start-up checks (the OCR languages are loaded in a child).
+            const bool claims_papers =
+                config.job_types.empty() ||
+                std::find(config.job_types.begin(), config.job_types.end(), "process-exam-paper") !=
+                    config.job_types.end();
             try {
-              pipeline::register_pipeline_handlers(registry);  // reads its EXAMQ_* settings
+              if (claims_papers) pipeline::register_pipeline_handlers(registry);  // reads its EXAMQ_* settings
             } catch (const std::invalid_argument& e) {
               std::cerr << "examq worker: " << e.what() << "\n";
               return kExitUsage;
