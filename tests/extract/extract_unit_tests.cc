@@ -616,12 +616,6 @@ BOOST_AUTO_TEST_CASE(ocr_repair_leaves_words_and_roman_labels_alone) {
              boost::test_tools::per_element());
 }
 
-BOOST_AUTO_TEST_CASE(ocr_number_joined_to_its_first_word_is_split) {
-  BOOST_TEST(repaired({"1A student investigates", "12The heart", "3D shapes have"}) ==
-                 (std::vector<std::string>{"1 A student investigates", "12 The heart", "3 D shapes have"}),
-             boost::test_tools::per_element());
-}
-
 BOOST_AUTO_TEST_CASE(ocr_boxed_numbers_are_joined_back) {
   BOOST_TEST(repaired({"0 1.1 Name the gas", "0 1. 2 Complete the", "0 2. 1° Suggest one", "0 | This question",
                        "1 2 moles of gas"}) ==

@@ -140,27 +140,6 @@ void repair_marks_brackets(Line& line) {
   }
 }
 
-// "1A student..." -> "1" "A student...": OCR joins a question number to the first word of its
-// wording when the gap is narrow. Only a number of one or two digits followed by a capital.
-void split_number_from_word(Line& line) {
-  static const std::regex joined(R"(^(\d{1,2})([A-Z][A-Za-z]*)$)", std::regex::optimize);
-  auto& w = line.words;
-  std::smatch m;
-  if (w.empty() || w[0].text.size() > kLongestLabelWord || !std::regex_match(w[0].text, m, joined)) return;
-  const std::string number = m[1], rest = m[2];
-  pdf::Word label = w[0];
-  pdf::Word word = w[0];
-  // Split the box in proportion to the characters (a digit is about as wide as a letter).
-  const double cut = w[0].x0 + (w[0].x1 - w[0].x0) * static_cast<double>(number.size()) /
-                                   static_cast<double>(w[0].text.size());
-  label.text = number;
-  label.x1 = cut;
-  word.text = rest;
-  word.x0 = cut;
-  w[0] = label;
-  w.insert(w.begin() + 1, word);
-}
-
 }  // namespace
 
 void repair_ocr_labels(std::vector<Line>& lines) {
@@ -168,7 +147,6 @@ void repair_ocr_labels(std::vector<Line>& lines) {
   for (Line& line : lines) {
     if (line.words.empty()) continue;
     join_boxed(line);
-    split_number_from_word(line);
     repair_marks_brackets(line);
     // Label words: the first, the one after "Question"/"Q", and the part labels after a number.
     for (std::size_t i = 0; i < line.words.size() && i < 4; ++i) {

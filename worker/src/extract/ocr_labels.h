@@ -6,7 +6,8 @@
 //  - Letters read for digits in a number: "Ql." -> "Q1.", "l." -> "1.", "I0." -> "10.",
 //    "Question l" -> "Question 1" (l, I, | for 1; O, o for 0). A lone "I" is left alone: it is a
 //    word.
-//  - A number joined to the first word of its wording: "1A student" -> "1" "A student".
+//  (A number joined to its wording, "1A student", is split where it belongs, in the OCR engine,
+//  which knows how far apart the letters really are: see tesseract_engine.cc.)
 //  - Boxed AQA digits split or joined oddly once the boxes are gone: "0" "1.1" -> "01.1",
 //    "0" "1." "2" -> "01.2", "0" "2." "1°" -> "02.1" (stray marks after the last digit dropped),
 //    "0" "|" -> "01".
