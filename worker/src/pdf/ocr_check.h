@@ -6,8 +6,8 @@
 namespace examq::pdf {
 
 // Proves, before any job runs, that the OCR the options ask for can work here: starts
-// `examq-render ocr-check` in the sandbox, which loads Tesseract's languages (and the
-// orientation model) exactly as a render child would, and waits for its answer (at most
+// `examq-render ocr-check` in the sandbox, which loads Tesseract's languages (and checks the
+// orientation model is there) exactly as a render child would, and waits for its answer (at most
 // options.sandbox.timeout). So a missing language pack stops the worker at start with a clear
 // message, instead of failing jobs half-way through a scanned paper.
 //

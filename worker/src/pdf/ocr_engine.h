@@ -3,9 +3,10 @@
 // Child-side only (used by examq-render, like poppler_renderer.h): recognises the words of a
 // page image with Tesseract, for pages without a usable text layer (scans).
 //
-// Per page: orientation (Tesseract's OSD: a page scanned upside down or sideways is turned
-// upright first), deskew (Leptonica, up to ~7 degrees), then LSTM recognition with automatic
-// page segmentation. Words come back in the same form as Poppler's text layer (PDF points,
+// Per page: specks erased, deskew (Leptonica, up to ~7 degrees), rules and dotted lines erased,
+// LSTM recognition with automatic page segmentation; only when that reading is poor, Tesseract's
+// OSD is asked whether the page is upside down or sideways, and a turned page is read again.
+// docs/ocr.md has the why of each step. Words come back in the same form as Poppler's text layer (PDF points,
 // origin top-left, of the upright page), so the layout segmenter reads them like any other page.
 //
 // Tesseract's OpenMP threads must be off (OMP_THREAD_LIMIT=1 in the child's environment, set by
@@ -27,13 +28,11 @@ struct OcrSettings {
   // Directory holding <lang>.traineddata; "" means Tesseract's own default ($TESSDATA_PREFIX, or
   // the path it was built with: /usr/share/tesseract-ocr/5/tessdata on Debian).
   std::string tessdata_dir;
-  // Turn pages scanned upside down or sideways upright (needs osd.traineddata); straighten
-  // small skews.
+  // Turn pages scanned upside down or sideways upright (needs osd.traineddata).
   bool detect_orientation = true;
-  bool deskew = true;
 };
 
-// Thrown by OcrEngine::open when a language (or the orientation model) cannot be loaded.
+// Thrown by open_ocr_engine when the module or a language cannot be loaded.
 class OcrUnavailable : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -59,9 +58,10 @@ class OcrEngine {
   virtual OcrPage recognise(const GrayBitmap& bitmap) = 0;
 };
 
-// Loads the module (first call only) and the languages (and the orientation model when
-// detect_orientation is set). Throws OcrUnavailable naming what is missing and where it was
-// looked for: the module, a language pack.
+// Loads the module (first call only) and the languages, after checking that every
+// .traineddata file needed is there (osd too when detect_orientation is set; that model itself
+// is loaded on the first page that reads poorly). Throws OcrUnavailable naming what is missing
+// and where it was looked for: the module, a language pack.
 std::unique_ptr<OcrEngine> open_ocr_engine(const OcrSettings& settings);
 
 // The module's one entry point, looked up by name (kOcrModuleEntry). Returns null and fills

@@ -91,62 +91,68 @@ PixPtr to_pix(const GrayBitmap& bitmap) {
   return pix;
 }
 
-// Erases solid ruled lines: the boxes round AQA's question digits, tables, margins. Tesseract
-// reads a box edge next to a digit as a bracket or a 1 ("[o]2}.[2|" for "0 2 . 2"); dotted
-// answer lines are not solid and survive (keep_readable_words drops what becomes of them).
-// A stroke counts as a rule when it is at least 0.15 in long horizontally or 0.2 in vertically:
-// longer than any letter's bar or stem up to ~16 pt type.
-void erase_rules(Pix* gray, double dpi) {
-  PixPtr binary(pixThresholdToBinary(gray, 160));
-  if (!binary) return;
-  const int across = std::max(8, static_cast<int>(0.15 * dpi));
-  const int down = std::max(8, static_cast<int>(0.2 * dpi));
-  PixPtr horizontal(pixOpenBrick(nullptr, binary.get(), across, 1));
-  PixPtr vertical(pixOpenBrick(nullptr, binary.get(), 1, down));
-  if (!horizontal || !vertical) return;
-  PixPtr rules(pixOr(nullptr, horizontal.get(), vertical.get()));
-  if (!rules) return;
-  // Anti-aliased edges lie just outside the thresholded stroke.
-  PixPtr wider(pixDilateBrick(nullptr, rules.get(), 3, 3));
-  if (!wider) return;
-  pixPaintThroughMask(gray, wider.get(), 0, 0, 0xff);
+// Dark pixels (thresholded at 160 of 255): what the masks below are found in.
+PixPtr ink_of(Pix* gray) { return PixPtr(pixThresholdToBinary(gray, 160)); }
+
+// Paints `mask` white on `gray`, with a pixel's margin: anti-aliased edges lie just outside
+// the thresholded strokes. A null mask (a Leptonica failure) leaves the page as it is.
+void whiten(Pix* gray, Pix* mask) {
+  if (!mask) return;
+  PixPtr wider(pixDilateBrick(nullptr, mask, 3, 3));
+  if (wider) pixPaintThroughMask(gray, wider.get(), 0, 0, 0xff);
 }
 
-// Erases dotted (and dashed) answer lines: Tesseract turns them into long junk words, and a
-// line of text next to one was dropped whole or swallowed the marks printed at its end. Dots a
-// full stop's advance apart are bridged into runs; a run at least 0.5 in long and no taller
-// than a dot (0.04 in) is a leader, never text, whose runs are as tall as its letters.
-void erase_dotted_lines(Pix* gray, double dpi) {
-  PixPtr binary(pixThresholdToBinary(gray, 160));
-  if (!binary) return;
+// Solid ruled lines: the boxes round AQA's question digits, tables, margins. Tesseract reads a
+// box edge next to a digit as a bracket or a 1 ("[o]2}.[2|" for "0 2 . 2"). A stroke counts as
+// a rule when it is at least 0.15 in long horizontally or 0.2 in vertically: longer than any
+// letter's bar or stem up to ~16 pt type.
+PixPtr rules_in(Pix* ink, double dpi) {
+  const int across = std::max(8, static_cast<int>(0.15 * dpi));
+  const int down = std::max(8, static_cast<int>(0.2 * dpi));
+  PixPtr horizontal(pixOpenBrick(nullptr, ink, across, 1));
+  PixPtr vertical(pixOpenBrick(nullptr, ink, 1, down));
+  if (!horizontal || !vertical) return nullptr;
+  return PixPtr(pixOr(nullptr, horizontal.get(), vertical.get()));
+}
+
+// Dotted (and dashed) answer lines: Tesseract turns them into long junk words, and a line of
+// text next to one was dropped whole or swallowed the marks printed at its end. Dots a full
+// stop's advance apart are bridged into runs; a run at least 0.5 in long and no taller than a
+// dot (0.04 in) is a leader, never text, whose runs are as tall as its letters.
+PixPtr dotted_lines_in(Pix* ink, double dpi) {
   const int gap = std::max(3, static_cast<int>(0.06 * dpi));
-  PixPtr bridged(pixCloseSafeBrick(nullptr, binary.get(), gap, 1));
-  if (!bridged) return;
+  PixPtr bridged(pixCloseSafeBrick(nullptr, ink, gap, 1));
+  if (!bridged) return nullptr;
   l_int32 changed = 0;
   PixPtr long_runs(pixSelectBySize(bridged.get(), static_cast<int>(0.5 * dpi), 0, 8, L_SELECT_WIDTH,
                                    L_SELECT_IF_GTE, &changed));
-  if (!long_runs) return;
-  PixPtr flat(pixSelectBySize(long_runs.get(), 0, std::max(2, static_cast<int>(0.04 * dpi)), 8, L_SELECT_HEIGHT,
-                              L_SELECT_IF_LTE, &changed));
-  if (!flat) return;
-  PixPtr wider(pixDilateBrick(nullptr, flat.get(), 3, 3));
-  if (!wider) return;
-  pixPaintThroughMask(gray, wider.get(), 0, 0, 0xff);
+  if (!long_runs) return nullptr;
+  return PixPtr(pixSelectBySize(long_runs.get(), 0, std::max(2, static_cast<int>(0.04 * dpi)), 8, L_SELECT_HEIGHT,
+                                L_SELECT_IF_LTE, &changed));
 }
 
-// Erases specks: scanner noise smaller than 0.012 in both ways (a full stop or the dot of an i at
-// 9 pt is twice that). Tesseract's line finding took a page sprinkled with them for text
-// everywhere and scrambled the real lines' words across each other.
-void erase_specks(Pix* gray, double dpi) {
-  PixPtr binary(pixThresholdToBinary(gray, 160));
-  if (!binary) return;
+// Specks: scanner noise smaller than 0.012 in both ways (a full stop or the dot of an i at 9 pt
+// is twice that). Tesseract's line finding took a page sprinkled with them for text everywhere
+// and scrambled the real lines' words across each other.
+PixPtr specks_in(Pix* ink, double dpi) {
   const int size = std::max(2, static_cast<int>(0.012 * dpi));
   l_int32 changed = 0;
-  PixPtr specks(pixSelectBySize(binary.get(), size, size, 8, L_SELECT_IF_BOTH, L_SELECT_IF_LTE, &changed));
-  if (!specks || !changed) return;
-  PixPtr wider(pixDilateBrick(nullptr, specks.get(), 3, 3));
-  if (!wider) return;
-  pixPaintThroughMask(gray, wider.get(), 0, 0, 0xff);
+  return PixPtr(pixSelectBySize(ink, size, size, 8, L_SELECT_IF_BOTH, L_SELECT_IF_LTE, &changed));
+}
+
+// Erases rules and dotted lines in one pass over the page's ink (after deskewing: a skewed rule
+// has no long straight run).
+void erase_lines(Pix* gray, double dpi) {
+  PixPtr ink = ink_of(gray);
+  if (!ink) return;
+  PixPtr rules = rules_in(ink.get(), dpi);
+  PixPtr dots = dotted_lines_in(ink.get(), dpi);
+  if (rules && dots) {
+    PixPtr both(pixOr(nullptr, rules.get(), dots.get()));
+    whiten(gray, both.get());
+  } else {
+    whiten(gray, rules ? rules.get() : dots.get());
+  }
 }
 
 // A recognised word in image pixels; `line` numbers Tesseract's text lines.
@@ -315,7 +321,10 @@ OcrPage TesseractEngine::recognise(const GrayBitmap& bitmap) {
   }
   PixPtr pix = to_pix(bitmap);
   // Specks first: they mislead the skew search and orientation detection too.
-  erase_specks(pix.get(), bitmap.dpi);
+  if (PixPtr ink = ink_of(pix.get())) {
+    PixPtr specks = specks_in(ink.get(), bitmap.dpi);
+    whiten(pix.get(), specks.get());
+  }
 
   // Most scans are upright: read the page as it is, and ask OSD which way up it is only when
   // that reading is poor. OSD on every page cost 28% more time and 60 MB for its model.
@@ -357,7 +366,7 @@ OcrPage TesseractEngine::read_upright(Pix* source, double dpi, int rotated_degre
   page.rotated_degrees = rotated_degrees;
   PixPtr pix(pixCopy(nullptr, source));  // the caller may need the original for another turn
   if (!pix) throw std::bad_alloc();
-  if (settings_.deskew) {
+  {
     l_float32 angle = 0, confidence = 0;
     // A clone when the skew is negligible or not found with confidence.
     PixPtr straight(pixFindSkewAndDeskew(pix.get(), 2, &angle, &confidence));
@@ -366,8 +375,7 @@ OcrPage TesseractEngine::read_upright(Pix* source, double dpi, int rotated_degre
       pix = std::move(straight);
     }
   }
-  erase_rules(pix.get(), dpi);
-  erase_dotted_lines(pix.get(), dpi);
+  erase_lines(pix.get(), dpi);
 
   reader_->SetImage(pix.get());
   reader_->SetSourceResolution(static_cast<int>(dpi + 0.5));
