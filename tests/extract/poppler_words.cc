@@ -27,7 +27,7 @@ std::vector<pdf::PageText> poppler_words(const std::string& pdf_bytes) {
     for (const auto& box : page->text_list()) {
       const auto utf8 = box.text().to_utf8();
       const auto b = box.bbox();
-      text.words.push_back(pdf::Word{std::string(utf8.begin(), utf8.end()), b.x(), b.y(), b.right(), b.bottom()});
+      text.words.push_back(pdf::Word{std::string(utf8.begin(), utf8.end()), b.x(), b.y(), b.right(), b.bottom(), box.rotation()});
     }
     out.push_back(std::move(text));
   }

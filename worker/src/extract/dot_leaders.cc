@@ -59,8 +59,38 @@ std::string remove_leaders(std::string_view word) {
   return out;
 }
 
+namespace {
+
+// A word made only of leader characters, however few: "." or "..." or "…". Alone they are
+// punctuation; four or more of them in a row across words are a leader drawn as spaced dots
+// (". . . . . ." on Edexcel papers), which the text layer reports as one word per dot.
+bool leader_only(const std::string& w) {
+  if (w.empty()) return false;
+  for (std::size_t i = 0; i < w.size();) {
+    int weight = 0;
+    const std::size_t n = leader_char(w, i, weight);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+constexpr std::size_t kSpacedRun = 4;
+
+}  // namespace
+
 bool strip_leaders(Line& line) {
   bool had = false;
+  // Spaced dots first: runs of kSpacedRun or more leader-only words.
+  for (std::size_t i = 0; i < line.words.size();) {
+    std::size_t j = i;
+    while (j < line.words.size() && leader_only(line.words[j].text)) ++j;
+    if (j - i >= kSpacedRun) {
+      for (std::size_t k = i; k < j; ++k) line.words[k].text.clear();
+      had = true;
+    }
+    i = j == i ? i + 1 : j;
+  }
   for (auto& w : line.words) {
     std::string cleaned = remove_leaders(w.text);
     if (cleaned != w.text) {

@@ -177,21 +177,41 @@ std::vector<Region> reading_order(const PageLines& page) {
 
 namespace {
 
-bool starts_with_number(const Line& line) {
+// The question number a line starts with, or 0. A number alone on its line is not counted: that
+// is a table's column of numbers (a cover page's "For Examiner's Use" grid) far more often than
+// a question.
+int leading_question_number(const Line& line) {
   const auto labels = parse_line_labels(line.words, false);
-  return !labels.tokens.empty() && labels.tokens.front().kind == LabelToken::Kind::question;
+  if (labels.tokens.empty() || labels.tokens.front().kind != LabelToken::Kind::question) return 0;
+  if (std::isinf(labels.gap_after_question) && labels.tokens.size() == 1) return 0;
+  return labels.tokens.front().value;
 }
 
-// Leftmost x shared by at least `min_count` of `xs` (within 3 pt), else the leftmost of all.
-std::optional<double> leftmost_cluster(std::vector<double> xs, std::size_t min_count) {
-  if (xs.empty()) return std::nullopt;
-  std::sort(xs.begin(), xs.end());
-  for (std::size_t i = 0; i < xs.size(); ++i) {
-    std::size_t j = i;
-    while (j + 1 < xs.size() && xs[j + 1] - xs[i] <= 3.0) ++j;
-    if (j - i + 1 >= min_count) return xs[i];
+struct NumberedLine {
+  double x = 0;
+  int value = 0;
+};
+
+// Of the x positions where numbered lines start, the one whose numbers, read in order, run
+// longest as 1, 2, 3...: that is where the paper prints its question numbers. A cover page's
+// vertical barcode digits, a table's first column or numbered answer lines also start lines
+// with numbers, but not in that sequence. Ties go to the leftmost x. Nothing when no x holds at
+// least `min_run` numbers in sequence.
+std::optional<double> question_column(const std::vector<NumberedLine>& lines, int min_run) {
+  std::optional<double> best;
+  int best_run = 0;
+  for (const auto& candidate : lines) {
+    int expected = 1;
+    for (const auto& l : lines)
+      if (std::abs(l.x - candidate.x) <= 3.0 && l.value == expected) ++expected;
+    const int run = expected - 1;
+    if (run < min_run) continue;
+    if (run > best_run || (run == best_run && candidate.x < *best)) {
+      best_run = run;
+      best = candidate.x;
+    }
   }
-  return xs.front();
+  return best;
 }
 
 double leftmost_line(const std::vector<const Region*>& regions) {
@@ -204,25 +224,25 @@ double leftmost_line(const std::vector<const Region*>& regions) {
 }  // namespace
 
 void assign_margins(std::vector<Region>& regions) {
-  std::vector<double> candidates;
+  std::vector<NumberedLine> numbered;
   std::vector<const Region*> main_regions;
   for (const auto& r : regions) {
     if (r.kind == Region::Kind::right_column) continue;
     main_regions.push_back(&r);
     for (const auto& line : r.lines)
-      if (starts_with_number(line)) candidates.push_back(line.x0);
+      if (const int v = leading_question_number(line)) numbered.push_back({line.x0, v});
   }
-  const double main_margin = leftmost_cluster(candidates, 2).value_or(leftmost_line(main_regions));
+  const double main_margin = question_column(numbered, 1).value_or(leftmost_line(main_regions));
 
   for (auto& r : regions) {
     if (r.kind != Region::Kind::right_column) {
       r.margin = main_margin;
       continue;
     }
-    std::vector<double> xs;
+    double x = std::numeric_limits<double>::max();
     for (const auto& line : r.lines)
-      if (starts_with_number(line)) xs.push_back(line.x0);
-    r.margin = leftmost_cluster(xs, 1).value_or(leftmost_line({&r}));
+      if (leading_question_number(line)) x = std::min(x, line.x0);
+    r.margin = x == std::numeric_limits<double>::max() ? leftmost_line({&r}) : x;
   }
 }
 

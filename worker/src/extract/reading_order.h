@@ -38,9 +38,10 @@ std::optional<Gutter> find_gutter(const PageLines& page);
 // A one-column page gives a single full-width region (none when the page has no lines).
 std::vector<Region> reading_order(const PageLines& page);
 
-// Sets each region's margin: the x of the leftmost column of line-starting question-number-like
-// labels (at least two of them) over all full-width and left-column regions of the paper, or for
-// a right column the leftmost such label in that region; when there are none, the leftmost line.
+// Sets each region's margin: over all full-width and left-column regions of the paper, the x
+// where line-starting question numbers run longest in sequence (1, 2, 3... in reading order; see
+// question_column in the .cc); for a right column, the leftmost line-starting number in it; when
+// there are none, the leftmost line.
 void assign_margins(std::vector<Region>& regions);
 
 }  // namespace examq::extract

@@ -13,6 +13,9 @@ namespace examq::extract {
 namespace {
 
 constexpr double kMarginTolerance = 8.0;  // points right of the margin a number may start
+// Points left of it: right-aligned numbers put "10" a digit left of "9"; further left is a
+// cover page's barcode or the page's edge, not the paper's numbers.
+constexpr double kMarginLeftTolerance = 14.0;
 constexpr double kWordSpace = 5.0;        // points: wider than an ordinary space in body text
 constexpr double kSameParagraph = 0.6;    // line gap, as a share of line height, within a paragraph
 
@@ -153,7 +156,7 @@ class Segmenter {
 
   bool accept_question(const LabelToken& t, double x0, double margin, double gap, bool next_is_part,
                        bool continues) const {
-    if (x0 > margin + kMarginTolerance) return false;
+    if (x0 > margin + kMarginTolerance || x0 < margin - kMarginLeftTolerance) return false;
     if (style_ && *style_ != t.style) return false;
     const bool next_question = t.value == question_ + 1;
     // AQA repeats the question's boxes on each part: "0 1 . 2" continues question 01.

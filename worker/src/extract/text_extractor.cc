@@ -18,17 +18,29 @@ namespace {
 // memory bounded.
 constexpr std::size_t kMaxWordsPerPage = 20000;
 
+// Words turned sideways are margin text ("DO NOT WRITE IN THIS AREA" down both sides of every
+// Edexcel page) or rotated table headings, never question wording; but a page printed sideways
+// has all its words turned, and then they are the page.
+std::vector<pdf::Word> upright_words(const pdf::PageText& page) {
+  const std::size_t n = std::min(page.words.size(), kMaxWordsPerPage);
+  std::size_t turned = 0;
+  for (std::size_t i = 0; i < n; ++i) turned += page.words[i].rotation != 0;
+  std::vector<pdf::Word> words;
+  words.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    if (page.words[i].rotation == 0 || 2 * turned > n) words.push_back(page.words[i]);
+  return words;
+}
+
 }  // namespace
 
-std::vector<Question> TextExtractor::extract(const std::vector<pdf::PageText>& pages, const ProgressFn& progress,
-                                             std::stop_token cancel) const {
+std::vector<Region> layout_paper(const std::vector<pdf::PageText>& pages, const ProgressFn& progress,
+                                 std::stop_token cancel) {
   std::vector<PageLines> paper;
   paper.reserve(pages.size());
   for (const auto& page : pages) {
     if (cancel.stop_requested()) throw Cancelled();
-    const std::size_t n = std::min(page.words.size(), kMaxWordsPerPage);
-    std::vector<pdf::Word> words(page.words.begin(), page.words.begin() + static_cast<std::ptrdiff_t>(n));
-    PageLines p{page.page_number, page.width, page.height, build_lines(page.page_number, std::move(words))};
+    PageLines p{page.page_number, page.width, page.height, build_lines(page.page_number, upright_words(page))};
     if (page.source == pdf::TextSource::ocr) repair_ocr_labels(p.lines);
     // Leaders go first so that "Extra space ........" reads as furniture and an answer line that
     // carried only dots disappears.
@@ -46,6 +58,12 @@ std::vector<Question> TextExtractor::extract(const std::vector<pdf::PageText>& p
     if (progress) progress(i + 1, total);
   }
   assign_margins(regions);
+  return regions;
+}
+
+std::vector<Question> TextExtractor::extract(const std::vector<pdf::PageText>& pages, const ProgressFn& progress,
+                                             std::stop_token cancel) const {
+  const std::vector<Region> regions = layout_paper(pages, progress, cancel);
   std::vector<Question> questions = segment(regions, std::string(name()));
   // A row read from a scan says so, so the app can flag it for checking.
   for (Question& q : questions) {

@@ -4,6 +4,7 @@
 // render children (pdf/ocr_engine.h) and are segmented the same way; their rows get source "ocr".
 
 #include "extract/extractor.h"
+#include "extract/reading_order.h"
 
 namespace examq::extract {
 
@@ -19,5 +20,11 @@ class TextExtractor final : public Extractor {
   std::vector<Question> extract(const std::vector<pdf::PageText>& pages, const ProgressFn& progress,
                                 std::stop_token cancel) const override;
 };
+
+// The first half of TextExtractor::extract: the paper's body lines in reading order, furniture,
+// leaders and margin text removed, margins assigned. Exposed for tools that show what the
+// segmenter sees (tests/extract/extract_file_main.cc).
+std::vector<Region> layout_paper(const std::vector<pdf::PageText>& pages, const ProgressFn& progress,
+                                 std::stop_token cancel);
 
 }  // namespace examq::extract

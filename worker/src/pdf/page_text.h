@@ -5,7 +5,13 @@
 
 namespace examq::pdf {
 // One word as Poppler's page::text_list() reports it; coordinates in PDF points, origin top-left.
-struct Word { std::string text; double x0, y0, x1, y1; };
+// rotation is Poppler's: 0 for text that reads left to right on the displayed page, 1..3 for text
+// turned by 90, 180 or 270 degrees (the "DO NOT WRITE IN THIS AREA" margins of Edexcel papers).
+struct Word {
+  std::string text;
+  double x0, y0, x1, y1;
+  int rotation = 0;
+};
 
 // Where a page's words came from: the PDF's own text layer, or Tesseract reading the page image
 // (a scan; see ocr_engine.h).

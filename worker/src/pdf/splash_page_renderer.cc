@@ -212,7 +212,7 @@ std::vector<Word> SplashPageRenderer::words(int page_number) {
     // poppler-cpp keeps (x, y, width, height) and right() adds them back: not always x1 to
     // the last bit, and the words must come out exactly as they did.
     const double width = x1 - x0, height = y1 - y0;
-    words.push_back(Word{word_text(*s), x0, y0, x0 + width, y0 + height});
+    words.push_back(Word{word_text(*s), x0, y0, x0 + width, y0 + height, word->getRotation()});
   }
   return words;
 }

@@ -113,6 +113,7 @@ std::string encode(const PageReply& page) {
     e.f64(w.y0);
     e.f64(w.x1);
     e.f64(w.y1);
+    e.u32(static_cast<std::uint32_t>(w.rotation & 3));
   }
   e.u32(page.text.source == TextSource::ocr ? 1 : 0);
   e.i32(page.text.ocr_rotated_degrees);
@@ -169,9 +170,9 @@ PageReply decode_page(std::string_view payload) {
   page.text.width = d.f64();
   page.text.height = d.f64();
   const std::uint32_t n = d.u32();
-  // Each word takes at least 36 bytes: a count larger than that is a lie, not a reason to
+  // Each word takes at least 40 bytes: a count larger than that is a lie, not a reason to
   // reserve gigabytes.
-  if (n > payload.size() / 36) throw WireError("implausible word count");
+  if (n > payload.size() / 40) throw WireError("implausible word count");
   page.text.words.reserve(n);
   for (std::uint32_t i = 0; i < n; ++i) {
     Word w;
@@ -180,6 +181,7 @@ PageReply decode_page(std::string_view payload) {
     w.y0 = d.f64();
     w.x1 = d.f64();
     w.y1 = d.f64();
+    w.rotation = static_cast<int>(d.u32() & 3);
     page.text.words.push_back(std::move(w));
   }
   page.text.source = d.u32() == 1 ? TextSource::ocr : TextSource::text_layer;
