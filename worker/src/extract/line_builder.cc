@@ -1,6 +1,7 @@
 #include "extract/line_builder.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 
@@ -41,10 +42,40 @@ bool unusable(const pdf::Word& w) {
          !std::isfinite(w.y1);
 }
 
+// Some text layers put the tabs that indent a line into its first word ("\t\t(iv)"), which would
+// hide the label from the segmenter.
+void trim_spaces(std::string& s) {
+  auto space = [](unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  std::size_t a = 0, b = s.size();
+  while (a < b && space(static_cast<unsigned char>(s[a]))) ++a;
+  while (b > a && space(static_cast<unsigned char>(s[b - 1]))) --b;
+  if (a > 0 || b < s.size()) s = s.substr(a, b - a);
+}
+
+// "(f )": some papers set a space before a label's closing bracket, and the text layer then
+// reports "(f" and ")" as two words. Glued back, the label reads as one.
+bool open_label(const std::string& s) {
+  if (s.size() < 2 || s.size() > 6 || s[0] != '(') return false;
+  return std::all_of(s.begin() + 1, s.end(), [](unsigned char c) { return std::islower(c) || std::isdigit(c); });
+}
+
+void join_split_labels(Line& line) {
+  for (std::size_t i = 0; i + 1 < line.words.size(); ++i) {
+    pdf::Word& w = line.words[i];
+    const pdf::Word& next = line.words[i + 1];
+    if (open_label(w.text) && next.text == ")" && next.x0 - w.x1 < 6.0) {
+      w.text += ")";
+      w.x1 = next.x1;
+      line.words.erase(line.words.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<Line> build_lines(int page_number, std::vector<pdf::Word> words) {
   std::erase_if(words, unusable);
+  for (auto& w : words) trim_spaces(w.text);
   for (auto& w : words) {
     if (w.x1 < w.x0) std::swap(w.x0, w.x1);
     if (w.y1 < w.y0) std::swap(w.y0, w.y1);
@@ -78,6 +109,7 @@ std::vector<Line> build_lines(int page_number, std::vector<pdf::Word> words) {
   for (auto& line : lines) {
     std::stable_sort(line.words.begin(), line.words.end(),
                      [](const pdf::Word& a, const pdf::Word& b) { return a.x0 < b.x0; });
+    join_split_labels(line);
     line.update_box();
   }
   std::stable_sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.y0 < b.y0; });

@@ -8,6 +8,8 @@
 #include <set>
 #include <string>
 
+#include "extract/marks_parser.h"
+
 namespace examq::extract {
 
 namespace {
@@ -143,6 +145,9 @@ void remove_page_furniture(std::vector<PageLines>& pages) {
   auto furniture_piece = [&](const Piece& piece, const PageLines& page) {
     const std::string& s = piece.text;
     if (is_furniture_text(s)) return true;
+    // "[1]" at the foot of a page repeats on many pages at the same height, but it is the marks
+    // of the question above it.
+    if (parse_marks_label(s)) return false;
     if (s.size() > kLongestFurniture) return false;
     if (std::regex_match(s, page_number_pattern()) && page_number_placed(piece, page)) return true;
     if (s.size() >= 3 && s.front() == '*' && s.back() == '*') return true;

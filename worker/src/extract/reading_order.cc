@@ -180,37 +180,40 @@ namespace {
 // The question number a line starts with, or 0. A number alone on its line is not counted: that
 // is a table's column of numbers (a cover page's "For Examiner's Use" grid) far more often than
 // a question.
-int leading_question_number(const Line& line) {
-  const auto labels = parse_line_labels(line.words, false);
-  if (labels.tokens.empty() || labels.tokens.front().kind != LabelToken::Kind::question) return 0;
-  if (std::isinf(labels.gap_after_question) && labels.tokens.size() == 1) return 0;
-  return labels.tokens.front().value;
-}
-
 struct NumberedLine {
   double x = 0;
   int value = 0;
+  NumberStyle style = NumberStyle::bare;
 };
 
-// Of the x positions where numbered lines start, the one whose numbers, read in order, run
-// longest as 1, 2, 3...: that is where the paper prints its question numbers. A cover page's
-// vertical barcode digits, a table's first column or numbered answer lines also start lines
-// with numbers, but not in that sequence. Ties go to the leftmost x. Nothing when no x holds at
-// least `min_run` numbers in sequence.
+std::optional<NumberedLine> leading_question_number(const Line& line) {
+  const auto labels = parse_line_labels(line.words, false);
+  if (labels.tokens.empty() || labels.tokens.front().kind != LabelToken::Kind::question) return std::nullopt;
+  if (std::isinf(labels.gap_after_question) && labels.tokens.size() == 1) return std::nullopt;
+  return NumberedLine{line.x0, labels.tokens.front().value, labels.tokens.front().style};
+}
+
+// Of the x positions where numbered lines start, the one where the paper prints its question
+// numbers: numbers there, read in order and in one style, run 1, 2, 3... A cover page's vertical
+// barcode digits, numbered answer lines or a program's line numbers ("01", "02", ... "14") also
+// start lines with numbers, but not in that sequence or not in one style. A table's first column
+// may run in sequence too, even longer than the questions ("1 Alpha" ... "13 Mike"), but stands
+// right of the question numbers: so the leftmost x whose run is at least half the longest run
+// wins. Nothing when no x holds at least `min_run` numbers in sequence.
 std::optional<double> question_column(const std::vector<NumberedLine>& lines, int min_run) {
-  std::optional<double> best;
-  int best_run = 0;
+  std::vector<std::pair<double, int>> runs;  // (x, run)
+  int longest = 0;
   for (const auto& candidate : lines) {
     int expected = 1;
     for (const auto& l : lines)
-      if (std::abs(l.x - candidate.x) <= 3.0 && l.value == expected) ++expected;
-    const int run = expected - 1;
-    if (run < min_run) continue;
-    if (run > best_run || (run == best_run && candidate.x < *best)) {
-      best_run = run;
-      best = candidate.x;
-    }
+      if (std::abs(l.x - candidate.x) <= 3.0 && l.style == candidate.style && l.value == expected) ++expected;
+    runs.emplace_back(candidate.x, expected - 1);
+    longest = std::max(longest, expected - 1);
   }
+  if (longest < min_run) return std::nullopt;
+  std::optional<double> best;
+  for (const auto& [x, run] : runs)
+    if (2 * run >= longest && run >= min_run && (!best || x < *best)) best = x;
   return best;
 }
 
@@ -230,7 +233,7 @@ void assign_margins(std::vector<Region>& regions) {
     if (r.kind == Region::Kind::right_column) continue;
     main_regions.push_back(&r);
     for (const auto& line : r.lines)
-      if (const int v = leading_question_number(line)) numbered.push_back({line.x0, v});
+      if (auto n = leading_question_number(line)) numbered.push_back(*n);
   }
   const double main_margin = question_column(numbered, 1).value_or(leftmost_line(main_regions));
 
