@@ -52,18 +52,28 @@ void trim_spaces(std::string& s) {
   if (a > 0 || b < s.size()) s = s.substr(a, b - a);
 }
 
-// "(f )": some papers set a space before a label's closing bracket, and the text layer then
+// "(f )": some papers set a space inside a label's brackets, and the text layer then
 // reports "(f" and ")" as two words. Glued back, the label reads as one.
 bool open_label(const std::string& s) {
   if (s.size() < 2 || s.size() > 6 || s[0] != '(') return false;
   return std::all_of(s.begin() + 1, s.end(), [](unsigned char c) { return std::islower(c) || std::isdigit(c); });
 }
 
+// "( a)": the same with the space after the opening bracket.
+bool closed_label(const std::string& s) {
+  if (s.size() < 2 || s.size() > 6 || s.back() != ')') return false;
+  return std::all_of(s.begin(), s.end() - 1, [](unsigned char c) { return std::islower(c) || std::isdigit(c); });
+}
+
 void join_split_labels(Line& line) {
   for (std::size_t i = 0; i + 1 < line.words.size(); ++i) {
     pdf::Word& w = line.words[i];
     const pdf::Word& next = line.words[i + 1];
-    if (open_label(w.text) && next.text == ")" && next.x0 - w.x1 < 6.0) {
+    if (w.text == "(" && closed_label(next.text) && next.x0 - w.x1 < 6.0) {
+      w.text += next.text;
+      w.x1 = next.x1;
+      line.words.erase(line.words.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+    } else if (open_label(w.text) && next.text == ")" && next.x0 - w.x1 < 6.0) {
       w.text += ")";
       w.x1 = next.x1;
       line.words.erase(line.words.begin() + static_cast<std::ptrdiff_t>(i) + 1);

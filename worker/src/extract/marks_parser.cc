@@ -23,19 +23,19 @@ std::string squeeze(std::string_view s) {
 
 const std::regex& total_pattern() {
   static const std::regex re(
-      R"(^[\[(] ?total(?: for question \d+(?: ?\([a-z]+\))*)? ?(?:[:=]|is)? ?(\d{1,3}) ?(?:marks?|points?|pts?)? ?[\])]$)",
+      R"(^[\[(] ?total(?: for question \d+(?: ?\([a-z]+\))*)? ?(?:[:=]|is)? ?(\d{1,3}) ?(?:marks?|points?|pts?|p|poäng|p\.)? ?[\])]$)",
       std::regex::icase | std::regex::optimize);
   return re;
 }
 
 const std::regex& square_marks_pattern() {
-  static const std::regex re(R"(^\[ ?(\d{1,3}) ?(?:marks?|points?|pts?)? ?\]$)",
+  static const std::regex re(R"(^\[ ?(\d{1,3}) ?(?:marks?|points?|pts?|p|poäng|p\.)? ?\]$)",
                              std::regex::icase | std::regex::optimize);
   return re;
 }
 
 const std::regex& round_marks_pattern() {
-  static const std::regex re(R"(^\( ?(\d{1,3}) ?(?:marks?|points?|pts?) ?\)$)", std::regex::icase | std::regex::optimize);
+  static const std::regex re(R"(^\( ?(\d{1,3}) ?(?:marks?|points?|pts?|p|poäng|p\.) ?\)$)", std::regex::icase | std::regex::optimize);
   return re;
 }
 
@@ -59,6 +59,20 @@ std::optional<MarksLabel> parse_marks_label(std::string_view text) {
   if (std::regex_match(s, m, total_pattern())) return MarksLabel{MarksLabel::Kind::total, std::stoi(m[1].str())};
   if (std::regex_match(s, m, square_marks_pattern()) || std::regex_match(s, m, round_marks_pattern()))
     return MarksLabel{MarksLabel::Kind::marks, std::stoi(m[1].str())};
+  return std::nullopt;
+}
+
+std::optional<TrailingMarks> parse_leading_marks(const std::vector<pdf::Word>& words, std::size_t from) {
+  constexpr std::size_t kLongestLabel = 4;  // "[ 2 marks ]"
+  if (from >= words.size() || !opens_bracket(words[from].text)) return std::nullopt;
+  std::string joined;
+  for (std::size_t k = 1; k <= kLongestLabel && from + k <= words.size(); ++k) {
+    if (!joined.empty()) joined += ' ';
+    joined += words[from + k - 1].text;
+    if (joined.size() > kLongestLabelText) return std::nullopt;
+    if (auto label = parse_marks_label(joined); label && label->kind == MarksLabel::Kind::marks)
+      return TrailingMarks{*label, k};
+  }
   return std::nullopt;
 }
 

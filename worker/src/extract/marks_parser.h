@@ -1,6 +1,6 @@
 #pragma once
 // Marks allocations printed at the end of a question or part: "[2]", "[2 marks]", "(2 marks)",
-// "(4 points)", "(3)" when set apart at the right, and totals ("[Total: 7]",
+// "(4 points)", "(3 p)", "(3)" when set apart at the right, and totals ("[Total: 7]",
 // "(Total for Question 3 = 6 marks)"), which repeat the sum of the parts and are not questions.
 
 #include <cstddef>
@@ -27,6 +27,11 @@ struct TrailingMarks {
   MarksLabel label;
   std::size_t word_count = 0;  // how many of the line's last words the label spans
 };
+
+// Finds a marks label made of the words starting at `from`, as printed right after a question's
+// label: "Problem 3 (3 points) Prove ...", "Q.2. [5 marks] List ...", "(a) (1 point) Write ...".
+// Only explicit labels count here ("[2]", "(2 marks)"); a bare "(2)" starts wording.
+std::optional<TrailingMarks> parse_leading_marks(const std::vector<pdf::Word>& words, std::size_t from);
 
 // Finds a marks label made of the last words of a line (left to right, as build_lines gives
 // them). The rightmost word that opens a bracket decides: "(see part (a)) [2]" gives 2 and

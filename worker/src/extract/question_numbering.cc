@@ -1,5 +1,6 @@
 #include "extract/question_numbering.h"
 
+#include <algorithm>
 #include <cctype>
 #include <limits>
 #include <regex>
@@ -41,9 +42,9 @@ std::vector<std::string> bracketed_labels(std::string_view w) {
   return out;
 }
 
-// "a)" or "ii)": one closing-bracket label.
+// "a)" or "ii)": one closing-bracket label; also "a." or "ii." (Melbourne's sub-parts).
 std::optional<std::string> closing_label(std::string_view w) {
-  if (w.size() < 2 || w.size() > 6 || w.back() != ')') return std::nullopt;
+  if (w.size() < 2 || w.size() > 6 || (w.back() != ')' && w.back() != '.')) return std::nullopt;
   std::string label(w.substr(0, w.size() - 1));
   for (char c : label)
     if (!std::islower(static_cast<unsigned char>(c))) return std::nullopt;
@@ -51,17 +52,31 @@ std::optional<std::string> closing_label(std::string_view w) {
   return label;
 }
 
-const std::regex& prefixed_word() {  // "Q1", "Q1.", "Q.1", "Q1:"
-  static const std::regex re(R"(^Q\.?(\d{1,3})[.:)]?$)", std::regex::optimize);
+const std::regex& prefixed_word() {  // "Q1", "Q1.", "Q.1", "Q1:", "Q2.1" (question 2, part 1)
+  static const std::regex re(R"(^Q\.?(\d{1,3})(?:\.(\d{1,2}))?[.:)]?$)", std::regex::optimize);
   return re;
 }
-const std::regex& prefix_only() {  // "Q", "Q.", "Qn", "Question", "QUESTION", "Ques."
-  static const std::regex re(R"(^(Q|Q\.|Qn\.?|Ques\.?|Question|QUESTION)$)", std::regex::optimize);
+// The words papers put before a question's number, in English and in the Scandinavian and German
+// papers universities publish: "Question 1", "Problem 2", "Task 3", "Exercise 4", "Uppgift 5".
+const std::regex& prefix_only() {
+  static const std::regex re(
+      R"(^(Q|Q\.|Qn\.?|Ques\.?|Question|QUESTION|Problem|PROBLEM|Task|TASK|Exercise|EXERCISE|Assignment|Uppgift|UPPGIFT|Opgave|Aufgabe)$)",
+      std::regex::optimize);
   return re;
 }
-const std::regex& number_after_prefix() {
-  static const std::regex re(R"(^(\d{1,3})[.:)]?$)", std::regex::optimize);
+// The same words after a qualifier: "Basic question 1", "Advanced problem 2", "Bonus task".
+const std::regex& qualified_prefix() {
+  static const std::regex re(R"(^(question|problem|task|exercise)$)", std::regex::optimize);
   return re;
+}
+const std::regex& number_after_prefix() {  // "1", "1.", "1:", "1.2" (question 1, part 2)
+  static const std::regex re(R"(^(\d{1,3})(?:\.(\d{1,2}))?[.:)]?$)", std::regex::optimize);
+  return re;
+}
+
+bool capitalised_word(const std::string& w) {
+  if (w.size() < 3 || w.size() > 12 || !std::isupper(static_cast<unsigned char>(w[0]))) return false;
+  return std::all_of(w.begin() + 1, w.end(), [](unsigned char c) { return std::islower(c); });
 }
 const std::regex& bare_word() {  // "1", "1.", "1)", "1(a)", "1.(a)(i)"
   static const std::regex re(R"(^(\d{1,3})([.)])?((?:\([a-z]{1,5}\))*)$)", std::regex::optimize);
@@ -129,14 +144,18 @@ std::size_t parse_question(const std::vector<pdf::Word>& words, bool boxed_paper
     out.push_back(t);
     return 1;
   }
-  if (std::regex_match(w0, m, prefixed_word())) {
-    out.push_back(question_token(std::stoi(m[1].str()), NumberStyle::prefixed, true, words[0], 0, 1));
-    return 1;
-  }
-  if (n >= 2 && std::regex_match(w0, prefix_only()) && std::regex_match(words[1].text, m, number_after_prefix())) {
-    out.push_back(question_token(std::stoi(m[1].str()), NumberStyle::prefixed, true, words[0], 0, 2));
-    return 2;
-  }
+  auto prefixed = [&](std::size_t end_word) {
+    LabelToken t = question_token(std::stoi(m[1].str()), NumberStyle::prefixed, true, words[0], 0, end_word);
+    if (m[2].matched) t.numeric_part = std::stoi(m[2].str());
+    out.push_back(t);
+    return end_word;
+  };
+  if (std::regex_match(w0, m, prefixed_word())) return prefixed(1);
+  if (n >= 2 && std::regex_match(w0, prefix_only()) && std::regex_match(words[1].text, m, number_after_prefix()))
+    return prefixed(2);
+  if (n >= 3 && capitalised_word(w0) && std::regex_match(words[1].text, qualified_prefix()) &&
+      std::regex_match(words[2].text, m, number_after_prefix()))
+    return prefixed(3);
   if (std::regex_match(w0, m, bare_word())) {
     const int value = std::stoi(m[1].str());
     if (value == 0) return 0;

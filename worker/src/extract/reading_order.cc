@@ -193,28 +193,44 @@ std::optional<NumberedLine> leading_question_number(const Line& line) {
   return NumberedLine{line.x0, labels.tokens.front().value, labels.tokens.front().style};
 }
 
+struct QuestionColumn {
+  double x = 0;
+  NumberStyle style = NumberStyle::bare;
+};
+
 // Of the x positions where numbered lines start, the one where the paper prints its question
 // numbers: numbers there, read in order and in one style, run 1, 2, 3... A cover page's vertical
 // barcode digits, numbered answer lines or a program's line numbers ("01", "02", ... "14") also
 // start lines with numbers, but not in that sequence or not in one style. A table's first column
 // may run in sequence too, even longer than the questions ("1 Alpha" ... "13 Mike"), but stands
-// right of the question numbers: so the leftmost x whose run is at least half the longest run
-// wins. Nothing when no x holds at least `min_run` numbers in sequence.
-std::optional<double> question_column(const std::vector<NumberedLine>& lines, int min_run) {
-  std::vector<std::pair<double, int>> runs;  // (x, run)
+// right of the question numbers: so of the runs at least half as long as the longest, the
+// leftmost wins, and at one x a run of numbers named as questions ("Problem 1", "Q2") wins over
+// bare ones (there, "1." "2." number a problem's parts). Nothing when no x holds at least
+// `min_run` numbers in sequence.
+std::optional<QuestionColumn> question_column(const std::vector<NumberedLine>& lines, int min_run) {
+  struct Run {
+    double x;
+    NumberStyle style;
+    int length;
+  };
+  std::vector<Run> runs;
   int longest = 0;
   for (const auto& candidate : lines) {
     int expected = 1;
     for (const auto& l : lines)
       if (std::abs(l.x - candidate.x) <= 3.0 && l.style == candidate.style && l.value == expected) ++expected;
-    runs.emplace_back(candidate.x, expected - 1);
+    runs.push_back({candidate.x, candidate.style, expected - 1});
     longest = std::max(longest, expected - 1);
   }
   if (longest < min_run) return std::nullopt;
-  std::optional<double> best;
-  for (const auto& [x, run] : runs)
-    if (2 * run >= longest && run >= min_run && (!best || x < *best)) best = x;
-  return best;
+  std::optional<Run> best;
+  for (const auto& r : runs) {
+    if (2 * r.length < longest || r.length < min_run) continue;
+    if (!best || r.x < best->x - 3.0 ||
+        (std::abs(r.x - best->x) <= 3.0 && r.style == NumberStyle::prefixed && best->style != NumberStyle::prefixed))
+      best = r;
+  }
+  return QuestionColumn{best->x, best->style};
 }
 
 double leftmost_line(const std::vector<const Region*>& regions) {
@@ -235,7 +251,10 @@ void assign_margins(std::vector<Region>& regions) {
     for (const auto& line : r.lines)
       if (auto n = leading_question_number(line)) numbered.push_back(*n);
   }
-  const double main_margin = question_column(numbered, 1).value_or(leftmost_line(main_regions));
+  const auto column = question_column(numbered, 1);
+  const double main_margin = column ? column->x : leftmost_line(main_regions);
+  for (auto& r : regions)
+    if (column) r.numbering = column->style;
 
   for (auto& r : regions) {
     if (r.kind != Region::Kind::right_column) {

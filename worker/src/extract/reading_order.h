@@ -8,6 +8,7 @@
 
 #include "extract/line.h"
 #include "extract/page_furniture.h"
+#include "extract/question_numbering.h"
 
 namespace examq::extract {
 
@@ -18,6 +19,9 @@ struct Region {
   Kind kind = Kind::full_width;
   std::vector<Line> lines;  // top to bottom
   double margin = 0;        // set by assign_margins
+  // The paper's question-number style, as assign_margins found it ("Problem 1" over "1."): the
+  // same for every region of a paper; empty when no number runs in sequence.
+  std::optional<NumberStyle> numbering;
 };
 
 // The empty vertical band between two columns, in points.

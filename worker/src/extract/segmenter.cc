@@ -31,7 +31,7 @@ struct Node {
   bool has_children = false;
 };
 
-enum class PartKind { none, letter, numeric };
+enum class PartKind { none, letter, numeric, named };
 
 // A multiple-choice option: "A  oxygen", "(B) neon", "C. 12". A bare capital needs a gap wider than
 // a word space after it, or "A student added..." would be an option.
@@ -86,6 +86,15 @@ class Segmenter {
       marks = trailing->label;
       words.resize(words.size() - trailing->word_count);
     }
+    if (!words.empty() && open_named_part(words, line.page_number)) {
+      if (words.size() > 2) {
+        std::vector<pdf::Word> rest(words.begin() + 2, words.end());
+        nodes_[static_cast<std::size_t>(target_)].lines.push_back({join_words(rest, 0), false});
+      }
+      add_marks(marks);
+      previous_ = Previous{true, line.y0, line.y1, true};
+      return;
+    }
     if (!words.empty() && is_section_heading(words)) {
       target_ = -1;
       return;
@@ -95,20 +104,29 @@ class Segmenter {
                            line.y0 - previous_.y1 < kSameParagraph * (previous_.y1 - previous_.y0);
     std::size_t text_from = 0;
     if (!words.empty()) text_from = apply_labels(words, line.page_number, margin, continues);
+    // "Problem 3 (3 points) Prove ...": marks printed right after the label are that row's.
+    if (text_from > 0 && target_ >= 0) {
+      if (auto leading = parse_leading_marks(words, text_from)) {
+        add_marks(leading->label);
+        text_from += leading->word_count;
+      }
+    }
     if (text_from < words.size()) {
       std::vector<pdf::Word> rest(words.begin() + static_cast<std::ptrdiff_t>(text_from), words.end());
       if (target_ >= 0)
         nodes_[static_cast<std::size_t>(target_)].lines.push_back({join_words(rest, 0), is_option_line(rest)});
     }
-    if (marks && marks->kind == MarksLabel::Kind::marks && target_ >= 0) {
-      auto& m = nodes_[static_cast<std::size_t>(target_)].marks;
-      m = m.value_or(0) + marks->value;
-    }
+    add_marks(marks);
     previous_ = Previous{true, line.y0, line.y1, marks.has_value() || text_from >= words.size() || ends_sentence(words)};
   }
 
   // Lines of different regions are not above one another.
   void start_region() { previous_.valid = false; }
+
+  // The paper's numbering style as the layout found it (see Region::numbering).
+  void expect_style(std::optional<NumberStyle> style) {
+    if (!style_ && style) style_ = style;
+  }
 
   std::vector<Question> finish() const {
     std::vector<Question> out;
@@ -135,7 +153,12 @@ class Segmenter {
     std::size_t text_from = 0;
     std::size_t i = 0;
     bool opened_on_line = false;
-    if (!labels.tokens.empty() && labels.tokens[0].kind == LabelToken::Kind::question) {
+    if (!labels.tokens.empty() && labels.tokens[0].kind == LabelToken::Kind::question &&
+        open_numbered_item(labels.tokens[0], page)) {
+      text_from = labels.tokens[0].end_word;
+      opened_on_line = true;
+      i = 1;
+    } else if (!labels.tokens.empty() && labels.tokens[0].kind == LabelToken::Kind::question) {
       const LabelToken& t = labels.tokens[0];
       const bool next_is_part = labels.tokens.size() > 1 && labels.tokens[1].first_word == t.end_word;
       if (!accept_question(t, words.front().x0, margin, labels.gap_after_question, next_is_part, continues))
@@ -241,6 +264,70 @@ class Segmenter {
     return true;
   }
 
+  void add_marks(const std::optional<MarksLabel>& marks) {
+    if (!marks || marks->kind != MarksLabel::Kind::marks || target_ < 0) return;
+    auto& m = nodes_[static_cast<std::size_t>(target_)].marks;
+    m = m.value_or(0) + marks->value;
+  }
+
+  // Under questions named by a word ("Problem 1", "Question 2"), a numbered list "1." "2." at the
+  // start of lines numbers the question's parts (DTU: Problem 1, question 4 is 1.4), and a list
+  // restarting at "1." further right numbers a part's items (1.4(2)). Only punctuated numbers
+  // count: a bare "4" is wording or a figure's label.
+  bool open_numbered_item(const LabelToken& t, int page) {
+    if (style_ != NumberStyle::prefixed || t.style != NumberStyle::bare || !t.punctuated || question_node_ < 0)
+      return false;
+    if (t.numeric_part) return false;
+    if (part_kind_ == PartKind::none && t.value == 1) {
+      open_numeric_part(t.value, t.x0, page);
+      return true;
+    }
+    if (part_kind_ != PartKind::numeric) return false;
+    const bool indented = t.x0 > part_label_x_ + 4.0;
+    if (!indented && t.value == part_value_ + 1) {
+      open_numeric_part(t.value, t.x0, page);
+      return true;
+    }
+    if (indented && ((sub_value_ == 0 && t.value == 1) || (sub_numeric_ && t.value == sub_value_ + 1))) {
+      open_sub("(" + std::to_string(t.value) + ")", page);
+      sub_value_ = t.value;
+      sub_numeric_ = true;
+      return true;
+    }
+    return false;
+  }
+
+  void open_numeric_part(int value, double x0, int page) {
+    part_kind_ = PartKind::numeric;
+    part_value_ = value;
+    const std::string parent = nodes_[static_cast<std::size_t>(question_node_)].number;
+    part_node_ = add_node(parent + "." + std::to_string(value), parent, page, 1);
+    part_label_x_ = x0;
+    sub_value_ = 0;
+    sub_letter_ = false;
+    sub_numeric_ = false;
+  }
+
+  // "Part A", "Part B" on a line of their own inside a question are its parts (Chalmers: 8(A)).
+  // Only the next letter of the current question's named parts counts, starting at A; anything
+  // else ("Part B" after question 5, with question 6 next) is a section heading.
+  bool open_named_part(const std::vector<pdf::Word>& words, int page) {
+    if (question_node_ < 0 || words.size() < 2 || (words[0].text != "Part" && words[0].text != "PART")) return false;
+    std::string name = words[1].text;
+    while (!name.empty() && (name.back() == ':' || name.back() == '.')) name.pop_back();
+    if (name.size() != 1 || name[0] < 'A' || name[0] > 'Z') return false;
+    const int index = name[0] - 'A' + 1;
+    if (index != (part_kind_ == PartKind::named ? part_value_ + 1 : 1)) return false;
+    if (part_kind_ != PartKind::named && part_kind_ != PartKind::none) return false;
+    part_kind_ = PartKind::named;
+    part_value_ = index;
+    const std::string parent = nodes_[static_cast<std::size_t>(question_node_)].number;
+    part_node_ = add_node(parent + "(" + name + ")", parent, page, 1);
+    part_label_x_ = words[0].x0;
+    sub_value_ = 0;
+    return true;
+  }
+
   void open_sub(const std::string& label, int page) {
     const std::string parent = nodes_[static_cast<std::size_t>(part_node_)].number;
     add_node(parent + label, parent, page, 2);
@@ -279,6 +366,7 @@ class Segmenter {
   int part_value_ = 0;      // letter index (a = 1) or numeric part
   int sub_value_ = 0;       // roman value or letter index of the current sub-part, 0 if none
   bool sub_letter_ = false; // sub-parts under a numeric part are letters
+  bool sub_numeric_ = false;  // ... or numbered items "1." (open_numbered_item)
   double part_label_x_ = 0;
   struct Previous {
     bool valid = false;
@@ -292,6 +380,7 @@ class Segmenter {
 std::vector<Question> segment(const std::vector<Region>& regions, const std::string& source) {
   Segmenter s(source);
   for (const auto& region : regions) {
+    s.expect_style(region.numbering);
     s.start_region();
     for (const auto& line : region.lines) s.line(line, region.margin);
   }
