@@ -184,14 +184,22 @@ struct NumberedLine {
   double x = 0;
   int value = 0;
   NumberStyle style = NumberStyle::bare;
+  int page = 0;
+  double y0 = 0, y1 = 0;
 };
 
 std::optional<NumberedLine> leading_question_number(const Line& line) {
   const auto labels = parse_line_labels(line.words, false);
   if (labels.tokens.empty() || labels.tokens.front().kind != LabelToken::Kind::question) return std::nullopt;
   if (std::isinf(labels.gap_after_question) && labels.tokens.size() == 1) return std::nullopt;
-  return NumberedLine{line.x0, labels.tokens.front().value, labels.tokens.front().style};
+  return NumberedLine{line.x0, labels.tokens.front().value, labels.tokens.front().style, line.page_number, line.y0,
+                      line.y1};
 }
+
+// How far a question number may stand left or right of the column's x and still be in it: as
+// far as the segmenter accepts (right-aligned "10" a digit left of "9"; "Q1." a little right of
+// "Q10.").
+constexpr double kColumnLeft = 14.0, kColumnRight = 8.0;
 
 struct QuestionColumn {
   double x = 0;
@@ -204,31 +212,53 @@ struct QuestionColumn {
 // start lines with numbers, but not in that sequence or not in one style. A table's first column
 // may run in sequence too, even longer than the questions ("1 Alpha" ... "13 Mike"), but stands
 // right of the question numbers: so of the runs at least half as long as the longest, the
-// leftmost wins, and at one x a run of numbers named as questions ("Problem 1", "Q2") wins over
-// bare ones (there, "1." "2." number a problem's parts). Nothing when no x holds at least
-// `min_run` numbers in sequence.
+// leftmost wins. Numbers named as questions ("Problem 1", "Q2") win over bare ones when they run
+// to 2 or more (bare "1." "2." then number a problem's parts, or a listing's lines). Nothing when
+// no x holds at least `min_run` numbers in sequence.
 std::optional<QuestionColumn> question_column(const std::vector<NumberedLine>& lines, int min_run) {
   struct Run {
     double x;
     NumberStyle style;
     int length;
+    bool listing;
   };
   std::vector<Run> runs;
-  int longest = 0;
   for (const auto& candidate : lines) {
-    int expected = 1;
-    for (const auto& l : lines)
-      if (std::abs(l.x - candidate.x) <= 3.0 && l.style == candidate.style && l.value == expected) ++expected;
-    runs.push_back({candidate.x, candidate.style, expected - 1});
-    longest = std::max(longest, expected - 1);
+    int expected = 1, adjacent = 0;
+    const NumberedLine* previous = nullptr;
+    for (const auto& l : lines) {
+      if (l.x < candidate.x - kColumnLeft || l.x > candidate.x + kColumnRight || l.style != candidate.style ||
+          l.value != expected)
+        continue;
+      if (previous && previous->page == l.page && l.y0 - previous->y1 < 0.8 * (previous->y1 - previous->y0))
+        ++adjacent;
+      previous = &l;
+      ++expected;
+    }
+    const int length = expected - 1;
+    runs.push_back({candidate.x, candidate.style, length, length >= 3 && 2 * adjacent > length - 1});
+  }
+  // A program listing numbers every line ("1 var x;" "2 var y;"): numbers on adjacent lines,
+  // most of the run. Questions have wording between them. Listings count only when nothing
+  // else runs.
+  const bool questions_elsewhere =
+      std::any_of(runs.begin(), runs.end(), [&](const Run& r) { return !r.listing && r.length >= min_run; });
+  int longest = 0, longest_prefixed = 0;
+  for (const auto& r : runs) {
+    if (questions_elsewhere && r.listing) continue;
+    longest = std::max(longest, r.length);
+    if (r.style == NumberStyle::prefixed) longest_prefixed = std::max(longest_prefixed, r.length);
   }
   if (longest < min_run) return std::nullopt;
+  // Numbers a paper names as questions ("Q1", "Problem 2") are its questions when there are at
+  // least two of them in sequence, wherever a list of bare numbers stands.
+  const bool prefixed = longest_prefixed >= 2;
+  const int bar = prefixed ? longest_prefixed : longest;
   std::optional<Run> best;
   for (const auto& r : runs) {
-    if (2 * r.length < longest || r.length < min_run) continue;
-    if (!best || r.x < best->x - 3.0 ||
-        (std::abs(r.x - best->x) <= 3.0 && r.style == NumberStyle::prefixed && best->style != NumberStyle::prefixed))
-      best = r;
+    if ((prefixed && r.style != NumberStyle::prefixed) || (questions_elsewhere && r.listing)) continue;
+    if (2 * r.length < bar || r.length < min_run) continue;
+    if (!best || r.x < best->x) best = r;
   }
   return QuestionColumn{best->x, best->style};
 }

@@ -28,6 +28,7 @@ struct Node {
   };
   std::vector<TextLine> lines;
   std::optional<int> marks;
+  std::optional<int> stated_total;  // "(Total for Question 1 is 7 marks)", on a question's node
   bool has_children = false;
 };
 
@@ -128,7 +129,16 @@ class Segmenter {
     if (!style_ && style) style_ = style;
   }
 
-  std::vector<Question> finish() const {
+  std::vector<Question> finish() {
+    // Edexcel's mathematics papers print no marks on the parts, only "(Total for Question 1 is 7
+    // marks)" after them: then the question carries that total.
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      Node& q = nodes_[i];
+      if (!q.parent.empty() || !q.stated_total || q.marks) continue;
+      bool any = false;
+      for (std::size_t j = i + 1; j < nodes_.size() && !nodes_[j].parent.empty(); ++j) any = any || nodes_[j].marks;
+      if (!any) q.marks = q.stated_total;
+    }
     std::vector<Question> out;
     for (const auto& node : nodes_) {
       std::string text = node_text(node);
@@ -180,13 +190,14 @@ class Segmenter {
   bool accept_question(const LabelToken& t, double x0, double margin, double gap, bool next_is_part,
                        bool continues) const {
     if (x0 > margin + kMarginTolerance || x0 < margin - kMarginLeftTolerance) return false;
-    if (style_ && *style_ != t.style) return false;
     const bool next_question = t.value == question_ + 1;
-    // AQA repeats the question's boxes on each part: "0 1 . 2" continues question 01.
+    // AQA repeats the question's boxes on each part: "0 1 . 2" continues question 01; so do
+    // "Q 2.1", "Q 2.2" under a section "2".
     const bool next_numeric_part =
         t.numeric_part && t.value == question_ &&
         ((part_kind_ == PartKind::numeric && *t.numeric_part == part_value_ + 1) ||
          (part_kind_ == PartKind::none && *t.numeric_part == 1));
+    if (style_ && *style_ != t.style && !next_numeric_part) return false;
     if (!next_question && !next_numeric_part) return false;
     if (next_question && t.numeric_part && *t.numeric_part != 1) return false;
     // A bare "2" followed by an ordinary word space may be a sentence that happens to start with a
@@ -202,7 +213,7 @@ class Segmenter {
   }
 
   void open_question_token(const LabelToken& t, int page) {
-    style_ = t.style;
+    if (!style_) style_ = t.style;
     if (t.value != question_) {
       char buf[16];
       if (t.style == NumberStyle::boxed) std::snprintf(buf, sizeof buf, "%02d", t.value);
@@ -265,6 +276,10 @@ class Segmenter {
   }
 
   void add_marks(const std::optional<MarksLabel>& marks) {
+    if (marks && marks->kind == MarksLabel::Kind::total && question_node_ >= 0) {
+      nodes_[static_cast<std::size_t>(question_node_)].stated_total = marks->value;
+      return;
+    }
     if (!marks || marks->kind != MarksLabel::Kind::marks || target_ < 0) return;
     auto& m = nodes_[static_cast<std::size_t>(target_)].marks;
     m = m.value_or(0) + marks->value;

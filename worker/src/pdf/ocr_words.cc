@@ -20,7 +20,9 @@ constexpr float kSpeckMinConfidence = 50;
 bool has_usable_text_layer(const PageText& page) {
   int words = 0;
   for (const Word& w : page.words) {
-    if (has_alnum(w.text) && ++words >= kMinTextLayerWords) return true;
+    // Sideways words are margin furniture ("DO NOT WRITE IN THIS AREA" down both edges of an
+    // Edexcel page whose questions are drawn as outlines): they do not make a page readable.
+    if (w.rotation == 0 && has_alnum(w.text) && ++words >= kMinTextLayerWords) return true;
   }
   return false;
 }

@@ -19,7 +19,8 @@ struct OcrWord {
 };
 
 // True when the page's own text layer is worth reading: at least kMinTextLayerWords words with a
-// letter or a digit. A scan has none (or a scanner's stamp); a born-digital page has dozens.
+// letter or a digit, set upright (rotation 0). A scan has none (or a scanner's stamp); a
+// born-digital page has dozens.
 // A page below the bar that does have text loses nothing by OCR: its words come back from the
 // image.
 inline constexpr int kMinTextLayerWords = 8;
