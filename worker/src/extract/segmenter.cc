@@ -1,5 +1,6 @@
 #include "extract/segmenter.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -171,7 +172,8 @@ class Segmenter {
     } else if (!labels.tokens.empty() && labels.tokens[0].kind == LabelToken::Kind::question) {
       const LabelToken& t = labels.tokens[0];
       const bool next_is_part = labels.tokens.size() > 1 && labels.tokens[1].first_word == t.end_word;
-      if (!accept_question(t, words.front().x0, margin, labels.gap_after_question, next_is_part, continues))
+      if (!accept_question(t, words.front().x0, margin, labels.gap_after_question, next_is_part, continues) ||
+          names_other_questions(words, t))
         return 0;
       open_question_token(t, page);
       text_from = t.end_word;
@@ -185,6 +187,18 @@ class Segmenter {
       opened_on_line = true;
     }
     return text_from;
+  }
+
+  // "Problem 1: 30%, Problem 2: 30%, Problem 3: 40%": a line that names further questions with
+  // the same word is a cover page's summary, not the start of question 1.
+  static bool names_other_questions(const std::vector<pdf::Word>& words, const LabelToken& t) {
+    if (t.style != NumberStyle::prefixed || t.end_word < 2) return false;
+    const std::string& prefix = words[t.end_word - 2].text;
+    for (std::size_t i = t.end_word; i + 1 < words.size(); ++i)
+      if (words[i].text == prefix && !words[i + 1].text.empty() &&
+          std::isdigit(static_cast<unsigned char>(words[i + 1].text[0])))
+        return true;
+    return false;
   }
 
   bool accept_question(const LabelToken& t, double x0, double margin, double gap, bool next_is_part,
