@@ -221,10 +221,12 @@ std::optional<QuestionColumn> question_column(const std::vector<NumberedLine>& l
     NumberStyle style;
     int length;
     bool listing;
+    bool pages;  // spans more than one page
   };
   std::vector<Run> runs;
   for (const auto& candidate : lines) {
-    int expected = 1, adjacent = 0;
+    int expected = 1, adjacent = 0, first_page = -1;
+    bool several_pages = false;
     const NumberedLine* previous = nullptr;
     for (const auto& l : lines) {
       if (l.x < candidate.x - kColumnLeft || l.x > candidate.x + kColumnRight || l.style != candidate.style ||
@@ -233,14 +235,22 @@ std::optional<QuestionColumn> question_column(const std::vector<NumberedLine>& l
       if (previous && previous->page == l.page && l.y0 - previous->y1 < 0.8 * (previous->y1 - previous->y0))
         ++adjacent;
       previous = &l;
+      if (first_page < 0) first_page = l.page;
+      several_pages = several_pages || l.page != first_page;
       ++expected;
     }
     const int length = expected - 1;
-    runs.push_back({candidate.x, candidate.style, length, length >= 3 && 2 * adjacent > length - 1});
+    runs.push_back({candidate.x, candidate.style, length, length >= 3 && 2 * adjacent > length - 1, several_pages});
   }
+  // A table's numbered rows stay on one page; a paper's questions, when it has several pages of
+  // them, do not. So when some run crosses pages, runs of 3 or more confined to a page are tables.
+  const bool multi_page = std::any_of(runs.begin(), runs.end(),
+                                      [](const Run& r) { return r.pages && r.length >= 2 && !r.listing; });
+  for (auto& r : runs)
+    if (multi_page && !r.pages && r.length >= 3) r.listing = true;
   // A program listing numbers every line ("1 var x;" "2 var y;"): numbers on adjacent lines,
-  // most of the run. Questions have wording between them. Listings count only when nothing
-  // else runs.
+  // most of the run. Questions have wording between them. Listings (and tables, below) count
+  // only when nothing else runs.
   const bool questions_elsewhere =
       std::any_of(runs.begin(), runs.end(), [&](const Run& r) { return !r.listing && r.length >= min_run; });
   int longest = 0, longest_prefixed = 0;
@@ -257,7 +267,7 @@ std::optional<QuestionColumn> question_column(const std::vector<NumberedLine>& l
   std::optional<Run> best;
   for (const auto& r : runs) {
     if ((prefixed && r.style != NumberStyle::prefixed) || (questions_elsewhere && r.listing)) continue;
-    if (2 * r.length < bar || r.length < min_run) continue;
+    if (2 * r.length < bar || r.length < min_run || (bar >= 2 && r.length < 2)) continue;
     if (!best || r.x < best->x) best = r;
   }
   return QuestionColumn{best->x, best->style};
