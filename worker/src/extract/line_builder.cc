@@ -81,11 +81,43 @@ void join_split_labels(Line& line) {
   }
 }
 
+// A word with spaces or tabs inside ("19\t  A": a question number tabbed to its matrix) is
+// several words to a reader. The pieces share the box in proportion to their bytes, which is
+// close enough for what the segmenter asks of them (which comes first, and where a line starts).
+void split_inner_spaces(std::vector<pdf::Word>& words) {
+  auto space = [](unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  std::vector<pdf::Word> out;
+  out.reserve(words.size());
+  for (auto& w : words) {
+    if (std::none_of(w.text.begin(), w.text.end(), [&](unsigned char c) { return space(c); })) {
+      out.push_back(std::move(w));
+      continue;
+    }
+    const double per_byte = (w.x1 - w.x0) / static_cast<double>(w.text.size());
+    std::size_t i = 0;
+    while (i < w.text.size()) {
+      while (i < w.text.size() && space(static_cast<unsigned char>(w.text[i]))) ++i;
+      std::size_t j = i;
+      while (j < w.text.size() && !space(static_cast<unsigned char>(w.text[j]))) ++j;
+      if (j > i) {
+        pdf::Word piece = w;
+        piece.text = w.text.substr(i, j - i);
+        piece.x0 = w.x0 + per_byte * static_cast<double>(i);
+        piece.x1 = w.x0 + per_byte * static_cast<double>(j);
+        out.push_back(std::move(piece));
+      }
+      i = j;
+    }
+  }
+  words = std::move(out);
+}
+
 }  // namespace
 
 std::vector<Line> build_lines(int page_number, std::vector<pdf::Word> words) {
   std::erase_if(words, unusable);
   for (auto& w : words) trim_spaces(w.text);
+  split_inner_spaces(words);
   for (auto& w : words) {
     if (w.x1 < w.x0) std::swap(w.x0, w.x1);
     if (w.y1 < w.y0) std::swap(w.y0, w.y1);
