@@ -126,6 +126,24 @@ BOOST_AUTO_TEST_CASE(submit_wait_prints_a_line_per_change_until_completed_then_s
   CliResult text = examq_on(db, {"show", job_id});
   BOOST_TEST(text.exit_code == 0);
   BOOST_TEST(text.out.find("completed") != std::string::npos);
+
+  // The paper's review, the same in every command that shows the paper, human and --json.
+  const tao::json::value& review = job.at("result").at("review");
+  const bool needed = review.at("needed").get_boolean();
+  std::string reasons;
+  for (const auto& r : review.at("reasons").get_array()) reasons += (reasons.empty() ? "" : ", ") + r.get_string();
+  BOOST_TEST(needed == !reasons.empty());
+  BOOST_TEST((questions.at("review") == review));
+  tao::json::value listed = parse(examq_on(db, {"jobs", "--json"})).get_array().at(0);
+  BOOST_TEST(listed.at("review_needed").get_boolean() == needed);
+  BOOST_TEST((listed.at("review_reasons") == review.at("reasons")));
+  const std::string headline = needed ? "needed: " + reasons : "not needed";
+  BOOST_TEST(readable.out.find("\nreview " + headline) != std::string::npos, readable.out);
+  BOOST_TEST(std::regex_search(text.out, std::regex("\nreview +" + std::regex_replace(headline, std::regex("[()]"), "."))),
+             text.out);
+  CliResult table = examq_on(db, {"jobs"});
+  BOOST_TEST(table.out.find("REVIEW") != std::string::npos, table.out);
+  BOOST_TEST(table.out.find(needed ? "  needed  " : "  ok  ") != std::string::npos, table.out);
 }
 
 BOOST_AUTO_TEST_CASE(submit_json_makes_one_job_per_file) {
@@ -176,6 +194,7 @@ BOOST_AUTO_TEST_CASE(jobs_and_stats_json_have_the_documented_shape) {
       BOOST_TEST(j.find(key) != nullptr);
     }
     BOOST_TEST(j.find("payload") == nullptr);
+    BOOST_TEST(j.at("review_needed").is_null());  // only a processed paper has a review
   }
   BOOST_TEST(parse(examq_on(db, {"jobs", "--json", "--status", "completed"})).get_array().empty());
   BOOST_TEST(parse(examq_on(db, {"jobs", "--json", "--limit", "1"})).get_array().size() == 1u);

@@ -99,6 +99,15 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(ai_backend_questions_are_saved_as_the_model_return
   BOOST_TEST(result.get<int>(0, 3) == 1);
   BOOST_TEST(result.get<int>(0, 4) > 0);
   BOOST_TEST(worker->log().find(provider.key()) == std::string::npos, "the API key was logged");
+
+  // The AI's rows are reviewed against the rendered text layer: the sample's cover states 41
+  // marks, the fake's parts carry 2 + 3 + 4 + 5 + 1 + 2.
+  auto review = c.exec("SELECT (result->'review'->>'stated_total')::int, (result->'review'->>'marks_sum')::int, "
+                       "result->'review'->'reasons' ? 'marks_total_mismatch' FROM processing_jobs WHERE id = $1::uuid",
+                       job_id);
+  BOOST_TEST(review.get<int>(0, 0) == 41);
+  BOOST_TEST(review.get<int>(0, 1) == 17);
+  BOOST_TEST(review.get<bool>(0, 2));
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(a_provider_that_keeps_rate_limiting_snoozes_the_job_without_a_retry, Wire, Wires) {

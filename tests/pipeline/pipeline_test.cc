@@ -2,6 +2,7 @@
 // The process-exam-paper job end to end: a real worker process turns submitted PDFs into saved
 // questions, with the seed's progress steps, stored pages, clear failures and no duplicates.
 #include "exam_paper.h"
+#include "extract/paper_review.h"
 #include "job_watcher.h"
 #include "paper_submission.h"
 #include "pg/listener.h"
@@ -11,6 +12,7 @@
 
 #include <podofo/podofo.h>
 #include <tao/json/from_string.hpp>
+#include <tao/json/to_string.hpp>
 
 #include <boost/test/unit_test.hpp>
 #include <signal.h>
@@ -90,6 +92,33 @@ std::string encrypted_pdf() {
   PoDoFo::PdfOutputDevice device(&buffer);
   doc.Write(&device);
   return std::string(buffer.GetBuffer(), buffer.GetSize());
+}
+
+// A one-page PDF of prose: a text layer with no question in it.
+std::string prose_pdf() {
+  PoDoFo::PdfMemDocument doc;
+  PoDoFo::PdfPage* page = doc.CreatePage(PoDoFo::PdfPage::CreateStandardPageSize(PoDoFo::ePdfPageSize_A4));
+  PoDoFo::PdfPainter painter;
+  painter.SetPage(page);
+  painter.SetFont(doc.CreateFont("Helvetica"));
+  for (int line = 0; line < 20; ++line) {
+    painter.DrawText(56, 780 - 16 * line, "These revision notes on forces and motion were written by a student.");
+  }
+  painter.FinishPage();
+  PoDoFo::PdfRefCountedBuffer buffer;
+  PoDoFo::PdfOutputDevice device(&buffer);
+  doc.Write(&device);
+  return std::string(buffer.GetBuffer(), buffer.GetSize());
+}
+
+tao::json::value job_review(pg::Connection& c, const std::string& job_id) {
+  return c.exec("SELECT result -> 'review' FROM processing_jobs WHERE id = $1::uuid", job_id).get<tao::json::value>(0, 0);
+}
+
+std::vector<std::string> reasons_of(const tao::json::value& review) {
+  std::vector<std::string> out;
+  for (const auto& r : review.at("reasons").get_array()) out.push_back(r.get_string());
+  return out;
 }
 
 }  // namespace
@@ -193,6 +222,54 @@ BOOST_AUTO_TEST_CASE(every_layout_is_recovered_through_the_job_and_a_retry_repla
                  .get<std::string>(0, 0) == "false");
   BOOST_TEST(c.exec("SELECT count(*)::int FROM exam_paper_pages WHERE exam_paper_id = $1::uuid", sub.exam_paper_id)
                  .get<int>(0, 0) == paper.page_count);
+}
+
+BOOST_AUTO_TEST_CASE(processed_papers_carry_a_review_saying_whether_their_marks_add_up) {
+  TestDatabase db("pipe_review");
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& c = watcher.conn();
+  // The same questions behind two covers: one states the total they add up to, one 5 more.
+  auto spec = fixtures::layout("cambridge");
+  const int total = extract::sum_of_marks(fixtures::make_exam_paper(spec).expected);
+  spec.cover = {"Physics Paper 2", "", "INFORMATION", "The total mark for this paper is " + std::to_string(total) + "."};
+  auto honest = fixtures::make_exam_paper(spec);
+  spec.cover.back() = "The total mark for this paper is " + std::to_string(total + 5) + ".";
+  auto short_of_total = fixtures::make_exam_paper(spec);
+  auto adds_up = submit_paper(c, "adds up", "adds-up.pdf", honest.pdf);
+  auto falls_short = submit_paper(c, "falls short", "falls-short.pdf", short_of_total.pdf);
+  auto prose = submit_paper(c, "notes", "notes.pdf", prose_pdf());
+
+  WorkerProcess worker(db.conninfo(), "pipe-review", {"--concurrency", "2"});
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until(all_settled, 120s), "jobs did not settle; log:\n" + worker.log());
+  for (const auto* sub : {&adds_up, &falls_short, &prose}) {
+    BOOST_REQUIRE_EQUAL(job_field(c, sub->job_id, "status"), "completed");
+  }
+  check_questions(c, adds_up.exam_paper_id, honest);
+
+  const auto trusted = job_review(c, adds_up.job_id);
+  BOOST_TEST_INFO("review: " << tao::json::to_string(trusted));
+  BOOST_TEST(!trusted.at("needed").get_boolean());
+  BOOST_TEST(reasons_of(trusted).empty());
+  BOOST_TEST(trusted.at("marks_match").get_boolean());
+  BOOST_TEST(trusted.at("stated_total").as<int>() == total);
+  BOOST_TEST(trusted.at("stated_total_page").as<int>() == 1);
+  BOOST_TEST(trusted.at("marks_sum").as<int>() == total);
+
+  const auto mismatch = job_review(c, falls_short.job_id);
+  BOOST_TEST_INFO("review: " << tao::json::to_string(mismatch));
+  BOOST_TEST(mismatch.at("needed").get_boolean());
+  BOOST_TEST(reasons_of(mismatch) == std::vector<std::string>{"marks_total_mismatch"}, boost::test_tools::per_element());
+  BOOST_TEST(!mismatch.at("marks_match").get_boolean());
+  BOOST_TEST(mismatch.at("stated_total").as<int>() == total + 5);
+  BOOST_TEST(mismatch.at("details").get_array().at(0).at("reason").get_string() == "marks_total_mismatch");
+
+  // A text layer that gave no question completes, but never looks like a success.
+  const auto nothing = job_review(c, prose.job_id);
+  BOOST_TEST(c.exec("SELECT (result->>'questions')::int FROM processing_jobs WHERE id = $1::uuid", prose.job_id)
+                 .get<int>(0, 0) == 0);
+  BOOST_TEST(nothing.at("needed").get_boolean());
+  BOOST_TEST(reasons_of(nothing) == std::vector<std::string>{"no_questions"}, boost::test_tools::per_element());
+  BOOST_TEST(nothing.at("stated_total").is_null());
 }
 
 BOOST_AUTO_TEST_CASE(bad_pdfs_fail_at_once_with_a_message_a_person_understands) {

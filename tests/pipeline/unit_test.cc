@@ -4,6 +4,7 @@
 #include "pipeline/base64.h"
 #include "pipeline/bytea.h"
 #include "pipeline/questions_json.h"
+#include "pipeline/review_json.h"
 #include "pipeline/url_fetcher.h"
 
 #include <tao/json/to_string.hpp>
@@ -30,6 +31,30 @@ BOOST_AUTO_TEST_CASE(base64_images_decode_with_or_without_a_data_url) {
   BOOST_TEST(image_format(std::string("\xff\xd8\xff\xe0", 4)) == "jpeg");
   BOOST_TEST(image_format(std::string("\x89PNG\r\n\x1a\n", 8)) == "png");
   BOOST_TEST(image_format("GIF89a").empty());
+}
+
+BOOST_AUTO_TEST_CASE(review_json_has_every_documented_field_and_null_without_a_stated_total) {
+  examq::extract::PaperReview r;
+  r.needed = true;
+  r.reasons = {"numbering_gap"};
+  r.marks_sum = 12;
+  r.missing_numbers = {"3"};
+  r.details = {{"numbering_gap", "no question 3 (read 2, then 4)"}};
+  auto json = review_to_json(r);
+  for (const char* key : {"needed", "reasons", "stated_total", "stated_total_page", "stated_total_text", "marks_sum",
+                          "marks_match", "leaf_rows", "leaf_rows_without_marks", "missing_numbers", "repeated_numbers",
+                          "pages_without_questions", "low_ocr_confidence_pages", "ocr_failed_pages", "details"}) {
+    BOOST_TEST(json.find(key) != nullptr, key);
+  }
+  BOOST_TEST(json.at("stated_total").is_null());
+  BOOST_TEST(json.at("stated_total_text").is_null());
+  BOOST_TEST(json.at("needed").get_boolean());
+  BOOST_TEST(json.at("missing_numbers").get_array().at(0).get_string() == "3");
+  BOOST_TEST(tao::json::to_string(json.at("details")) ==
+             R"j([{"message":"no question 3 (read 2, then 4)","reason":"numbering_gap"}])j");
+  r.stated_total = 75;
+  r.stated_total_page = 1;
+  BOOST_TEST(review_to_json(r).at("stated_total").as<int>() == 75);
 }
 
 BOOST_AUTO_TEST_CASE(questions_json_has_the_columns_replace_exam_paper_questions_reads) {

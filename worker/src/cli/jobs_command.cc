@@ -2,6 +2,7 @@
 
 #include "cli/common_options.h"
 #include "cli/output.h"
+#include "cli/review_summary.h"
 #include "pg/connection.h"
 
 #include <tao/json/value.hpp>
@@ -20,13 +21,16 @@ struct JobsOptions {
   bool json = false;
 };
 
-// One object per job, newest first; everything but payload and result, which `show` gives.
+// One object per job, newest first; everything but payload and result, which `show` gives, except
+// the result's review verdict (null for jobs without one): a paper that needs review must show in
+// the list, not only in `show`.
 const pg::Statement kListJobs{
     "examq_cli_list_jobs",
     "SELECT coalesce(jsonb_agg(j ORDER BY j.created_at DESC, j.id), '[]') FROM ("
     " SELECT id, job_type, status, priority, exam_paper_id, progress_percentage, current_step, retry_count,"
     "  max_retries, attempts, error_message, locked_by, created_at, started_at, completed_at,"
-    "  extract(epoch FROM now() - created_at)::float8 AS age_seconds"
+    "  extract(epoch FROM now() - created_at)::float8 AS age_seconds,"
+    "  result -> 'review' -> 'needed' AS review_needed, result -> 'review' -> 'reasons' AS review_reasons"
     " FROM processing_jobs WHERE $1::text IS NULL OR status = $1"
     " ORDER BY created_at DESC, id LIMIT $2::integer) j"};
 
@@ -54,13 +58,15 @@ Command add_jobs_command(CLI::App& app) {
                 std::cout << "no jobs" << (o->status.empty() ? "" : " " + o->status) << "\n";
                 return kExitOk;
               }
-              Table table({"ID", "TYPE", "STATUS", "PROGRESS", "RETRIES", "AGE", "STEP"});
+              Table table({"ID", "TYPE", "STATUS", "PROGRESS", "RETRIES", "AGE", "REVIEW", "STEP"});
               for (const auto& j : jobs.get_array()) {
                 std::string step = cell(j, "current_step");
                 if (cell(j, "status") == "failed" && cell(j, "error_message") != "-") step = cell(j, "error_message");
+                const tao::json::value review = {{"needed", j.at("review_needed")}, {"reasons", j.at("review_reasons")}};
+                if (review_cell(&review) == "needed") step += " (review " + review_headline(&review) + ")";
                 table.add({cell(j, "id"), cell(j, "job_type"), cell(j, "status"), cell(j, "progress_percentage") + "%",
                            cell(j, "retry_count") + "/" + cell(j, "max_retries"),
-                           format_age(j.at("age_seconds").as<double>()), step});
+                           format_age(j.at("age_seconds").as<double>()), review_cell(&review), step});
               }
               table.print(std::cout);
               return kExitOk;

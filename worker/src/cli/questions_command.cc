@@ -2,6 +2,7 @@
 
 #include "cli/common_options.h"
 #include "cli/output.h"
+#include "cli/review_summary.h"
 #include "pg/connection.h"
 
 #include <tao/json/value.hpp>
@@ -29,6 +30,13 @@ const pg::Statement kQuestions{
     " q.parent_number, 'position', q.position, 'text', q.text, 'marks', q.marks, 'page_number', q.page_number,"
     " 'source', q.source, 'topic_ids', to_jsonb(q.topic_ids)) ORDER BY q.position), '[]')"
     " FROM questions q WHERE q.exam_paper_id = $1::uuid"};
+// The review of the job that wrote the rows shown: the paper's latest completed processing (each
+// completion replaces the paper's questions). NULL when none has a review.
+const pg::Statement kReview{
+    "examq_cli_paper_review",
+    "SELECT (SELECT j.result -> 'review' FROM processing_jobs j WHERE j.exam_paper_id = $1::uuid"
+    "  AND j.job_type = 'process-exam-paper' AND j.status = 'completed'"
+    "  ORDER BY j.completed_at DESC NULLS LAST, j.created_at DESC LIMIT 1)"};
 
 // `text` wrapped at `width` columns, every line after the first indented by `indent`.
 std::string wrap(const std::string& text, std::size_t width, std::size_t indent) {
@@ -61,7 +69,7 @@ Command add_questions_command(CLI::App& app) {
   auto o = std::make_shared<QuestionsOptions>();
   CLI::App* sub = app.add_subcommand("questions", "List the questions extracted from an exam paper, in paper order");
   sub->add_option("EXAM_PAPER_ID", o->paper, "The exam paper (submit prints it)")->required()->check(uuid_validator());
-  sub->add_flag("--json", o->json, "Print {exam_paper, questions: [...]} as JSON");
+  sub->add_flag("--json", o->json, "Print {exam_paper, review, questions: [...]} as JSON");
   add_database_option(*sub, o->db);
   return {sub, [o]() {
             return run_reporting("questions", [&]() {
@@ -70,14 +78,21 @@ Command add_questions_command(CLI::App& app) {
               if (paper_row.rows() == 0) throw std::runtime_error("no exam paper " + o->paper);
               tao::json::value paper = paper_row.get<tao::json::value>(0, 0);
               tao::json::value questions = conn.exec(kQuestions, o->paper).get<tao::json::value>(0, 0);
+              pg::Result review_row = conn.exec(kReview, o->paper);
+              tao::json::value review = review_row.is_null(0, 0) ? tao::json::value(tao::json::null)
+                                                                 : review_row.get<tao::json::value>(0, 0);
               if (o->json) {
-                print_json(std::cout, {{"exam_paper", paper}, {"questions", questions}});
+                print_json(std::cout, {{"exam_paper", paper}, {"review", review}, {"questions", questions}});
                 return kExitOk;
               }
               const auto& list = questions.get_array();
               std::cout << cell(paper, "title") << ": " << list.size() << " question" << (list.size() == 1 ? "" : "s")
                         << (paper.at("page_count").is_null() ? "" : " on " + cell(paper, "page_count") + " pages")
                         << "\n";
+              if (has_review(&review)) {
+                std::cout << "review " << review_headline(&review) << "\n";
+                for (const auto& detail : review_details(&review)) std::cout << "  - " << detail << "\n";
+              }
               if (list.empty()) {
                 std::cout << "(none yet: is its job finished? `examq jobs`)\n";
                 return kExitOk;

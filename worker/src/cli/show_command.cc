@@ -2,6 +2,7 @@
 
 #include "cli/common_options.h"
 #include "cli/output.h"
+#include "cli/review_summary.h"
 #include "pg/connection.h"
 
 #include <tao/json/to_string.hpp>
@@ -94,6 +95,11 @@ Command add_show_command(CLI::App& app) {
                 }
                 field(out, "questions", cell(*paper, "questions"));
               }
+              // The review before the raw result: it is what tells whether the rows can be trusted.
+              const tao::json::value* result = job.find("result");
+              const tao::json::value* review = result != nullptr && result->is_object() ? result->find("review") : nullptr;
+              field(out, "review", review_headline(review));
+              for (const auto& detail : review_details(review)) out << std::string(15, ' ') << "- " << detail << "\n";
               json_block(out, "error details", job.find("error_details"));
               json_block(out, "payload", job.find("payload"));
               json_block(out, "result", job.find("result"));

@@ -1,6 +1,7 @@
 #include "pipeline/process_exam_paper.h"
 
 #include "ai/ai_config.h"
+#include "extract/paper_review.h"
 #include "extract/text_extractor.h"
 #include "pdf/ocr_check.h"
 #include "pdf/render_pool.h"
@@ -10,6 +11,7 @@
 #include "pipeline/bytea.h"
 #include "pipeline/pdf_source.h"
 #include "pipeline/questions_json.h"
+#include "pipeline/review_json.h"
 
 #include <spdlog/spdlog.h>
 
@@ -252,6 +254,8 @@ handlers::JobOutcome ProcessExamPaperHandler::run(handlers::JobContext& ctx) {
   tao::json::value questions_json;
   tao::json::value ai_usage;
   std::size_t question_count = 0;
+  // The paper checked against itself (paper_review.h), on whatever words this job read.
+  extract::PaperReview review;
   try {
     if (ai_) {
       std::vector<ai::PageImage> page_images;
@@ -298,6 +302,14 @@ handlers::JobOutcome ProcessExamPaperHandler::run(handlers::JobContext& ctx) {
       question_count = r.questions.size();
       questions_json = ai::questions_to_json(r.questions);
       ai_usage = ai::to_json(r.usage);
+      // Rendered pages still hold their text layer (only the JPEG went to the model): enough for
+      // the stated total and the page checks. Stored or given images have no words.
+      std::vector<pdf::PageText> texts;
+      for (auto& page : rendered.pages) texts.push_back(std::move(page.text));
+      std::vector<extract::Question> rows;
+      rows.reserve(r.questions.size());
+      for (const auto& q : r.questions) rows.push_back(q.question);
+      review = extract::review_paper(texts, rows);
     } else {
       std::vector<pdf::PageText> texts;
       texts.reserve(rendered.pages.size());
@@ -315,6 +327,7 @@ handlers::JobOutcome ProcessExamPaperHandler::run(handlers::JobContext& ctx) {
       auto questions = text_extractor_->extract(texts, on_progress, stop.get_token());
       question_count = questions.size();
       questions_json = questions_to_json(questions);
+      review = extract::review_paper(texts, questions);
     }
   } catch (const extract::Cancelled&) {
     if (progress_error) std::rethrow_exception(progress_error);
@@ -348,6 +361,7 @@ handlers::JobOutcome ProcessExamPaperHandler::run(handlers::JobContext& ctx) {
   };
   if (pdf && need_pdf) result["document"] = document_json(rendered.info);
   if (ai_) result["ai"] = ai_usage;
+  result["review"] = review_to_json(review);
   if (!warnings.get_array().empty()) result["warnings"] = warnings;
 
   handlers::JobOutcome outcome;
