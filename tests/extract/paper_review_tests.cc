@@ -425,6 +425,22 @@ BOOST_AUTO_TEST_CASE(low_ocr_confidence_flags_review) {
   BOOST_TEST(r.details.at(0).message == "page 2 was read by OCR with a mean confidence of 42%");
 }
 
+// A born-digital paper whose only unreadable page is a graph: OCR reads it as noise, but the
+// marks add up and no question lives there, so nothing is hidden.
+BOOST_AUTO_TEST_CASE(a_noisy_ocr_page_without_questions_in_a_paper_that_adds_up_needs_no_review) {
+  PageText cover = page(1, Strings{"The total mark for this paper is 2."});
+  PageText text = page(2, Strings{"1 First. [1]", "2 Second. [1]"});
+  PageText graph = page(3, prose(40, 3));
+  graph.source = examq::pdf::TextSource::ocr;
+  graph.ocr_confidence = 30;
+  const std::vector<ex::Question> qs = {row("1", "", 1, 2), row("2", "", 1, 2)};
+  auto r = ex::review_paper({cover, text, graph}, qs);
+  BOOST_TEST(!r.needed, all_details(r));
+  // The same page holding a question is reported: its wording may be misread.
+  auto on_page = ex::review_paper({cover, text, graph}, {row("1", "", 1, 2), row("2", "", 1, 3)});
+  BOOST_TEST(has_reason(on_page, "low_ocr_confidence"), all_details(on_page));
+}
+
 BOOST_AUTO_TEST_CASE(a_page_ocr_could_not_read_flags_review) {
   PageText failed = page(3, {});
   failed.ocr_error = "image too large for the memory limit";

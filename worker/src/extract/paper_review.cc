@@ -211,6 +211,9 @@ PaperReview review_paper(const std::vector<pdf::PageText>& pages, const std::vec
       continue;
     }
     if (p.source != pdf::TextSource::ocr) continue;
+    // A poorly read page that holds no question, in a paper whose marks add up, hid nothing: it
+    // is a diagram, a graph or a formulae sheet that Tesseract read as noise.
+    if (r.marks_match && !question_pages.count(p.page_number)) continue;
     std::size_t words = 0;
     for (const auto& w : p.words) words += has_alnum(w.text) ? 1 : 0;
     if (words >= kMinOcrWords && p.ocr_confidence < kLowOcrConfidence) {
