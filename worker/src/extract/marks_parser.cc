@@ -23,19 +23,19 @@ std::string squeeze(std::string_view s) {
 
 const std::regex& total_pattern() {
   static const std::regex re(
-      R"(^[\[(] ?total(?: for question \d+(?: ?\([a-z]+\))*)? ?(?:[:=]|is)? ?(\d{1,3}) ?(?:marks?|points?|pts?|p|poäng|p\.)? ?[\])]$)",
+      R"(^[\[(] ?total(?: for question \d+(?: ?\([a-z]+\))*)? ?(?:[:=]|is)? ?(\d{1,3}) ?(?:(?:marks?|points?|pts?|p|poäng)\.?)? ?[\])]$)",
       std::regex::icase | std::regex::optimize);
   return re;
 }
 
 const std::regex& square_marks_pattern() {
-  static const std::regex re(R"(^\[ ?(\d{1,3}) ?(?:marks?|points?|pts?|p|poäng|p\.)? ?\]$)",
+  static const std::regex re(R"(^\[ ?(\d{1,3}) ?(?:(?:marks?|points?|pts?|p|poäng)\.?)? ?\]$)",
                              std::regex::icase | std::regex::optimize);
   return re;
 }
 
 const std::regex& round_marks_pattern() {
-  static const std::regex re(R"(^\( ?(\d{1,3}) ?(?:marks?|points?|pts?|p|poäng|p\.) ?\)$)", std::regex::icase | std::regex::optimize);
+  static const std::regex re(R"(^\( ?(\d{1,3}) ?(?:marks?|points?|pts?|p|poäng)\.? ?\)$)", std::regex::icase | std::regex::optimize);
   return re;
 }
 
@@ -62,9 +62,26 @@ std::optional<MarksLabel> parse_marks_label(std::string_view text) {
   return std::nullopt;
 }
 
+const std::regex& unbracketed_marks_pattern() {  // "12 marks", "[8 marks" (a scan lost the bracket)
+  static const std::regex re(R"(^[\[(]? ?(\d{1,3}) ?(?:marks?|points?|pts?|poäng)\.?[\])]?$)",
+                             std::regex::icase | std::regex::optimize);
+  return re;
+}
+
 std::optional<TrailingMarks> parse_leading_marks(const std::vector<pdf::Word>& words, std::size_t from) {
   constexpr std::size_t kLongestLabel = 4;  // "[ 2 marks ]"
-  if (from >= words.size() || !opens_bracket(words[from].text)) return std::nullopt;
+  if (from >= words.size()) return std::nullopt;
+  // Right after a label, the unit says it: "Question 1  12 marks".
+  for (std::size_t k = 1; k <= 3 && from + k <= words.size(); ++k) {
+    std::string joined;
+    for (std::size_t i = from; i < from + k; ++i) joined += (joined.empty() ? "" : " ") + words[i].text;
+    if (joined.size() > kLongestLabelText) break;
+    std::smatch m;
+    const std::string sq = squeeze(joined);
+    if (std::regex_match(sq, m, unbracketed_marks_pattern()))
+      return TrailingMarks{{MarksLabel::Kind::marks, std::stoi(m[1].str())}, k};
+  }
+  if (!opens_bracket(words[from].text)) return std::nullopt;
   std::string joined;
   for (std::size_t k = 1; k <= kLongestLabel && from + k <= words.size(); ++k) {
     if (!joined.empty()) joined += ' ';

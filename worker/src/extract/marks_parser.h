@@ -30,7 +30,8 @@ struct TrailingMarks {
 
 // Finds a marks label made of the words starting at `from`, as printed right after a question's
 // label: "Problem 3 (3 points) Prove ...", "Q.2. [5 marks] List ...", "(a) (1 point) Write ...".
-// Only explicit labels count here ("[2]", "(2 marks)"); a bare "(2)" starts wording.
+// Only explicit labels count here ("[2]", "(2 marks)", or a number with its unit: "12 marks",
+// "[8 marks" whose bracket a scan lost); a bare "(2)" starts wording.
 std::optional<TrailingMarks> parse_leading_marks(const std::vector<pdf::Word>& words, std::size_t from);
 
 // Finds a marks label made of the last words of a line (left to right, as build_lines gives

@@ -82,6 +82,16 @@ const std::regex& bare_word() {  // "1", "1.", "1)", "1(a)", "1.(a)(i)"
   static const std::regex re(R"(^(\d{1,3})([.)])?((?:\([a-z]{1,5}\))*)$)", std::regex::optimize);
   return re;
 }
+const std::regex& bracketed_number_word() {  // "(1)": Melbourne's question numbers
+  static const std::regex re(R"(^\((\d{1,2})\)$)", std::regex::optimize);
+  return re;
+}
+// "1.1.", "2.3.": question 1 part 1, question 2 part 3. The closing dot is required: "1.5 kg of
+// water" is a quantity.
+const std::regex& dotted_bare_word() {
+  static const std::regex re(R"(^(\d{1,3})\.(\d{1,2})\.$)", std::regex::optimize);
+  return re;
+}
 const std::regex& merged_boxed_word() {  // "01", "01.2"
   static const std::regex re(R"(^(\d)(\d)(?:\.(\d{1,2}))?$)", std::regex::optimize);
   return re;
@@ -156,6 +166,18 @@ std::size_t parse_question(const std::vector<pdf::Word>& words, bool boxed_paper
   if (n >= 3 && capitalised_word(w0) && std::regex_match(words[1].text, qualified_prefix()) &&
       std::regex_match(words[2].text, m, number_after_prefix()))
     return prefixed(3);
+  if (std::regex_match(w0, m, bracketed_number_word()) && m[1].str()[0] != '0') {
+    LabelToken t = question_token(std::stoi(m[1].str()), NumberStyle::bare, true, words[0], 0, 1);
+    t.bracketed = true;
+    out.push_back(t);
+    return 1;
+  }
+  if (std::regex_match(w0, m, dotted_bare_word()) && w0[0] != '0') {
+    LabelToken t = question_token(std::stoi(m[1].str()), NumberStyle::bare, true, words[0], 0, 1);
+    t.numeric_part = std::stoi(m[2].str());
+    out.push_back(t);
+    return 1;
+  }
   if (std::regex_match(w0, m, bare_word())) {
     const int value = std::stoi(m[1].str());
     if (value == 0) return 0;

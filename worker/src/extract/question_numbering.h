@@ -31,6 +31,7 @@ struct LabelToken {
   bool punctuated = false;           // carries a mark that ordinary wording would not ("1.", "Q1",
                                      // "0 1", "1(a)"): a bare "2" may begin a sentence, these may not
   std::optional<int> numeric_part;   // 2 for "0 1 . 2"
+  bool bracketed = false;            // "(1)": never an item of a numbered list ("1.")
 
   // Kind::part: the label without brackets, lower case: "a", "ii"
   std::string label;

@@ -31,6 +31,9 @@ struct Node {
   std::optional<int> marks;
   std::optional<int> stated_total;  // "(Total for Question 1 is 7 marks)", on a question's node
   bool has_children = false;
+  // Its marks were printed at the end of its wording, on a line after its label: the row is
+  // finished, and a list that follows ("Hint: (a) ... (b) ...") is wording, not its parts.
+  bool closed = false;
 };
 
 enum class PartKind { none, letter, numeric, named };
@@ -118,7 +121,15 @@ class Segmenter {
       if (target_ >= 0)
         nodes_[static_cast<std::size_t>(target_)].lines.push_back({join_words(rest, 0), is_option_line(rest)});
     }
+    // A marks line of its own standing under a part's label, not out at the right margin, is the
+    // whole question's (Melbourne prints "(4 marks)" under a question's last part).
+    if (marks && marks->kind == MarksLabel::Kind::marks && words.empty() && part_node_ >= 0 &&
+        target_ > question_node_ && line.x0 <= part_label_x_ + 2.0) {
+      target_ = question_node_;
+    }
     add_marks(marks);
+    if (marks && marks->kind == MarksLabel::Kind::marks && text_from == 0 && target_ >= 0)
+      nodes_[static_cast<std::size_t>(target_)].closed = true;
     previous_ = Previous{true, line.y0, line.y1, marks.has_value() || text_from >= words.size() || ends_sentence(words)};
   }
 
@@ -250,6 +261,8 @@ class Segmenter {
   }
 
   // Opens the part or sub-part `t` names if it is next in sequence.
+  bool closed(int node) const { return node >= 0 && nodes_[static_cast<std::size_t>(node)].closed; }
+
   bool open_part(const LabelToken& t, int page, bool same_line_as_label) {
     if (question_node_ < 0) return false;
     const std::string& s = t.label;
@@ -260,6 +273,7 @@ class Segmenter {
       const bool letter_next = s.size() == 1 && (sub_value_ == 0 ? s == "a" : sub_letter_ && s[0] == 'a' + sub_value_);
       const bool roman_next = roman > 0 && (sub_value_ == 0 ? roman == 1 : !sub_letter_ && roman == sub_value_ + 1);
       if (!letter_next && !roman_next) return false;
+      if (closed(part_node_)) return false;
       sub_letter_ = letter_next;
       open_sub("(" + s + ")", page);
       sub_value_ = sub_letter_ ? (s[0] - 'a' + 1) : roman;
@@ -275,6 +289,7 @@ class Segmenter {
       as_roman = same_line_as_label || t.x0 > part_label_x_ + 4.0;
     }
     if (!can_letter && !can_roman) return false;
+    if (as_roman ? closed(part_node_) : (part_kind_ == PartKind::none && closed(question_node_))) return false;
     if (as_roman) {
       open_sub("(" + s + ")", page);
       sub_value_ = roman;
@@ -306,7 +321,7 @@ class Segmenter {
   bool open_numbered_item(const LabelToken& t, int page) {
     if (style_ != NumberStyle::prefixed || t.style != NumberStyle::bare || !t.punctuated || question_node_ < 0)
       return false;
-    if (t.numeric_part) return false;
+    if (t.numeric_part || t.bracketed) return false;
     if (part_kind_ == PartKind::none && t.value == 1) {
       open_numeric_part(t.value, t.x0, page);
       return true;
