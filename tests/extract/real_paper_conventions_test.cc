@@ -225,3 +225,59 @@ BOOST_AUTO_TEST_CASE(dotted_prefixed_parts_under_bare_sections) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(scanned_university_papers)
+
+// Gothenburg: "Problem 1 (12 points)" with parts "1.1." "1.2." whose marks close them; a hint's
+// list "(a)" "(b)" after a part's closing marks is wording, not its parts.
+BOOST_AUTO_TEST_CASE(dotted_parts_and_a_hint_list_after_closing_marks) {
+  const auto qs = run({page_of(3, {words_at(137, 148, "Problem 1 (14 points)"), words_at(137, 169, "We are given a tree."),
+                                   words_at(137, 321, "1.1. Argue why this algorithm is optimal."),
+                                   words_at(137, 334, "Give the proof. (12 points)"),
+                                   words_at(137, 358, "Hint: argue in a few steps:"),
+                                   words_at(137, 372, "(a) Why is the solution valid?"),
+                                   words_at(137, 385, "(b) How often is every edge traversed?"),
+                                   words_at(137, 461, "1.2. What is the running time? (2 points)")})});
+  BOOST_TEST(numbers(qs) == (Strings{"1", "1.1", "1.2"}), boost::test_tools::per_element());
+  BOOST_TEST_REQUIRE(qs.size() == 3u);
+  BOOST_TEST(*qs[1].marks == 12);
+  BOOST_TEST(qs[1].text.find("(a) Why is the solution valid?") != std::string::npos);
+  BOOST_TEST(*qs[2].marks == 2);
+}
+
+// Melbourne 2006: "(1) (a) ..." numbers in brackets, "(4 marks)" under the last part at the parts'
+// indent is the question's; a grammar's "(0)" "(1)" rules far right are not parts.
+BOOST_AUTO_TEST_CASE(bracketed_question_numbers_and_question_marks_under_the_last_part) {
+  const auto qs = run({page_of(2, {line_at(70, {{68, "(1)"}, {97, "(a) Write a lex pattern."}}),
+                                   words_at(97, 124, "(b) Where should you declare f?"),
+                                   words_at(97, 151, "(4 marks)"),
+                                   line_at(181, {{67, "(2)"}, {97, "Consider the following grammar:"}}),
+                                   line_at(200, {{189, "(0)"}, {210, "S' -> S $"}}),
+                                   line_at(214, {{189, "(1)"}, {210, "S -> a"}}),
+                                   words_at(97, 240, "Give the leftmost derivation."),
+                                   words_at(97, 260, "(5 marks)")})});
+  BOOST_TEST(numbers(qs) == (Strings{"1", "1(a)", "1(b)", "2"}), boost::test_tools::per_element());
+  const auto* q1 = find(qs, "1");
+  BOOST_TEST_REQUIRE(q1 != nullptr);  // marked, so it is a row of its own
+  BOOST_TEST(*q1->marks == 4);
+  BOOST_TEST(!find(qs, "1(b)")->marks.has_value());
+  BOOST_TEST(*find(qs, "2")->marks == 5);
+}
+
+// "Question 1  12 marks": the unit after the label makes the number marks, bracket or not; a
+// scan that lost a strong label ("(11)" read as "1)") does not lose the questions after it.
+BOOST_AUTO_TEST_CASE(unbracketed_marks_after_a_label_and_one_lost_label) {
+  const auto qs = run({page_of(2, {line_at(125, {{70, "Question"}, {115, "1"}, {140, "12 marks"}}),
+                                   words_at(70, 150, "This question is about languages."),
+                                   line_at(300, {{70, "Question"}, {115, "2"}, {140, "[8 marks"}}),
+                                   words_at(70, 325, "This question is about parsing."),
+                                   line_at(500, {{70, "Question"}, {115, "4"}, {140, "5 marks"}}),
+                                   words_at(70, 525, "This question is about types.")})});
+  BOOST_TEST(numbers(qs) == (Strings{"1", "2", "4"}), boost::test_tools::per_element());
+  BOOST_TEST_REQUIRE(qs.size() == 3u);
+  BOOST_TEST(*qs[0].marks == 12);
+  BOOST_TEST(*qs[1].marks == 8);
+  BOOST_TEST(qs[0].text == "This question is about languages.");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -17,6 +17,7 @@ constexpr double kMarginTolerance = 8.0;  // points right of the margin a number
 // Points left of it: right-aligned numbers put "10" a digit left of "9"; further left is a
 // cover page's barcode or the page's edge, not the paper's numbers.
 constexpr double kMarginLeftTolerance = 14.0;
+constexpr double kItemIndent = 30.0;    // points right of the margin a problem's "1." may start
 constexpr double kWordSpace = 5.0;        // points: wider than an ordinary space in body text
 constexpr double kSameParagraph = 0.6;    // line gap, as a share of line height, within a paragraph
 
@@ -175,8 +176,8 @@ class Segmenter {
     std::size_t text_from = 0;
     std::size_t i = 0;
     bool opened_on_line = false;
-    if (!labels.tokens.empty() && labels.tokens[0].kind == LabelToken::Kind::question &&
-        open_numbered_item(labels.tokens[0], page)) {
+    if (!labels.tokens.empty() && labels.tokens[0].kind == LabelToken::Kind::question && words[0].text[0] != '0' &&
+        open_numbered_item(labels.tokens[0], page, margin)) {
       text_from = labels.tokens[0].end_word;
       opened_on_line = true;
       i = 1;
@@ -215,7 +216,10 @@ class Segmenter {
   bool accept_question(const LabelToken& t, double x0, double margin, double gap, bool next_is_part,
                        bool continues) const {
     if (x0 > margin + kMarginTolerance || x0 < margin - kMarginLeftTolerance) return false;
-    const bool next_question = t.value == question_ + 1;
+    // A strong label ("(12)", "Q12", boxed "1 2") one number ahead is taken too: a scan can lose
+    // a label ("(11)" read as "1)"); the review's numbering check then reports the gap.
+    const bool strong = t.bracketed || t.style == NumberStyle::prefixed || t.style == NumberStyle::boxed;
+    const bool next_question = t.value == question_ + 1 || (strong && question_ > 0 && t.value == question_ + 2);
     // AQA repeats the question's boxes on each part: "0 1 . 2" continues question 01; so do
     // "Q 2.1", "Q 2.2" under a section "2".
     const bool next_numeric_part =
@@ -318,17 +322,19 @@ class Segmenter {
   // start of lines numbers the question's parts (DTU: Problem 1, question 4 is 1.4), and a list
   // restarting at "1." further right numbers a part's items (1.4(2)). Only punctuated numbers
   // count: a bare "4" is wording or a figure's label.
-  bool open_numbered_item(const LabelToken& t, int page) {
+  bool open_numbered_item(const LabelToken& t, int page, double margin) {
     if (style_ != NumberStyle::prefixed || t.style != NumberStyle::bare || !t.punctuated || question_node_ < 0)
       return false;
     if (t.numeric_part || t.bracketed) return false;
-    if (part_kind_ == PartKind::none && t.value == 1) {
+    // A problem's parts are listed near its own label; a "1)" far inside the page is a table's
+    // or a figure's.
+    if (part_kind_ == PartKind::none && t.value == 1 && t.x0 <= margin + kItemIndent) {
       open_numeric_part(t.value, t.x0, page);
       return true;
     }
     if (part_kind_ != PartKind::numeric) return false;
     const bool indented = t.x0 > part_label_x_ + 4.0;
-    if (!indented && t.value == part_value_ + 1) {
+    if (!indented && t.value == part_value_ + 1 && t.x0 <= margin + kItemIndent) {
       open_numeric_part(t.value, t.x0, page);
       return true;
     }
