@@ -9,6 +9,8 @@
 #   --build DIR     the build tree holding worker/examq (env EXAMQ_BUILD_DIR; default ./build)
 #   --unlabelled    also run unlabelled/ (env UNLABELLED=1): status, questions, seconds, review
 #   --scanned       also run scanned/ (env SCANNED=1): read by OCR, so minutes rather than seconds
+#   --rasterised    also run pdf/ made image-only at 200 DPI by examq-rasterise (env RASTERISED=1):
+#                   the born-digital papers as clean scans, scored against the same truth
 #   --out PREFIX    write PREFIX.tsv and PREFIX.json (env OUT; default
 #                   ${TMPDIR:-/tmp}/examq-realpapers-YYYYmmdd-HHMMSS); the paths are printed
 #
@@ -32,6 +34,7 @@ FOLDER=${REALPAPERS:-$ROOT/../shared/realpapers}
 BUILD=${EXAMQ_BUILD_DIR:-$ROOT/build}
 UNLABELLED=${UNLABELLED:-0}
 SCANNED=${SCANNED:-0}
+RASTERISED=${RASTERISED:-0}
 OUT=${OUT:-${TMPDIR:-/tmp}/examq-realpapers-$(date -u +%Y%m%d-%H%M%S)}
 PAPER_TIMEOUT=${PAPER_TIMEOUT:-600}
 
@@ -42,6 +45,7 @@ while [ $# -gt 0 ]; do
     --build) BUILD=${2:?--build needs a directory}; shift 2 ;;
     --unlabelled) UNLABELLED=1; shift ;;
     --scanned) SCANNED=1; shift ;;
+    --rasterised) RASTERISED=1; shift ;;
     --out) OUT=${2:?--out needs a path prefix}; shift 2 ;;
     -h|--help) usage ;;
     *) echo "run.sh: unknown argument $1" >&2; usage ;;
@@ -153,6 +157,15 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 run_set pdf "$FOLDER/pdf" "$FOLDER/truth"
 [ "$UNLABELLED" = 1 ] && run_set unlabelled "$FOLDER/unlabelled" ""
 [ "$SCANNED" = 1 ] && run_set scanned "$FOLDER/scanned" "$FOLDER/scanned/truth"
+if [ "$RASTERISED" = 1 ]; then
+  RASTERISE="$BUILD/tests/extract/examq-rasterise"
+  [ -x "$RASTERISE" ] || { echo "run.sh: build examq-rasterise first: cmake --build $BUILD --target examq-rasterise" >&2; exit 2; }
+  mkdir -p "$TMP/rasterised"
+  for f in "$FOLDER"/pdf/*.pdf; do
+    "$RASTERISE" "$f" "$TMP/rasterised/$(basename "$f")" --dpi 200 2>/dev/null || echo "run.sh: could not rasterise $f" >&2
+  done
+  run_set rasterised "$TMP/rasterised" "$FOLDER/truth"
+fi
 
 echo
 echo "real papers from $FOLDER, $started, load average $load before, examq $(git -C "$ROOT" rev-parse --short HEAD)$([ -z "$(git -C "$ROOT" status --porcelain -- worker sql 2>/dev/null)" ] || echo ' + uncommitted changes in worker/ or sql/')"

@@ -62,14 +62,31 @@ bool digits_and_dots(const std::string& s) {
   return true;
 }
 
+// A boxed label's first word with its zeros read as letters put back: "O1" -> "01", "O" -> "0".
+// Only words of digits and O/o that start with a zero-like character: "On" and "Of" are words.
+std::string zeros_restored(const std::string& word) {
+  if (word.empty() || word.size() > 2 || word.find_first_not_of("0123456789Oo") != std::string::npos) return word;
+  if (word[0] != '0' && word[0] != 'O' && word[0] != 'o') return word;
+  std::string out = word;
+  for (char& c : out)
+    if (c == 'O' || c == 'o') c = '0';
+  return out;
+}
+
 // Joins the boxed-number words at the start of `line` into one "01.2"-style word.
 void join_boxed(Line& line) {
   auto& w = line.words;
-  if (w.size() < 2) return;
+  if (w.empty()) return;
+  const std::string first = zeros_restored(w[0].text);
+  // A question's own boxed label read as one word: "O1" -> "01".
+  auto restore_first = [&] {
+    static const std::regex boxed_question(R"(^0\d$)", std::regex::optimize);
+    if (first != w[0].text && std::regex_match(first, boxed_question)) w[0].text = first;
+  };
   std::string joined;
   std::size_t used = 0;
   for (; used < w.size() && used < 4; ++used) {
-    std::string piece = used == 0 ? w[0].text : trim_junk(w[used].text);
+    std::string piece = used == 0 ? first : trim_junk(w[used].text);
     // A box's 1 is often read as l or |.
     if (used > 0 && piece.find_first_not_of("0123456789lI|.") == std::string::npos) {
       for (char& c : piece) c = as_digit(c);
@@ -79,13 +96,13 @@ void join_boxed(Line& line) {
     if (candidate.size() > 5) break;
     joined = candidate;
   }
-  if (used < 2) return;
+  if (used < 2) return restore_first();
   while (!joined.empty() && joined.back() == '.') joined.pop_back();
   static const std::regex boxed(R"(^\d\d(\.\d{1,2})?$)", std::regex::optimize);
-  if (!std::regex_match(joined, boxed)) return;
-  const bool starts_with_zero = w[0].text == "0";
+  if (!std::regex_match(joined, boxed)) return restore_first();
+  const bool starts_with_zero = first == "0";
   const bool has_part = joined.find('.') != std::string::npos;
-  if (!starts_with_zero && !has_part) return;
+  if (!starts_with_zero && !has_part) return restore_first();
   pdf::Word merged = w[0];
   merged.text = joined;
   merged.x1 = w[used - 1].x1;

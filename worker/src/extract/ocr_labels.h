@@ -10,7 +10,8 @@
 //  which knows how far apart the letters really are: see tesseract_engine.cc.)
 //  - Boxed AQA digits split or joined oddly once the boxes are gone: "0" "1.1" -> "01.1",
 //    "0" "1." "2" -> "01.2", "0" "2." "1°" -> "02.1" (stray marks after the last digit dropped),
-//    "0" "|" -> "01".
+//    "0" "|" -> "01"; a first 0 read as a letter is a 0 again: "O" "1." "2" -> "01.2",
+//    "O1" -> "01" (only words of at most two characters, digits and O/o, starting with 0/O/o).
 //    Only sequences that start with a lone "0", or contain the ".", are joined: "1 2" may be a
 //    question and its wording.
 //  - Roman part labels with i read as l, 1 or |: "(l)" -> "(i)", "(1i)" -> "(ii)", "(lv)" ->

@@ -15,6 +15,7 @@ struct PageLines {
   int page_number = 0;
   double width = 0, height = 0;
   std::vector<Line> lines;  // top to bottom
+  bool scanned = false;     // the words were read by OCR: the page may sit shifted on the scan
 };
 
 // True for a line that is furniture wherever it is printed ("Turn over", "[Turn over",

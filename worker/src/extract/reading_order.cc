@@ -141,6 +141,7 @@ std::vector<Region> reading_order(const PageLines& page) {
   const auto gutter = find_gutter(page);
   if (!gutter) {
     regions.push_back(Region{page.page_number, Region::Kind::full_width, page.lines, 0});
+    regions.back().scanned = page.scanned;
     return regions;
   }
   const double middle = (gutter->x0 + gutter->x1) / 2;
@@ -172,6 +173,7 @@ std::vector<Region> reading_order(const PageLines& page) {
     }
   }
   flush_columns();
+  for (auto& r : regions) r.scanned = page.scanned;
   return regions;
 }
 
@@ -210,11 +212,12 @@ struct QuestionColumn {
 // numbers: numbers there, read in order and in one style, run 1, 2, 3... A cover page's vertical
 // barcode digits, numbered answer lines or a program's line numbers ("01", "02", ... "14") also
 // start lines with numbers, but not in that sequence or not in one style. A table's first column
-// may run in sequence too, even longer than the questions ("1 Alpha" ... "13 Mike"), but stands
-// right of the question numbers: so of the runs at least half as long as the longest, the
-// leftmost wins. Numbers named as questions ("Problem 1", "Q2") win over bare ones when they run
-// to 2 or more (bare "1." "2." then number a problem's parts, or a listing's lines). Nothing when
-// no x holds at least `min_run` numbers in sequence.
+// may run in sequence too, even longer than the questions ("1 Alpha" ... "13 Mike"), but on one
+// page, and a program listing numbers adjacent lines: both are set aside when anything else
+// runs. Of the rest the longest run wins (the leftmost of equals), one missing number allowed.
+// Numbers named as questions ("Problem 1", "Q2") win over bare ones when they run to 2 or more
+// (bare "1." "2." then number a problem's parts, or a listing's lines). The column's x is the
+// median of its numbers'. Nothing when no x holds at least `min_run` numbers in sequence.
 std::optional<QuestionColumn> question_column(const std::vector<NumberedLine>& lines, int min_run) {
   struct Run {
     double x;
@@ -225,22 +228,29 @@ std::optional<QuestionColumn> question_column(const std::vector<NumberedLine>& l
   };
   std::vector<Run> runs;
   for (const auto& candidate : lines) {
-    int expected = 1, adjacent = 0, first_page = -1;
+    int expected = 1, adjacent = 0, first_page = -1, length = 0;
     bool several_pages = false;
     const NumberedLine* previous = nullptr;
+    std::vector<double> xs;
     for (const auto& l : lines) {
+      // One number may be missing (a scan lost "1"), so the next-but-one counts too.
       if (l.x < candidate.x - kColumnLeft || l.x > candidate.x + kColumnRight || l.style != candidate.style ||
-          l.value != expected)
+          (l.value != expected && l.value != expected + 1))
         continue;
       if (previous && previous->page == l.page && l.y0 - previous->y1 < 0.8 * (previous->y1 - previous->y0))
         ++adjacent;
       previous = &l;
       if (first_page < 0) first_page = l.page;
       several_pages = several_pages || l.page != first_page;
-      ++expected;
+      expected = l.value + 1;
+      ++length;
+      xs.push_back(l.x);
     }
-    const int length = expected - 1;
-    runs.push_back({candidate.x, candidate.style, length, length >= 3 && 2 * adjacent > length - 1, several_pages});
+    if (xs.empty()) continue;
+    // The column stands where most of its numbers do, not where this candidate happens to.
+    std::nth_element(xs.begin(), xs.begin() + static_cast<std::ptrdiff_t>(xs.size() / 2), xs.end());
+    const double x = xs[xs.size() / 2];
+    runs.push_back({x, candidate.style, length, length >= 3 && 2 * adjacent > length - 1, several_pages});
   }
   // A table's numbered rows stay on one page; a paper's questions, when it has several pages of
   // them, do not. So when some run crosses pages, runs of 3 or more confined to a page are tables.
@@ -263,12 +273,11 @@ std::optional<QuestionColumn> question_column(const std::vector<NumberedLine>& l
   // Numbers a paper names as questions ("Q1", "Problem 2") are its questions when there are at
   // least two of them in sequence, wherever a list of bare numbers stands.
   const bool prefixed = longest_prefixed >= 2;
-  const int bar = prefixed ? longest_prefixed : longest;
   std::optional<Run> best;
   for (const auto& r : runs) {
     if ((prefixed && r.style != NumberStyle::prefixed) || (questions_elsewhere && r.listing)) continue;
-    if (2 * r.length < bar || r.length < min_run || (bar >= 2 && r.length < 2)) continue;
-    if (!best || r.x < best->x) best = r;
+    if (r.length < min_run) continue;
+    if (!best || r.length > best->length || (r.length == best->length && r.x < best->x)) best = r;
   }
   return QuestionColumn{best->x, best->style};
 }

@@ -22,6 +22,7 @@ struct Region {
   // The paper's question-number style, as assign_margins found it ("Problem 1" over "1."): the
   // same for every region of a paper; empty when no number runs in sequence.
   std::optional<NumberStyle> numbering;
+  bool scanned = false;  // its page was read by OCR (PageLines::scanned)
 };
 
 // The empty vertical band between two columns, in points.

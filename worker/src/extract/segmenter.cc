@@ -14,9 +14,12 @@ namespace examq::extract {
 namespace {
 
 constexpr double kMarginTolerance = 8.0;  // points right of the margin a number may start
+// ... on a scanned page, which the scanner may have fed a little askew or off-centre.
+constexpr double kScannedMarginTolerance = 14.0;
 // Points left of it: right-aligned numbers put "10" a digit left of "9"; further left is a
 // cover page's barcode or the page's edge, not the paper's numbers.
 constexpr double kMarginLeftTolerance = 14.0;
+constexpr double kAligned = 3.0;         // points: "in the column" rather than near it
 constexpr double kItemIndent = 30.0;    // points right of the margin a problem's "1." may start
 constexpr double kWordSpace = 5.0;        // points: wider than an ordinary space in body text
 constexpr double kSameParagraph = 0.6;    // line gap, as a share of line height, within a paragraph
@@ -85,7 +88,8 @@ class Segmenter {
  public:
   explicit Segmenter(std::string source) : source_(std::move(source)) {}
 
-  void line(const Line& line, double margin) {
+  void line(const Line& line, double margin, bool scanned) {
+    right_tolerance_ = scanned ? kScannedMarginTolerance : kMarginTolerance;
     std::vector<pdf::Word> words = line.words;
     std::optional<MarksLabel> marks;
     if (auto trailing = parse_trailing_marks(words)) {
@@ -215,11 +219,14 @@ class Segmenter {
 
   bool accept_question(const LabelToken& t, double x0, double margin, double gap, bool next_is_part,
                        bool continues) const {
-    if (x0 > margin + kMarginTolerance || x0 < margin - kMarginLeftTolerance) return false;
+    if (x0 > margin + right_tolerance_ || x0 < margin - kMarginLeftTolerance) return false;
     // A strong label ("(12)", "Q12", boxed "1 2") one number ahead is taken too: a scan can lose
     // a label ("(11)" read as "1)"); the review's numbering check then reports the gap.
+    // So is a number exactly in the question column: OCR loses a bold "1" beside a box.
     const bool strong = t.bracketed || t.style == NumberStyle::prefixed || t.style == NumberStyle::boxed;
-    const bool next_question = t.value == question_ + 1 || (strong && question_ > 0 && t.value == question_ + 2);
+    const bool aligned = std::abs(x0 - margin) <= kAligned;
+    const bool next_question =
+        t.value == question_ + 1 || ((strong || aligned) && (question_ > 0 || aligned) && t.value == question_ + 2);
     // AQA repeats the question's boxes on each part: "0 1 . 2" continues question 01; so do
     // "Q 2.1", "Q 2.2" under a section "2".
     const bool next_numeric_part =
@@ -408,6 +415,7 @@ class Segmenter {
   }
 
   std::string source_;
+  double right_tolerance_ = kMarginTolerance;
   std::vector<Node> nodes_;
   std::optional<NumberStyle> style_;
   int question_ = 0;
@@ -432,7 +440,7 @@ std::vector<Question> segment(const std::vector<Region>& regions, const std::str
   for (const auto& region : regions) {
     s.expect_style(region.numbering);
     s.start_region();
-    for (const auto& line : region.lines) s.line(line, region.margin);
+    for (const auto& line : region.lines) s.line(line, region.margin, region.scanned);
   }
   return s.finish();
 }

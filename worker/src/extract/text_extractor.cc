@@ -41,7 +41,8 @@ std::vector<Region> layout_paper(const std::vector<pdf::PageText>& pages, const 
   for (const auto& page : pages) {
     if (cancel.stop_requested()) throw Cancelled();
     PageLines p{page.page_number, page.width, page.height, build_lines(page.page_number, upright_words(page))};
-    if (page.source == pdf::TextSource::ocr) repair_ocr_labels(p.lines);
+    p.scanned = page.source == pdf::TextSource::ocr;
+    if (p.scanned) repair_ocr_labels(p.lines);
     // Leaders go first so that "Extra space ........" reads as furniture and an answer line that
     // carried only dots disappears.
     std::erase_if(p.lines, [](Line& line) { return strip_leaders(line) && line.words.empty(); });
