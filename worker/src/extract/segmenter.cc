@@ -90,6 +90,7 @@ class Segmenter {
 
   void line(const Line& line, double margin, bool scanned) {
     right_tolerance_ = scanned ? kScannedMarginTolerance : kMarginTolerance;
+    scanned_ = scanned;
     std::vector<pdf::Word> words = line.words;
     std::optional<MarksLabel> marks;
     if (auto trailing = parse_trailing_marks(words)) {
@@ -284,7 +285,7 @@ class Segmenter {
       const bool letter_next = s.size() == 1 && (sub_value_ == 0 ? s == "a" : sub_letter_ && s[0] == 'a' + sub_value_);
       const bool roman_next = roman > 0 && (sub_value_ == 0 ? roman == 1 : !sub_letter_ && roman == sub_value_ + 1);
       if (!letter_next && !roman_next) return false;
-      if (closed(part_node_)) return false;
+      if (sub_value_ == 0 && closed(part_node_)) return false;
       sub_letter_ = letter_next;
       open_sub("(" + s + ")", page);
       sub_value_ = sub_letter_ ? (s[0] - 'a' + 1) : roman;
@@ -292,15 +293,20 @@ class Segmenter {
     }
 
     const char expected_letter = part_kind_ == PartKind::letter ? static_cast<char>('a' + part_value_) : 'a';
-    const bool can_letter = s.size() == 1 && s[0] == expected_letter;
-    const bool can_roman = part_kind_ == PartKind::letter && roman == sub_value_ + 1;
+    // On a scan one label may be lost ("(i)" under a figure): the next but one is taken there.
+    const bool can_letter =
+        s.size() == 1 && (s[0] == expected_letter || (scanned_ && s[0] == expected_letter + 1 && s[0] != 'i'));
+    const bool can_roman =
+        part_kind_ == PartKind::letter && (roman == sub_value_ + 1 || (scanned_ && roman == sub_value_ + 2));
     bool as_roman = can_roman;
     if (can_letter && can_roman) {
       // "(i)" after "(h)": a sub-part sits right of its part's label, or on the same line.
       as_roman = same_line_as_label || t.x0 > part_label_x_ + 4.0;
     }
     if (!can_letter && !can_roman) return false;
-    if (as_roman ? closed(part_node_) : (part_kind_ == PartKind::none && closed(question_node_))) return false;
+    // Only a list that starts afresh, "(a)" or "(i)", can be a closed row's hint list.
+    if (as_roman ? (roman == 1 && closed(part_node_)) : (part_kind_ == PartKind::none && closed(question_node_)))
+      return false;
     if (as_roman) {
       open_sub("(" + s + ")", page);
       sub_value_ = roman;
@@ -416,6 +422,7 @@ class Segmenter {
 
   std::string source_;
   double right_tolerance_ = kMarginTolerance;
+  bool scanned_ = false;  // the line was read by OCR, which sometimes loses a label
   std::vector<Node> nodes_;
   std::optional<NumberStyle> style_;
   int question_ = 0;
