@@ -281,3 +281,41 @@ BOOST_AUTO_TEST_CASE(unbracketed_marks_after_a_label_and_one_lost_label) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(ocr_reading)
+
+// OCR reads sideways margin text as short junk that joins the lines beside it, and "(1 pt.)" as
+// "(I pt.)"; on a scanned page neither may cost a label or a mark.
+BOOST_AUTO_TEST_CASE(margin_junk_and_misread_ones_on_scanned_pages) {
+  auto page = page_of(3, {line_at(119, {{72, "1"}, {90, "This question is about states of matter."}}),
+                          line_at(142, {{42, "<"}, {90, "(a)"}, {108, "Name the change from solid to liquid."}}),
+                          line_at(160, {{525, "(2)"}, {580, "im"}}),
+                          line_at(190, {{40, "ps"}, {90, "(b)"}, {108, "Describe a solid. (I pt.)"}})});
+  page.source = examq::pdf::TextSource::ocr;
+  page.ocr_confidence = 90;
+  const auto qs = run({page});
+  BOOST_TEST(numbers(qs) == (Strings{"1", "1(a)", "1(b)"}), boost::test_tools::per_element());
+  BOOST_TEST_REQUIRE(qs.size() == 3u);
+  BOOST_TEST(qs[1].text == "Name the change from solid to liquid.");
+  BOOST_TEST_REQUIRE(qs[1].marks.has_value());
+  BOOST_TEST(*qs[1].marks == 2);
+  BOOST_TEST_REQUIRE(qs[2].marks.has_value());
+  BOOST_TEST(*qs[2].marks == 1);
+  BOOST_TEST(qs[2].source == "ocr");
+}
+
+// A label lost by OCR ("(i)" under a figure) does not lose the parts after it on a scan.
+BOOST_AUTO_TEST_CASE(a_part_after_a_lost_label_is_kept_on_scanned_pages) {
+  auto page = page_of(6, {line_at(90, {{72, "1"}, {90, "(a)"}, {108, "Explain the pencil line."}}),
+                          line_at(105, {{525, "(2)"}}),
+                          line_at(245, {{90, "(b)"}, {108, "The chromatogram shows the inks."}}),
+                          line_at(545, {{525, "(2)"}}),
+                          line_at(629, {{108, "(ii)"}, {126, "Explain which ink is most soluble."}}),
+                          line_at(657, {{525, "(2)"}})});
+  page.source = examq::pdf::TextSource::ocr;
+  const auto qs = run({page});
+  BOOST_TEST(numbers(qs) == (Strings{"1(a)", "1(b)", "1(b)(ii)"}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+

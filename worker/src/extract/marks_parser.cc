@@ -59,6 +59,9 @@ std::optional<MarksLabel> parse_marks_label(std::string_view text) {
   if (std::regex_match(s, m, total_pattern())) return MarksLabel{MarksLabel::Kind::total, std::stoi(m[1].str())};
   if (std::regex_match(s, m, square_marks_pattern()) || std::regex_match(s, m, round_marks_pattern()))
     return MarksLabel{MarksLabel::Kind::marks, std::stoi(m[1].str())};
+  // OCR reads a lone "1" as "I" or "l"; with its unit after it, "(I pt.)" can only be one mark.
+  static const std::regex one(R"(^[\[(] ?[Il] ?(?:marks?|points?|pts?|p)\.? ?[\])]$)", std::regex::optimize);
+  if (std::regex_match(s, one)) return MarksLabel{MarksLabel::Kind::marks, 1};
   return std::nullopt;
 }
 

@@ -19,6 +19,7 @@ constexpr double kScannedMarginTolerance = 14.0;
 // Points left of it: right-aligned numbers put "10" a digit left of "9"; further left is a
 // cover page's barcode or the page's edge, not the paper's numbers.
 constexpr double kMarginLeftTolerance = 14.0;
+constexpr double kSpeckGap = 15.0;       // points between a margin speck and the line it joined
 constexpr double kAligned = 3.0;         // points: "in the column" rather than near it
 constexpr double kItemIndent = 30.0;    // points right of the margin a problem's "1." may start
 constexpr double kWordSpace = 5.0;        // points: wider than an ordinary space in body text
@@ -92,6 +93,7 @@ class Segmenter {
     right_tolerance_ = scanned ? kScannedMarginTolerance : kMarginTolerance;
     scanned_ = scanned;
     std::vector<pdf::Word> words = line.words;
+    if (scanned) drop_margin_specks(words, margin);
     std::optional<MarksLabel> marks;
     if (auto trailing = parse_trailing_marks(words)) {
       marks = trailing->label;
@@ -137,6 +139,27 @@ class Segmenter {
     if (marks && marks->kind == MarksLabel::Kind::marks && text_from == 0 && target_ >= 0)
       nodes_[static_cast<std::size_t>(target_)].closed = true;
     previous_ = Previous{true, line.y0, line.y1, marks.has_value() || text_from >= words.size() || ends_sentence(words)};
+  }
+
+  // OCR reads sideways margin text ("DO NOT WRITE IN THIS AREA") and scanner dirt as short
+  // junk words that join the lines beside them: "ps  (a) Solids ...". Short words well left of
+  // the question column, set apart from the rest of the line, are dropped on scanned pages, and
+  // so are short words set apart after a closing bracket at the line's end.
+  static void drop_margin_specks(std::vector<pdf::Word>& words, double margin) {
+    std::size_t n = 0;
+    while (n + 1 < words.size() && words[n].x1 < margin - kMarginLeftTolerance && words[n].text.size() <= 4 &&
+           words[n + 1].x0 - words[n].x1 > kSpeckGap)
+      ++n;
+    if (n > 0) words.erase(words.begin(), words.begin() + static_cast<std::ptrdiff_t>(n));
+    // The same at the right edge, after a line's marks: "(2)  im".
+    std::size_t keep = words.size();
+    while (keep >= 2 && words[keep - 1].text.size() <= 3 && words[keep - 1].x0 - words[keep - 2].x1 > kSpeckGap &&
+           words[keep - 1].text[0] != '(' && words[keep - 1].text[0] != '[') {
+      const std::string& before = words[keep - 2].text;
+      if (before.empty() || (before.back() != ')' && before.back() != ']')) break;
+      --keep;
+    }
+    words.resize(keep);
   }
 
   // Lines of different regions are not above one another.
