@@ -14,13 +14,15 @@ char as_digit(char c) {
   switch (c) {
     case 'l': case 'I': case '|': return '1';
     case 'O': case 'o': return '0';
+    case 'S': case 's': return '5';
     default: return c;
   }
 }
 
-// "Ql." / "Q1O" / "l." / "I0)" -> digits; "" when the word is not a misread number.
+// "Ql." / "Q1O" / "Qs." / "l." / "I0)" -> digits; "" when the word is not a misread number. S for
+// 5 only after a Q: a bare "s." may be the end of a word.
 std::string repaired_number(const std::string& word) {
-  static const std::regex prefixed(R"(^(Q\.?)([0-9lI|Oo]{1,3})([.:)]?)$)", std::regex::optimize);
+  static const std::regex prefixed(R"(^(Q\.?)([0-9lI|OoSs]{1,3})([.:)]?)$)", std::regex::optimize);
   // A lone "l)" is more likely the roman "i)" of a sub-part: a bare number needs a full stop, or
   // a real digit beside the misread one ("l0)").
   static const std::regex bare(R"(^([0-9lI|]{1,3})([.)])$)", std::regex::optimize);
@@ -77,11 +79,14 @@ std::string zeros_restored(const std::string& word) {
 void join_boxed(Line& line) {
   auto& w = line.words;
   if (w.empty()) return;
-  const std::string first = zeros_restored(w[0].text);
-  // A question's own boxed label read as one word: "O1" -> "01".
+  std::string first = zeros_restored(w[0].text);
+  // A whole label read as one word with a stray full stop after it: "01.3." -> "01.3".
+  static const std::regex dotted_part(R"(^\d\d\.\d{1,2}\.$)", std::regex::optimize);
+  if (std::regex_match(first, dotted_part)) first.pop_back();
+  // A label read as one word, repaired: "O1" -> "01", "01.3." -> "01.3".
   auto restore_first = [&] {
-    static const std::regex boxed_question(R"(^0\d$)", std::regex::optimize);
-    if (first != w[0].text && std::regex_match(first, boxed_question)) w[0].text = first;
+    static const std::regex boxed_label(R"(^0\d(\.\d{1,2})?$)", std::regex::optimize);
+    if (first != w[0].text && std::regex_match(first, boxed_label)) w[0].text = first;
   };
   std::string joined;
   std::size_t used = 0;
@@ -113,18 +118,48 @@ void join_boxed(Line& line) {
   line.update_box();
 }
 
-// "(l)" "(1i)" "ll)" -> "(i)" "(ii)" "ii)"; "" when not a misread roman label.
+// "(l)" "(1i)" "ll)" "(if)" "(iti)" -> "(i)" "(ii)" "ii)" "(ii)" "(iii)"; "" when not a misread
+// roman label.
 std::string repaired_roman(const std::string& word) {
-  static const std::regex label(R"(^(\(?)([il1I|vV]{1,4})\)$)", std::regex::optimize);
+  static const std::regex label(R"(^(\(?)([il1I|vVftj]{1,4})\)$)", std::regex::optimize);
   std::smatch m;
   if (!std::regex_match(word, m, label)) return "";
+  const std::string body = m[2];
   // "(1)" and "(11)" may be numbered parts; a misread roman numeral has a letter-like stroke.
-  if (std::string(m[2]).find_first_not_of("1") == std::string::npos) return "";
+  if (body.find_first_not_of("1") == std::string::npos) return "";
+  // f, t and j are i's only beside a real i: "(f)" and "(t)" are letters of their own.
+  if (body.find_first_of("ftj") != std::string::npos && body.find('i') == std::string::npos) return "";
   std::string roman;
   for (char c : std::string(m[2])) roman += (c == 'v' || c == 'V') ? 'v' : 'i';
   static const std::regex canonical(R"(^(i{1,3}|iv|v|vi{1,3})$)", std::regex::optimize);
   if (!std::regex_match(roman, canonical) || roman == std::string(m[2])) return "";
   return std::string(m[1]) + roman + ")";
+}
+
+// A letter's look-alike digit, for part labels read as numbers; 0 for none.
+char digit_like(char letter) {
+  switch (letter) {
+    case 'b': return '6';
+    case 'g': case 'q': return '9';
+    case 'o': return '0';
+    case 'l': return '1';
+    case 's': return '5';
+    case 'z': return '2';
+    default: return 0;
+  }
+}
+
+// "(6)" after (a) -> "(b)", "(9)" after (f) -> "(g)", "C)" after b) -> "c)": a part letter read as
+// its look-alike digit or as its capital, only where the letters' sequence expects that very
+// letter; "" otherwise.
+std::string repaired_part_letter(const std::string& word, char last_letter) {
+  static const std::regex label(R"(^(\(?)([0-9A-Z])\)$)", std::regex::optimize);
+  std::smatch m;
+  if (last_letter < 'a' || last_letter >= 'z' || !std::regex_match(word, m, label)) return "";
+  const char expected = static_cast<char>(last_letter + 1);
+  const char read = std::string(m[2])[0];
+  if (digit_like(expected) != read && std::toupper(static_cast<unsigned char>(expected)) != read) return "";
+  return std::string(m[1]) + expected + ")";
 }
 
 // The letter of a part label word: "(a)" / "a)" -> 'a'; 0 otherwise.
@@ -157,12 +192,26 @@ void repair_marks_brackets(Line& line) {
   }
 }
 
+// Drops a speck read as punctuation ("|", "'", ",") just left of a label: "| b)" -> "b)". Only
+// before a word shaped like a label, so wording keeps its punctuation.
+void drop_junk_before_label(Line& line) {
+  auto& w = line.words;
+  if (w.size() < 2 || w[0].text.size() > 2) return;
+  if (w[0].text.find_first_not_of("|!'`,.:;~_-") != std::string::npos) return;
+  static const std::regex label(R"(^(\([0-9a-z]{1,4}\)|[0-9a-z]{1,4}[).]|Q\.?[0-9]{1,3}[.:)]?|[0-9]{1,3})$)",
+                                std::regex::optimize);
+  if (w[1].text.size() > kLongestLabelWord || !std::regex_match(w[1].text, label)) return;
+  w.erase(w.begin());
+  line.update_box();
+}
+
 }  // namespace
 
 void repair_ocr_labels(std::vector<Line>& lines) {
   char last_letter = 0;
   for (Line& line : lines) {
     if (line.words.empty()) continue;
+    drop_junk_before_label(line);
     join_boxed(line);
     repair_marks_brackets(line);
     // Label words: the first, the one after "Question"/"Q", and the part labels after a number.
@@ -175,7 +224,7 @@ void repair_ocr_labels(std::vector<Line>& lines) {
         if (std::string fixed = repaired_number("Q" + text); !fixed.empty()) text = fixed.substr(1);
       }
       if (std::string fixed = repaired_roman(text); !fixed.empty()) text = fixed;
-      if ((text == "(6)" || text == "6)") && last_letter == 'a') text = text == "(6)" ? "(b)" : "b)";
+      if (std::string fixed = repaired_part_letter(text, last_letter); !fixed.empty()) text = fixed;
       // (i), (v), (x) are sub-parts unless they continue the letters ((h) then (i)).
       if (char letter = part_letter(text)) {
         const bool roman = letter == 'i' || letter == 'v' || letter == 'x';

@@ -89,7 +89,8 @@ class Segmenter {
  public:
   explicit Segmenter(std::string source) : source_(std::move(source)) {}
 
-  void line(const Line& line, double margin, bool scanned) {
+  void line(const Line& line, double margin, bool scanned, bool right_column) {
+    right_column_ = right_column;
     right_tolerance_ = scanned ? kScannedMarginTolerance : kMarginTolerance;
     scanned_ = scanned;
     std::vector<pdf::Word> words = line.words;
@@ -209,6 +210,11 @@ class Segmenter {
       text_from = labels.tokens[0].end_word;
       opened_on_line = true;
       i = 1;
+    } else if (!labels.tokens.empty() && labels.tokens[0].kind == LabelToken::Kind::question &&
+               reopen_question(labels.tokens[0], words.front().x0, margin, page)) {
+      text_from = labels.tokens[0].end_word;
+      opened_on_line = true;
+      i = 1;
     } else if (!labels.tokens.empty() && labels.tokens[0].kind == LabelToken::Kind::question) {
       const LabelToken& t = labels.tokens[0];
       const bool next_is_part = labels.tokens.size() > 1 && labels.tokens[1].first_word == t.end_word;
@@ -241,6 +247,20 @@ class Segmenter {
     return false;
   }
 
+  // The same number again, in the column, on a later page, while the question it names has
+  // neither parts nor marks: the first was a number on a formulae or instructions page ("1" of
+  // a formula), this is the question. Its row starts again here.
+  bool reopen_question(const LabelToken& t, double x0, double margin, int page) {
+    if (question_node_ < 0 || t.value != question_ || t.numeric_part || (style_ && *style_ != t.style)) return false;
+    if (right_column_ || std::abs(x0 - margin) > kAligned) return false;
+    Node& q = nodes_[static_cast<std::size_t>(question_node_)];
+    if (q.has_children || q.marks || q.page >= page) return false;
+    q.lines.clear();
+    q.page = page;
+    target_ = question_node_;
+    return true;
+  }
+
   bool accept_question(const LabelToken& t, double x0, double margin, double gap, bool next_is_part,
                        bool continues) const {
     if (x0 > margin + right_tolerance_ || x0 < margin - kMarginLeftTolerance) return false;
@@ -248,7 +268,9 @@ class Segmenter {
     // a label ("(11)" read as "1)"); the review's numbering check then reports the gap.
     // So is a number exactly in the question column: OCR loses a bold "1" beside a box.
     const bool strong = t.bracketed || t.style == NumberStyle::prefixed || t.style == NumberStyle::boxed;
-    const bool aligned = std::abs(x0 - margin) <= kAligned;
+    // (A right column's margin is where its own first number stands, so alignment there proves
+    // nothing: a table's cells stand aligned too.)
+    const bool aligned = !right_column_ && std::abs(x0 - margin) <= kAligned;
     const bool next_question =
         t.value == question_ + 1 || ((strong || aligned) && (question_ > 0 || aligned) && t.value == question_ + 2);
     // AQA repeats the question's boxes on each part: "0 1 . 2" continues question 01; so do
@@ -446,6 +468,7 @@ class Segmenter {
   std::string source_;
   double right_tolerance_ = kMarginTolerance;
   bool scanned_ = false;  // the line was read by OCR, which sometimes loses a label
+  bool right_column_ = false;  // the line is in a page's right column, whose margin is its own
   std::vector<Node> nodes_;
   std::optional<NumberStyle> style_;
   int question_ = 0;
@@ -470,7 +493,8 @@ std::vector<Question> segment(const std::vector<Region>& regions, const std::str
   for (const auto& region : regions) {
     s.expect_style(region.numbering);
     s.start_region();
-    for (const auto& line : region.lines) s.line(line, region.margin, region.scanned);
+    for (const auto& line : region.lines)
+      s.line(line, region.margin, region.scanned, region.kind == Region::Kind::right_column);
   }
   return s.finish();
 }

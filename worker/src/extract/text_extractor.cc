@@ -20,7 +20,8 @@ constexpr std::size_t kMaxWordsPerPage = 20000;
 
 // Words turned sideways are margin text ("DO NOT WRITE IN THIS AREA" down both sides of every
 // Edexcel page) or rotated table headings, never question wording; but a page printed sideways
-// has all its words turned, and then they are the page.
+// has (nearly) all its words turned, and then they are the page. A formulae page with a few
+// upright symbols between long margins keeps only the upright ones.
 std::vector<pdf::Word> upright_words(const pdf::PageText& page) {
   const std::size_t n = std::min(page.words.size(), kMaxWordsPerPage);
   std::size_t turned = 0;
@@ -28,7 +29,7 @@ std::vector<pdf::Word> upright_words(const pdf::PageText& page) {
   std::vector<pdf::Word> words;
   words.reserve(n);
   for (std::size_t i = 0; i < n; ++i)
-    if (page.words[i].rotation == 0 || 2 * turned > n) words.push_back(page.words[i]);
+    if (page.words[i].rotation == 0 || 10 * (n - turned) < n) words.push_back(page.words[i]);
   return words;
 }
 
