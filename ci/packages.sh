@@ -11,9 +11,16 @@ EXAMQ_PACKAGES=(
   poppler-utils
 )
 
+# Only ci/test needs these. The fixture papers embed fonts from their files
+# (tests/fixtures/fixture_fonts.cc): Liberation Sans and Serif (Arial and Times metrics) and DejaVu
+# Sans. fonts-urw-base35 (what ghostscript brings) makes fontconfig resolve Helvetica to Nimbus
+# Sans, so that ci/test's two font configurations differ (docs/testing.md).
+EXAMQ_TEST_PACKAGES=(fonts-liberation2 fonts-dejavu-core fonts-urw-base35)
+
+# examq_install_packages [EXTRA...]: EXAMQ_PACKAGES and the extra packages named.
 examq_install_packages() {
   local missing=() p status
-  for p in "${EXAMQ_PACKAGES[@]}"; do
+  for p in "${EXAMQ_PACKAGES[@]}" "$@"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     [[ "$status" == "install ok installed" ]] || missing+=("$p")
   done

@@ -84,6 +84,33 @@ BOOST_AUTO_TEST_CASE(unsure_punctuation_is_dropped) {
   BOOST_TEST(keep_readable_words(words).size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_full_stop_takes_the_height_of_its_line) {
+  // "0 1 . 1" as Tesseract boxes it: the full stop hugs the baseline, below the middle of the
+  // digits, where the segmenter would put it on a line of its own.
+  std::vector<OcrWord> words = {{"0", 50, 100, 56, 110, 95, 3}, {"1", 60, 100, 66, 110, 95, 3},
+                                {".", 70, 108, 72, 110, 90, 3}, {"1", 76, 100, 82, 110, 95, 3},
+                                {"Name", 100, 100, 130, 110, 96, 3}};
+  // A line of small print (a footer) keeps its own height: lines are judged on their own words.
+  words.push_back(OcrWord{"IB/M/Jun24", 50, 800, 100, 806, 93, 9});
+  words.push_back(OcrWord{"1H", 104, 800, 112, 806, 93, 9});
+  const auto kept = keep_readable_words(words);
+  BOOST_TEST_REQUIRE(kept.size() == 7u);
+  BOOST_TEST(kept[2].text == ".");
+  BOOST_TEST(kept[2].y0 == 100.0);
+  BOOST_TEST(kept[2].y1 == 110.0);
+  BOOST_TEST(kept[2].x0 == 70.0);  // only the height changes
+  BOOST_TEST(kept[5].y0 == 800.0);
+  BOOST_TEST(kept[5].y1 == 806.0);
+}
+
+BOOST_AUTO_TEST_CASE(words_without_a_known_line_keep_their_boxes) {
+  std::vector<OcrWord> words = line_of({"Total", "marks"}, 100);
+  words.push_back(OcrWord{".", 80, 108, 82, 110, 90});
+  const auto kept = keep_readable_words(words);
+  BOOST_TEST_REQUIRE(kept.size() == 3u);
+  BOOST_TEST(kept[2].y0 == 108.0);
+}
+
 BOOST_AUTO_TEST_CASE(ink_outside_the_text_layer_is_what_needs_ocr) {
   examq::pdf::GrayBitmap image;
   image.width = 1000;

@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "fixture_fonts.h"
+
 namespace examq::pdf::testing {
 
 double fixture_baseline(int index) { return 72.0 + 18.0 * index; }
@@ -12,8 +14,8 @@ std::string make_pdf(const FixtureDocument& document) {
   using namespace PoDoFo;
   try {
     PdfMemDocument doc;
-    PdfFont* font = doc.CreateFont("Helvetica");
-    if (font == nullptr) throw std::runtime_error("PoDoFo has no Helvetica");
+    // An embedded file, not "Helvetica": what fontconfig finds for a name differs per machine.
+    PdfFont* font = fixtures::embed_font(doc, fixtures::FontFamily::liberation_sans, false);
     font->SetFontSize(12.0f);
     for (const FixturePage& spec : document.pages) {
       PdfPage* page = doc.CreatePage(PdfRect(0, 0, spec.width, spec.height));

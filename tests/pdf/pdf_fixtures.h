@@ -8,7 +8,7 @@
 namespace examq::pdf::testing {
 
 struct FixturePage {
-  std::vector<std::string> lines;  // drawn top-down, 12 pt Helvetica, 18 pt apart
+  std::vector<std::string> lines;  // drawn top-down, 12 pt Liberation Sans, 18 pt apart
   double width = 595, height = 842;  // A4 in points
   int rotation = 0;                  // /Rotate
   bool red_block = false;            // a filled red square at the top left, 72 pt wide

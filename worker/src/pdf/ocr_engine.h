@@ -4,8 +4,10 @@
 // page image with Tesseract, for pages without a usable text layer (scans).
 //
 // Per page: specks erased, deskew (Leptonica, up to ~7 degrees), rules and dotted lines erased,
-// LSTM recognition with automatic page segmentation; only when that reading is poor, Tesseract's
-// OSD is asked whether the page is upside down or sideways, and a turned page is read again.
+// LSTM recognition with automatic page segmentation, symbols on blank paper dropped, unsure runs
+// and unread ink read again on their own; only when that reading is poor (unsure, or covering
+// little of the ink), Tesseract's OSD is asked whether the page is upside down or sideways, and a
+// turned page is read again.
 // docs/ocr.md has the why of each step. Words come back in the same form as Poppler's text layer (PDF points,
 // origin top-left, of the upright page), so the layout segmenter reads them like any other page.
 //

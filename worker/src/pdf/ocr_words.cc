@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 namespace examq::pdf {
 namespace {
@@ -14,6 +15,32 @@ bool has_alnum(const std::string& text) {
 constexpr float kPunctuationMinConfidence = 60;
 // Confidence below which a small word is taken for a speck.
 constexpr float kSpeckMinConfidence = 50;
+// A word shorter than this share of its line's median word is given the line's height.
+constexpr double kShortInLine = 0.6;
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2), values.end());
+  return values[values.size() / 2];
+}
+
+// Gives words much shorter than the rest of their line the line's median top and bottom.
+void even_out_short_words(std::vector<OcrWord>& words) {
+  std::map<int, std::vector<double>> tops, bottoms, heights;
+  for (const OcrWord& w : words) {
+    if (w.line < 0 || !has_alnum(w.text)) continue;
+    tops[w.line].push_back(w.y0);
+    bottoms[w.line].push_back(w.y1);
+    heights[w.line].push_back(w.y1 - w.y0);
+  }
+  for (OcrWord& w : words) {
+    const auto h = heights.find(w.line);
+    if (h == heights.end()) continue;
+    if (w.y1 - w.y0 >= kShortInLine * median(h->second)) continue;
+    w.y0 = median(tops[w.line]);
+    w.y1 = median(bottoms[w.line]);
+  }
+}
 
 }  // namespace
 
@@ -56,27 +83,27 @@ std::vector<Word> keep_readable_words(const std::vector<OcrWord>& words) {
   for (const OcrWord& w : words) {
     if (has_alnum(w.text) && w.y1 > w.y0) heights.push_back(w.y1 - w.y0);
   }
-  double median = 0;
-  if (!heights.empty()) {
-    std::nth_element(heights.begin(), heights.begin() + heights.size() / 2, heights.end());
-    median = heights[heights.size() / 2];
-  }
+  const double text_height = median(heights);
 
-  std::vector<Word> kept;
-  kept.reserve(words.size());
+  std::vector<OcrWord> readable;
+  readable.reserve(words.size());
   for (const OcrWord& w : words) {
     const double height = w.y1 - w.y0;
     const double width = w.x1 - w.x0;
     if (height <= 0 || width <= 0) continue;
-    if (median > 0) {
-      const bool flat_and_wide = height < 0.5 * median && width > 4 * height;
+    if (text_height > 0) {
+      const bool flat_and_wide = height < 0.5 * text_height && width > 4 * height;
       if (flat_and_wide) continue;  // a dotted answer line
-      const bool speck = height < 0.4 * median && width < median && w.confidence < kSpeckMinConfidence;
+      const bool speck = height < 0.4 * text_height && width < text_height && w.confidence < kSpeckMinConfidence;
       if (speck) continue;
     }
     if (!has_alnum(w.text) && w.confidence < kPunctuationMinConfidence) continue;
-    kept.push_back(Word{w.text, w.x0, w.y0, w.x1, w.y1});
+    readable.push_back(w);
   }
+  even_out_short_words(readable);
+  std::vector<Word> kept;
+  kept.reserve(readable.size());
+  for (const OcrWord& w : readable) kept.push_back(Word{w.text, w.x0, w.y0, w.x1, w.y1});
   return kept;
 }
 

@@ -16,6 +16,7 @@ struct OcrWord {
   std::string text;
   double x0, y0, x1, y1;
   float confidence;  // 0..100
+  int line = -1;     // the text line Tesseract read it in; -1: none known
 };
 
 // True when the page's own text layer is worth reading: at least kMinTextLayerWords words with a
@@ -39,6 +40,12 @@ bool has_unread_ink(const GrayBitmap& bitmap, const PageText& text);
 //  - specks of scanner noise: much smaller than the page's text and not confidently read;
 //  - anything read with very low confidence that has no letter or digit.
 // "The page's text" is the median height of words with a letter or digit.
+// A kept word much shorter than the words of its line (under 0.6 of their median height: a full
+// stop, a dash, an "=") is given their median top and bottom. Tesseract's boxes hug the ink, so
+// a lone "." sat below the middle of its line and the segmenter, which groups words whose
+// centres lie within each other's boxes as a text layer's full-height boxes do, put it on a line
+// of its own: "0 1 . 1" lost its full stop in Liberation Serif. Words of one line, not the page,
+// decide: a small heading keeps its own height.
 std::vector<Word> keep_readable_words(const std::vector<OcrWord>& words);
 
 }  // namespace examq::pdf

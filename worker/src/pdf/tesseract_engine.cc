@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -24,15 +25,23 @@ namespace {
 // while a page it cannot read at all scores near 0: rotating on a weak guess would ruin an
 // upright page.
 constexpr float kMinOrientationConfidence = 2.0f;
-// A reading this poor (mean word confidence, or hardly any words) may be of a page turned
-// sideways or upside down: upright text reads at 85-95 here, turned text at under 50.
+// A reading this poor (mean word confidence, hardly any words, or words that account for little of
+// the page's ink) may be of a page turned sideways or upside down: upright text reads at 85-95
+// here, turned text at under 50. Confidence alone was not enough: a sideways Liberation Serif
+// page came back as six "words" ("Z", "N", "w") read at 83, covering a tenth of the ink.
 constexpr double kPoorConfidence = 60;
 constexpr std::size_t kFewWords = 3;
+constexpr double kPoorInkRead = 0.5;
 
 struct PixDeleter {
   void operator()(Pix* p) const { pixDestroy(&p); }
 };
 using PixPtr = std::unique_ptr<Pix, PixDeleter>;
+
+using BoxPtr = std::unique_ptr<Box, void (*)(Box*)>;
+BoxPtr make_box(int x, int y, int w, int h) {
+  return BoxPtr(boxCreate(x, y, w, h), [](Box* b) { boxDestroy(&b); });
+}
 
 struct TextDeleter {
   void operator()(char* p) const { delete[] p; }
@@ -94,11 +103,15 @@ PixPtr to_pix(const GrayBitmap& bitmap) {
 // Dark pixels (thresholded at 160 of 255): what the masks below are found in.
 PixPtr ink_of(Pix* gray) { return PixPtr(pixThresholdToBinary(gray, 160)); }
 
-// Paints `mask` white on `gray`, with a pixel's margin: anti-aliased edges lie just outside
-// the thresholded strokes. A null mask (a Leptonica failure) leaves the page as it is.
-void whiten(Pix* gray, Pix* mask) {
+// Paints `mask` white on `gray`, with a margin of 0.006 in (2 pixels at 300 DPI): anti-aliased
+// and blurred edges lie outside the thresholded strokes. With one pixel, the grey halo of a
+// slightly blurred scan's dotted lines stayed on the page as ghost rows of dots, and Tesseract's
+// page layout dropped whole lines of wording between them. A null mask (a Leptonica failure)
+// leaves the page as it is.
+void whiten(Pix* gray, Pix* mask, double dpi) {
   if (!mask) return;
-  PixPtr wider(pixDilateBrick(nullptr, mask, 3, 3));
+  const int margin = std::max(1, static_cast<int>(0.006 * dpi + 0.5));
+  PixPtr wider(pixDilateBrick(nullptr, mask, 2 * margin + 1, 2 * margin + 1));
   if (wider) pixPaintThroughMask(gray, wider.get(), 0, 0, 0xff);
 }
 
@@ -149,9 +162,9 @@ void erase_lines(Pix* gray, double dpi) {
   PixPtr dots = dotted_lines_in(ink.get(), dpi);
   if (rules && dots) {
     PixPtr both(pixOr(nullptr, rules.get(), dots.get()));
-    whiten(gray, both.get());
+    whiten(gray, both.get(), dpi);
   } else {
-    whiten(gray, rules ? rules.get() : dots.get());
+    whiten(gray, rules ? rules.get() : dots.get(), dpi);
   }
 }
 
@@ -163,43 +176,162 @@ struct PixelWord {
   int line;
 };
 
-// The words of the last Recognize (or of the rectangle it was limited to), in full-image pixels.
+// A recognised symbol in image pixels, with the word and line it belongs to.
+struct Symbol {
+  std::string text;
+  int left, top, right, bottom;
+  bool word_start;
+  float word_confidence;
+  int line;
+};
+
+std::vector<Symbol> read_symbols(tesseract::TessBaseAPI& api) {
+  std::vector<Symbol> symbols;
+  std::unique_ptr<tesseract::ResultIterator> it(api.GetIterator());
+  if (!it) return symbols;
+  int line = -1;
+  float confidence = 0;
+  bool word_start = false;
+  do {
+    if (it->IsAtBeginningOf(tesseract::RIL_TEXTLINE)) ++line;
+    if (it->IsAtBeginningOf(tesseract::RIL_WORD)) {
+      confidence = it->Confidence(tesseract::RIL_WORD);
+      word_start = true;
+    }
+    std::unique_ptr<char, TextDeleter> text(it->GetUTF8Text(tesseract::RIL_SYMBOL));
+    int left = 0, top = 0, right = 0, bottom = 0;
+    if (!text || !*text || !it->BoundingBox(tesseract::RIL_SYMBOL, &left, &top, &right, &bottom)) continue;
+    symbols.push_back(Symbol{text.get(), left, top, right, bottom, word_start, confidence, line});
+    word_start = false;
+  } while (it->Next(tesseract::RIL_SYMBOL));
+  return symbols;
+}
+
+// Drops symbols that sit on blank paper or repeat the one before. The LSTM reads a line as a
+// whole and, across the wide gaps of letter-spaced labels, invents characters where there is no
+// ink at all: "0 1 . 1" came back as "1.21", with a phantom 2 between the real digits, in every
+// typeface but the one the engine had been tuned on; and it reads one bold glyph twice, DejaVu
+// Sans Bold's "0" as "OQ" or "O0".
+//  - Blank: a symbol is judged on the columns of its box that no neighbour's box covers (LSTM
+//    boxes of real letters overlap a lot, so most letters are not judged at all), and only when
+//    those columns are at least half its box; it goes when they hold almost no ink.
+//  - Repeated: in a label-like word (at most four symbols, one of them a digit, a bracket or a
+//    full stop, or all of them O/Q/0) that has more symbols than its box has pieces of ink, a
+//    symbol of the same shape as the one before it ("O" and "Q", "C" and "c") whose box lies
+//    within that one's box: "OQ" -> "O", "Cc)" -> "C)". Nesting alone proves nothing: LSTM boxes
+//    of "(2", "f)" and "and" nest too, and dropping on it cost real letters and brackets.
+// The symbol after a dropped word start starts the word instead.
+// True for two readings of one shape: the same letter in either case, or digits and letters
+// that print alike ("0" "O" "Q", "1" "l" "I", "5" "S").
+bool same_shape(const std::string& a, const std::string& b) {
+  if (a.size() != 1 || b.size() != 1) return false;
+  const char x = a[0], y = b[0];
+  if (std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y))) return true;
+  static const char* const kAlike[] = {"0OoQD", "1lI|i", "5Ss", "2Zz", "6b", "9gq", "8B"};
+  for (const char* group : kAlike) {
+    if (std::strchr(group, x) && std::strchr(group, y)) return true;
+  }
+  return false;
+}
+
+// True when symbols[i] is in a label-like word that has more symbols than pieces of ink in its
+// box: some glyph was read twice.
+bool more_symbols_than_ink(const std::vector<Symbol>& symbols, std::size_t i, Pix* ink) {
+  std::size_t first = i, last = i;
+  while (first > 0 && !symbols[first].word_start && symbols[first - 1].line == symbols[i].line) --first;
+  while (last + 1 < symbols.size() && !symbols[last + 1].word_start && symbols[last + 1].line == symbols[i].line) ++last;
+  if (last - first + 1 > 4) return false;
+  bool marked = false, zeros = true;
+  for (std::size_t k = first; k <= last; ++k) {
+    marked = marked || symbols[k].text.find_first_of("0123456789()[].") != std::string::npos;
+    zeros = zeros && symbols[k].text.find_first_not_of("0OoQ") == std::string::npos;
+  }
+  if (!marked && !zeros) return false;
+  int left = symbols[first].left, top = symbols[first].top, right = symbols[first].right, bottom = symbols[first].bottom;
+  for (std::size_t k = first; k <= last; ++k) {
+    left = std::min(left, symbols[k].left);
+    top = std::min(top, symbols[k].top);
+    right = std::max(right, symbols[k].right);
+    bottom = std::max(bottom, symbols[k].bottom);
+  }
+  BoxPtr box = make_box(left, top, right - left + 1, bottom - top + 1);
+  if (!box) return false;
+  PixPtr clip(pixClipRectangle(ink, box.get(), nullptr));
+  if (!clip) return false;
+  std::unique_ptr<Boxa, void (*)(Boxa*)> pieces(pixConnCompBB(clip.get(), 8), [](Boxa* b) { boxaDestroy(&b); });
+  return pieces && boxaGetCount(pieces.get()) < static_cast<int>(last - first + 1);
+}
+
+void drop_phantom_symbols(std::vector<Symbol>& symbols, Pix* ink) {
+  if (!ink) return;
+  std::vector<Symbol> kept;
+  kept.reserve(symbols.size());
+  bool pass_word_start = false;
+  float passed_confidence = 0;
+  for (std::size_t i = 0; i < symbols.size(); ++i) {
+    Symbol s = symbols[i];
+    if (pass_word_start && s.line == symbols[i - 1].line && !s.word_start) {
+      s.word_start = true;
+      s.word_confidence = passed_confidence;
+    }
+    pass_word_start = false;
+    int own_left = s.left, own_right = s.right;
+    if (i > 0 && symbols[i - 1].line == s.line) own_left = std::max(own_left, symbols[i - 1].right + 1);
+    if (i + 1 < symbols.size() && symbols[i + 1].line == s.line) own_right = std::min(own_right, symbols[i + 1].left - 1);
+    const int width = s.right - s.left + 1, own = own_right - own_left + 1, height = s.bottom - s.top + 1;
+    bool phantom = false;
+    if (i > 0 && symbols[i - 1].line == s.line && !s.word_start) {
+      const Symbol& before = symbols[i - 1];
+      const int inside = std::min(s.right, before.right) - std::max(s.left, before.left) + 1;
+      phantom = 5 * inside >= 4 * width && same_shape(s.text, before.text) && more_symbols_than_ink(symbols, i, ink);
+    }
+    if (!phantom && own >= 3 && 2 * own >= width && height > 0) {
+      l_int32 count = 0;
+      BoxPtr box = make_box(own_left, s.top, own, height);
+      if (box && pixCountPixelsInRect(ink, box.get(), &count, nullptr) == 0) {
+        phantom = count <= std::max(1, own * height / 100);
+      }
+    }
+    if (phantom) {
+      pass_word_start = s.word_start;
+      passed_confidence = s.word_confidence;
+      continue;
+    }
+    kept.push_back(std::move(s));
+  }
+  symbols = std::move(kept);
+}
+
+// The words of the last Recognize (or of the rectangle it was limited to), in full-image pixels,
+// checked against `ink` (the page's dark pixels; null: unchecked).
 // Read symbol by symbol: a word whose letters are far apart is split where they are. Tesseract
 // joins a question number to the first word of its wording across a label column ("1A student"
 // for "1", then "A student" 22 pt to the right), and the segmenter needs that gap.
-std::vector<PixelWord> read_words(tesseract::TessBaseAPI& api) {
+std::vector<PixelWord> read_words(tesseract::TessBaseAPI& api, Pix* ink) {
+  std::vector<Symbol> symbols = read_symbols(api);
+  drop_phantom_symbols(symbols, ink);
   std::vector<PixelWord> words;
-  std::unique_ptr<tesseract::ResultIterator> it(api.GetIterator());
-  if (!it) return words;
-  int line = -1;
-  float confidence = 0;
   PixelWord current{"", 0, 0, 0, 0, 0, 0};
   bool open = false;
   auto close = [&] {
     if (open && !current.text.empty()) words.push_back(current);
     open = false;
   };
-  do {
-    if (it->IsAtBeginningOf(tesseract::RIL_TEXTLINE)) ++line;
-    const bool word_start = it->IsAtBeginningOf(tesseract::RIL_WORD);
-    if (word_start) confidence = it->Confidence(tesseract::RIL_WORD);
-    std::unique_ptr<char, TextDeleter> text(it->GetUTF8Text(tesseract::RIL_SYMBOL));
-    int left = 0, top = 0, right = 0, bottom = 0;
-    if (!text || !*text || !it->BoundingBox(tesseract::RIL_SYMBOL, &left, &top, &right, &bottom)) continue;
+  for (const Symbol& s : symbols) {
     // A gap wider than the word's height (about two letter widths) inside a word splits it.
-    const int height = open ? std::max(current.bottom - current.top, bottom - top) : 0;
-    const bool far = open && left - current.right > height;
-    if (word_start || far || !open) {
+    const int height = open ? std::max(current.bottom - current.top, s.bottom - s.top) : 0;
+    const bool far = open && s.left - current.right > height;
+    if (s.word_start || far || !open || s.line != current.line) {
       close();
-      current = PixelWord{"", left, top, right, bottom, confidence, line};
+      current = PixelWord{"", s.left, s.top, s.right, s.bottom, s.word_confidence, s.line};
       open = true;
     }
-    current.text += text.get();
-    current.left = std::min(current.left, left);
-    current.top = std::min(current.top, top);
-    current.right = std::max(current.right, right);
-    current.bottom = std::max(current.bottom, bottom);
-  } while (it->Next(tesseract::RIL_SYMBOL));
+    current.text += s.text;
+    current.left = std::min(current.left, s.left);
+    current.top = std::min(current.top, s.top);
+    current.right = std::max(current.right, s.right);
+    current.bottom = std::max(current.bottom, s.bottom);
+  }
   close();
   return words;
 }
@@ -214,7 +346,8 @@ constexpr int kMaxRereadsPerPage = 12;
 // new reading when Tesseract is clearly surer of it. Page segmentation sometimes reads a label
 // column badly in context (AQA's bold "0 1" above "0 1 . 1" came out as "ie |" at 16%) and
 // correctly alone.
-void reread_unsure_spans(tesseract::TessBaseAPI& api, std::vector<PixelWord>& words, int width, int height) {
+void reread_unsure_spans(tesseract::TessBaseAPI& api, Pix* ink, std::vector<PixelWord>& words, int width,
+                         int height) {
   int rereads = 0;
   std::vector<PixelWord> result;
   result.reserve(words.size());
@@ -247,7 +380,7 @@ void reread_unsure_spans(tesseract::TessBaseAPI& api, std::vector<PixelWord>& wo
       api.SetPageSegMode(tesseract::PSM_SINGLE_LINE);
       api.SetRectangle(x0, y0, x1 - x0, y1 - y0);
       if (api.Recognize(nullptr) == 0) {
-        std::vector<PixelWord> again = read_words(api);
+        std::vector<PixelWord> again = read_words(api, ink);
         float new_confidence = 0;
         for (const auto& w : again) new_confidence += w.confidence;
         if (!again.empty()) new_confidence /= static_cast<float>(again.size());
@@ -269,6 +402,123 @@ void reread_unsure_spans(tesseract::TessBaseAPI& api, std::vector<PixelWord>& wo
   words = std::move(result);
 }
 
+// At most this many pieces of unread ink are read on a page: a page with more is a drawing or a
+// poor scan, where single-line reads would double its cost for little.
+constexpr int kMaxMissedInkPerPage = 24;
+// A word read from unread ink is kept only when Tesseract is this sure of it: the ink may be part
+// of a diagram.
+constexpr float kMissedInkMinConfidence = 60;
+
+bool has_letter_or_digit(const std::string& text) {
+  return std::any_of(text.begin(), text.end(), [](unsigned char c) { return std::isalnum(c) != 0; });
+}
+
+// Median pixel height of the words that have a letter or digit; 0 with none.
+int median_text_height(const std::vector<PixelWord>& words) {
+  std::vector<int> heights;
+  for (const auto& w : words)
+    if (has_letter_or_digit(w.text)) heights.push_back(w.bottom - w.top + 1);
+  if (heights.empty()) return 0;
+  std::nth_element(heights.begin(), heights.begin() + static_cast<std::ptrdiff_t>(heights.size() / 2), heights.end());
+  return heights[heights.size() / 2];
+}
+
+// Reads, one piece at a time, text-sized ink that no recognised word covers. Page segmentation
+// drops lone labels in a column of their own: the question numbers of a two-column
+// multiple-choice page ("12" ... "18" down the right column, in Liberation Sans and Serif) and an
+// AQA "0" before its "1 . 1", though they are plain on the image. A piece is a run of ink with
+// its glyphs joined across gaps of a third of a text height (a word, a label's digit), that
+// touches no recognised word (so what is left of a word whose box Tesseract drew too tight is not
+// read again as a "1"), and that is as tall as text (half to twice the median word): smaller is
+// specks, taller is drawings. Each is read as one line, alone on a copy of the page where every
+// recognised word is whitened, so nothing is read twice.
+void read_missed_ink(tesseract::TessBaseAPI& api, Pix* gray, Pix* ink, double dpi, std::vector<PixelWord>& words) {
+  const int text_height = median_text_height(words);
+  if (!ink || text_height <= 0 || words.size() < kFewWords) return;
+  const int width = pixGetWidth(gray), height = pixGetHeight(gray);
+  PixPtr joined(pixCloseSafeBrick(nullptr, ink, std::max(2, text_height / 3), 1));
+  if (!joined) return;
+  std::unique_ptr<Boxa, void (*)(Boxa*)> pieces(pixConnCompBB(joined.get(), 8), [](Boxa* b) { boxaDestroy(&b); });
+  if (!pieces) return;
+  struct Piece {
+    int x, y, w, h;
+  };
+  auto touches_a_word = [&](const Piece& p) {
+    return std::any_of(words.begin(), words.end(), [&](const PixelWord& w) {
+      return p.x <= w.right && w.left <= p.x + p.w - 1 && p.y <= w.bottom && w.top <= p.y + p.h - 1;
+    });
+  };
+  std::vector<Piece> candidates;
+  for (int i = 0; i < boxaGetCount(pieces.get()); ++i) {
+    Piece p{};
+    if (boxaGetBoxGeometry(pieces.get(), i, &p.x, &p.y, &p.w, &p.h) != 0) continue;
+    if (2 * p.h < text_height || p.h > 2 * text_height || touches_a_word(p)) continue;
+    candidates.push_back(p);
+  }
+  if (candidates.empty()) return;
+  std::sort(candidates.begin(), candidates.end(), [](const Piece& a, const Piece& b) {
+    return a.y != b.y ? a.y < b.y : a.x < b.x;
+  });
+  if (candidates.size() > static_cast<std::size_t>(kMaxMissedInkPerPage)) candidates.resize(kMaxMissedInkPerPage);
+
+  PixPtr masked(pixCopy(nullptr, gray));
+  if (!masked) return;
+  const int pad = std::max(2, text_height / 8);
+  for (const auto& w : words) {
+    BoxPtr box = make_box(w.left - pad, w.top - pad, w.right - w.left + 1 + 2 * pad, w.bottom - w.top + 1 + 2 * pad);
+    if (box) pixSetInRect(masked.get(), box.get());  // all bits set: white in a grayscale image
+  }
+  int next_line = 0;
+  for (const auto& w : words) next_line = std::max(next_line, w.line + 1);
+  api.SetImage(masked.get());
+  api.SetSourceResolution(static_cast<int>(dpi + 0.5));
+  api.SetPageSegMode(tesseract::PSM_SINGLE_LINE);
+  const int margin = std::max(4, text_height / 3);
+  for (const Piece& p : candidates) {
+    const int x0 = std::max(0, p.x - margin), y0 = std::max(0, p.y - margin);
+    const int x1 = std::min(width, p.x + p.w + margin), y1 = std::min(height, p.y + p.h + margin);
+    api.SetRectangle(x0, y0, x1 - x0, y1 - y0);
+    if (api.Recognize(nullptr) != 0) continue;
+    for (PixelWord& w : read_words(api, ink)) {
+      if (w.confidence < kMissedInkMinConfidence || !has_letter_or_digit(w.text)) continue;
+      w.line = next_line;
+      words.push_back(std::move(w));
+    }
+    ++next_line;
+  }
+  api.SetPageSegMode(tesseract::PSM_AUTO);
+}
+
+// Share of the dark pixels of `ink` that lie inside the words' boxes: near 1 when the page was
+// read, small when most of its text was not (a page turned sideways). 1 for a page without ink.
+double ink_read(Pix* ink, const std::vector<PixelWord>& words) {
+  if (!ink) return 1;
+  l_int32 total = 0;
+  if (pixCountPixels(ink, &total, nullptr) != 0 || total == 0) return 1;
+  PixPtr inside(pixCreate(pixGetWidth(ink), pixGetHeight(ink), 1));
+  if (!inside) return 1;
+  for (const auto& w : words) {
+    BoxPtr box = make_box(w.left, w.top, w.right - w.left + 1, w.bottom - w.top + 1);
+    if (box) pixSetInRect(inside.get(), box.get());
+  }
+  pixAnd(inside.get(), inside.get(), ink);
+  l_int32 read = 0;
+  if (pixCountPixels(inside.get(), &read, nullptr) != 0) return 1;
+  return static_cast<double>(read) / total;
+}
+
+// One reading of a page, and how much of the page's ink its words account for.
+struct Reading {
+  OcrPage page;
+  double ink_read = 1;
+  bool poor() const {
+    return page.text.words.size() < kFewWords || page.mean_confidence < kPoorConfidence || ink_read < kPoorInkRead;
+  }
+  // For choosing between two readings of one page (as it is, and turned): sure words that read
+  // most of the ink.
+  double quality() const { return page.mean_confidence * ink_read; }
+};
+
 class TesseractEngine final : public OcrEngine {
  public:
   static std::unique_ptr<TesseractEngine> open(const OcrSettings& settings);
@@ -279,7 +529,7 @@ class TesseractEngine final : public OcrEngine {
   TesseractEngine(const OcrSettings& settings, std::string tessdata_dir)
       : settings_(settings), tessdata_dir_(std::move(tessdata_dir)) {}
   // Deskews a copy of `pix`, erases its rules and dotted lines, and reads it.
-  OcrPage read_upright(Pix* pix, double dpi, int rotated_degrees);
+  Reading read_upright(Pix* pix, double dpi, int rotated_degrees);
   // Clockwise quarter turns that make `pix` upright by OSD; 0 when unsure. Loads the model on
   // first use.
   int quarter_turns_to_upright(Pix* pix);
@@ -323,23 +573,22 @@ OcrPage TesseractEngine::recognise(const GrayBitmap& bitmap) {
   // Specks first: they mislead the skew search and orientation detection too.
   if (PixPtr ink = ink_of(pix.get())) {
     PixPtr specks = specks_in(ink.get(), bitmap.dpi);
-    whiten(pix.get(), specks.get());
+    whiten(pix.get(), specks.get(), bitmap.dpi);
   }
 
   // Most scans are upright: read the page as it is, and ask OSD which way up it is only when
   // that reading is poor. OSD on every page cost 28% more time and 60 MB for its model.
-  OcrPage page = read_upright(pix.get(), bitmap.dpi, 0);
-  const bool poor = page.text.words.size() < kFewWords || page.mean_confidence < kPoorConfidence;
-  if (poor && settings_.detect_orientation) {
+  Reading reading = read_upright(pix.get(), bitmap.dpi, 0);
+  if (reading.poor() && settings_.detect_orientation) {
     if (const int quads = quarter_turns_to_upright(pix.get()); quads != 0) {
       PixPtr upright(pixRotateOrth(pix.get(), quads));
       if (upright) {
-        OcrPage turned = read_upright(upright.get(), bitmap.dpi, quads * 90);
-        if (turned.mean_confidence > page.mean_confidence) page = std::move(turned);
+        Reading turned = read_upright(upright.get(), bitmap.dpi, quads * 90);
+        if (turned.quality() > reading.quality()) reading = std::move(turned);
       }
     }
   }
-  return page;
+  return std::move(reading.page);
 }
 
 int TesseractEngine::quarter_turns_to_upright(Pix* pix) {
@@ -361,8 +610,9 @@ int TesseractEngine::quarter_turns_to_upright(Pix* pix) {
   return ((360 - degrees % 360) / 90) % 4;
 }
 
-OcrPage TesseractEngine::read_upright(Pix* source, double dpi, int rotated_degrees) {
-  OcrPage page;
+Reading TesseractEngine::read_upright(Pix* source, double dpi, int rotated_degrees) {
+  Reading reading;
+  OcrPage& page = reading.page;
   page.rotated_degrees = rotated_degrees;
   PixPtr pix(pixCopy(nullptr, source));  // the caller may need the original for another turn
   if (!pix) throw std::bad_alloc();
@@ -383,8 +633,16 @@ OcrPage TesseractEngine::read_upright(Pix* source, double dpi, int rotated_degre
     reader_->Clear();
     throw std::runtime_error("OCR: Tesseract could not recognise the page");
   }
-  std::vector<PixelWord> words = read_words(*reader_);
-  reread_unsure_spans(*reader_, words, pixGetWidth(pix.get()), pixGetHeight(pix.get()));
+  PixPtr ink = ink_of(pix.get());  // what the words read are checked against
+  std::vector<PixelWord> words = read_words(*reader_, ink.get());
+  reread_unsure_spans(*reader_, ink.get(), words, pixGetWidth(pix.get()), pixGetHeight(pix.get()));
+  // Lone labels are worth hunting for only on a page that was read: on a page turned sideways the
+  // reading is thrown away anyway.
+  reading.ink_read = ink_read(ink.get(), words);
+  if (reading.ink_read >= kPoorInkRead) {
+    read_missed_ink(*reader_, pix.get(), ink.get(), dpi, words);
+    reading.ink_read = ink_read(ink.get(), words);
+  }
   reader_->Clear();
 
   const double scale = 72.0 / dpi;  // pixels to points
@@ -394,12 +652,13 @@ OcrPage TesseractEngine::read_upright(Pix* source, double dpi, int rotated_degre
   scaled.reserve(words.size());
   double confidence_sum = 0;
   for (const PixelWord& w : words) {
-    scaled.push_back(OcrWord{w.text, w.left * scale, w.top * scale, w.right * scale, w.bottom * scale, w.confidence});
+    scaled.push_back(
+        OcrWord{w.text, w.left * scale, w.top * scale, w.right * scale, w.bottom * scale, w.confidence, w.line});
     confidence_sum += w.confidence;
   }
   page.mean_confidence = scaled.empty() ? 0 : confidence_sum / static_cast<double>(scaled.size());
   page.text.words = keep_readable_words(scaled);
-  return page;
+  return reading;
 }
 
 }  // namespace
