@@ -39,8 +39,10 @@ const std::regex& round_marks_pattern() {
   return re;
 }
 
+// "(2)", or "(2" whose closing bracket a scan lost (only ever taken alone or set apart at the
+// right, below).
 const std::regex& bare_round_pattern() {
-  static const std::regex re(R"(^\( ?(\d{1,3}) ?\)$)", std::regex::optimize);
+  static const std::regex re(R"(^\( ?(\d{1,3}) ?\)?$)", std::regex::optimize);
   return re;
 }
 
