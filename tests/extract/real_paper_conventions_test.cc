@@ -319,3 +319,19 @@ BOOST_AUTO_TEST_CASE(a_part_after_a_lost_label_is_kept_on_scanned_pages) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_SUITE(boxed_numbers)
+
+// AQA's boxed "0 1 . 1" comes out of some fonts as "0" "1." "1": still question 01, part 1.
+BOOST_AUTO_TEST_CASE(a_boxed_number_with_the_dot_glued_to_its_second_digit) {
+  const auto qs = run({page_of(2, {line_at(100, {{50, "0"}, {64, "1"}, {90, "This question is about metals."}}),
+                                   line_at(130, {{50, "0"}, {64, "1."}, {76, "1"}, {90, "Name a metal."}}),
+                                   line_at(144, {{480, "[1 mark]"}}),
+                                   line_at(170, {{50, "0"}, {64, "1."}, {76, "2"}, {90, "Name an alloy."}}),
+                                   line_at(184, {{480, "[2 marks]"}})})});
+  BOOST_TEST(numbers(qs) == (Strings{"01", "01.1", "01.2"}), boost::test_tools::per_element());
+  BOOST_TEST_REQUIRE(qs.size() == 3u);
+  BOOST_TEST(*qs[2].marks == 2);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+

@@ -145,6 +145,20 @@ std::size_t parse_question(const std::vector<pdf::Word>& words, bool boxed_paper
     out.push_back(t);
     return t.end_word;
   }
+  // The same with the dot glued to the second digit: "0" "1." "2" (how Poppler splits the boxes
+  // when the font's dot sits close to the digit).
+  if (n >= 2 && single_digit(w0) && words[1].text.size() == 2 && std::isdigit(static_cast<unsigned char>(words[1].text[0])) &&
+      words[1].text[1] == '.' && (w0 == "0" || boxed_paper) && words[1].x0 - words[0].x1 < 12.0) {
+    const int value = (w0[0] - '0') * 10 + (words[1].text[0] - '0');
+    if (value == 0) return 0;
+    LabelToken t = question_token(value, NumberStyle::boxed, true, words[0], 0, 2);
+    if (n >= 3 && all_digits(words[2].text, 1, 2)) {
+      t.numeric_part = std::stoi(words[2].text);
+      t.end_word = 3;
+    }
+    out.push_back(t);
+    return t.end_word;
+  }
   // Boxed digits merged into one word by the text layer: "01", "01.2" (or "12" in a boxed paper).
   if (std::regex_match(w0, m, merged_boxed_word()) && (w0[0] == '0' || boxed_paper)) {
     const int value = std::stoi(m[1].str() + m[2].str());
