@@ -16,28 +16,18 @@
 #include "extract/question_numbering.h"
 #include "extract/reading_order.h"
 #include "extract/text_extractor.h"
+#include "extract_support.h"
 #include "synthetic_words.h"
 
 namespace ex = examq::extract;
 using examq::test::line_at;
 using examq::test::page_of;
 using examq::test::words_at;
+using examq::test::numbers;
+using examq::test::repaired;
+using examq::test::run;
+using examq::test::Strings;
 
-namespace {
-
-std::vector<ex::Question> run(std::vector<examq::pdf::PageText> pages) {
-  return ex::TextExtractor().extract(pages, nullptr, {});
-}
-
-std::vector<std::string> numbers(const std::vector<ex::Question>& qs) {
-  std::vector<std::string> out;
-  for (const auto& q : qs) out.push_back(q.number);
-  return out;
-}
-
-using Strings = std::vector<std::string>;
-
-}  // namespace
 
 // ---- marks ----------------------------------------------------------------------------------------
 
@@ -583,26 +573,6 @@ BOOST_AUTO_TEST_SUITE_END()
 
 // ---- OCR label repair (scanned pages only)
 
-namespace {
-
-std::vector<std::string> repaired(std::initializer_list<std::string_view> texts) {
-  std::vector<ex::Line> lines;
-  double y = 100;
-  for (std::string_view t : texts) {
-    ex::Line line;
-    line.page_number = 1;
-    line.words = examq::test::words_at(50, y, t);
-    line.update_box();
-    lines.push_back(std::move(line));
-    y += 20;
-  }
-  ex::repair_ocr_labels(lines);
-  std::vector<std::string> out;
-  for (const auto& line : lines) out.push_back(line.text());
-  return out;
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_CASE(ocr_digits_read_as_letters_are_repaired_in_question_numbers) {
   BOOST_TEST(repaired({"Ql. Define speed", "l. State the law", "Question l Explain", "QlO. Last"}) ==

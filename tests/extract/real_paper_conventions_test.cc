@@ -9,26 +9,19 @@
 #include <vector>
 
 #include "extract/text_extractor.h"
+#include "extract_support.h"
 #include "synthetic_words.h"
 
 namespace ex = examq::extract;
 using examq::test::line_at;
 using examq::test::page_of;
 using examq::test::words_at;
+using examq::test::numbers;
+using examq::test::run;
+using examq::test::Strings;
 
 namespace {
 
-std::vector<ex::Question> run(std::vector<examq::pdf::PageText> pages) {
-  return ex::TextExtractor().extract(pages, nullptr, {});
-}
-
-using Strings = std::vector<std::string>;
-
-Strings numbers(const std::vector<ex::Question>& qs) {
-  Strings out;
-  for (const auto& q : qs) out.push_back(q.number);
-  return out;
-}
 
 const ex::Question* find(const std::vector<ex::Question>& qs, const std::string& number) {
   for (const auto& q : qs)

@@ -12,30 +12,11 @@
 
 #include "extract/line.h"
 #include "extract/ocr_labels.h"
-#include "synthetic_words.h"
+#include "extract_support.h"
 
 namespace ex = examq::extract;
 
-namespace {
-
-std::vector<std::string> repaired(std::initializer_list<std::string_view> texts) {
-  std::vector<ex::Line> lines;
-  double y = 100;
-  for (std::string_view t : texts) {
-    ex::Line line;
-    line.page_number = 1;
-    line.words = examq::test::words_at(50, y, t);
-    line.update_box();
-    lines.push_back(std::move(line));
-    y += 20;
-  }
-  ex::repair_ocr_labels(lines);
-  std::vector<std::string> out;
-  for (const auto& line : lines) out.push_back(line.text());
-  return out;
-}
-
-}  // namespace
+using examq::test::repaired;
 
 BOOST_AUTO_TEST_CASE(a_boxed_zero_read_as_the_letter_o_is_a_zero_again) {
   BOOST_TEST(repaired({"O1 This question is about", "O 1. 2 Complete the", "O 2 A student", "On the other hand",
