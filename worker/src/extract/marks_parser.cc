@@ -21,21 +21,39 @@ std::string squeeze(std::string_view s) {
   return out;
 }
 
+// The units papers print after a number of marks: "2 marks", "4 points", "3 pts", "(3 p)",
+// "(1 pt.)", Swedish "poäng". One spelling for every pattern below.
+const std::string kUnit = R"((?:marks?|points?|pts?|p|poäng)\.?)";
+
+std::regex marks_regex(const std::string& pattern) {
+  return std::regex(pattern, std::regex::icase | std::regex::optimize);
+}
+
 const std::regex& total_pattern() {
-  static const std::regex re(
-      R"(^[\[(] ?total(?: for question \d+(?: ?\([a-z]+\))*)? ?(?:[:=]|is)? ?(\d{1,3}) ?(?:(?:marks?|points?|pts?|p|poäng)\.?)? ?[\])]$)",
-      std::regex::icase | std::regex::optimize);
+  static const std::regex re = marks_regex(
+      R"(^[\[(] ?total(?: for question \d+(?: ?\([a-z]+\))*)? ?(?:[:=]|is)? ?(\d{1,3}) ?(?:)" + kUnit + R"()? ?[\])]$)");
   return re;
 }
 
-const std::regex& square_marks_pattern() {
-  static const std::regex re(R"(^\[ ?(\d{1,3}) ?(?:(?:marks?|points?|pts?|p|poäng)\.?)? ?\]$)",
-                             std::regex::icase | std::regex::optimize);
+const std::regex& square_marks_pattern() {  // "[2]", "[2 marks]"
+  static const std::regex re = marks_regex(R"(^\[ ?(\d{1,3}) ?(?:)" + kUnit + R"()? ?\]$)");
   return re;
 }
 
-const std::regex& round_marks_pattern() {
-  static const std::regex re(R"(^\( ?(\d{1,3}) ?(?:marks?|points?|pts?|p|poäng)\.? ?\)$)", std::regex::icase | std::regex::optimize);
+const std::regex& round_marks_pattern() {  // "(2 marks)": round brackets need the unit
+  static const std::regex re = marks_regex(R"(^\( ?(\d{1,3}) ?)" + kUnit + R"( ?\)$)");
+  return re;
+}
+
+// OCR reads a lone "1" as "I" or "l"; with its unit after it, "(I pt.)" can only be one mark.
+const std::regex& misread_one_pattern() {
+  static const std::regex re = marks_regex(R"(^[\[(] ?[Il] ?)" + kUnit + R"( ?[\])]$)");
+  return re;
+}
+
+// "12 marks", "[8 marks" (a scan lost the bracket): only right after a label.
+const std::regex& unbracketed_marks_pattern() {
+  static const std::regex re = marks_regex(R"(^[\[(]? ?(\d{1,3}) ?)" + kUnit + R"([\])]?$)");
   return re;
 }
 
@@ -61,32 +79,12 @@ std::optional<MarksLabel> parse_marks_label(std::string_view text) {
   if (std::regex_match(s, m, total_pattern())) return MarksLabel{MarksLabel::Kind::total, std::stoi(m[1].str())};
   if (std::regex_match(s, m, square_marks_pattern()) || std::regex_match(s, m, round_marks_pattern()))
     return MarksLabel{MarksLabel::Kind::marks, std::stoi(m[1].str())};
-  // OCR reads a lone "1" as "I" or "l"; with its unit after it, "(I pt.)" can only be one mark.
-  static const std::regex one(R"(^[\[(] ?[Il] ?(?:marks?|points?|pts?|p)\.? ?[\])]$)", std::regex::optimize);
-  if (std::regex_match(s, one)) return MarksLabel{MarksLabel::Kind::marks, 1};
+  if (std::regex_match(s, misread_one_pattern())) return MarksLabel{MarksLabel::Kind::marks, 1};
   return std::nullopt;
-}
-
-const std::regex& unbracketed_marks_pattern() {  // "12 marks", "[8 marks" (a scan lost the bracket)
-  static const std::regex re(R"(^[\[(]? ?(\d{1,3}) ?(?:marks?|points?|pts?|poäng)\.?[\])]?$)",
-                             std::regex::icase | std::regex::optimize);
-  return re;
 }
 
 std::optional<TrailingMarks> parse_leading_marks(const std::vector<pdf::Word>& words, std::size_t from) {
   constexpr std::size_t kLongestLabel = 4;  // "[ 2 marks ]"
-  if (from >= words.size()) return std::nullopt;
-  // Right after a label, the unit says it: "Question 1  12 marks".
-  for (std::size_t k = 1; k <= 3 && from + k <= words.size(); ++k) {
-    std::string joined;
-    for (std::size_t i = from; i < from + k; ++i) joined += (joined.empty() ? "" : " ") + words[i].text;
-    if (joined.size() > kLongestLabelText) break;
-    std::smatch m;
-    const std::string sq = squeeze(joined);
-    if (std::regex_match(sq, m, unbracketed_marks_pattern()))
-      return TrailingMarks{{MarksLabel::Kind::marks, std::stoi(m[1].str())}, k};
-  }
-  if (!opens_bracket(words[from].text)) return std::nullopt;
   std::string joined;
   for (std::size_t k = 1; k <= kLongestLabel && from + k <= words.size(); ++k) {
     if (!joined.empty()) joined += ' ';
@@ -94,6 +92,11 @@ std::optional<TrailingMarks> parse_leading_marks(const std::vector<pdf::Word>& w
     if (joined.size() > kLongestLabelText) return std::nullopt;
     if (auto label = parse_marks_label(joined); label && label->kind == MarksLabel::Kind::marks)
       return TrailingMarks{*label, k};
+    // Right after a label, the unit says it even without brackets: "Question 1  12 marks".
+    std::smatch m;
+    const std::string squeezed = squeeze(joined);
+    if (std::regex_match(squeezed, m, unbracketed_marks_pattern()))
+      return TrailingMarks{{MarksLabel::Kind::marks, std::stoi(m[1].str())}, k};
   }
   return std::nullopt;
 }

@@ -128,32 +128,26 @@ std::size_t parse_question(const std::vector<pdf::Word>& words, bool boxed_paper
   std::smatch m;
   if (w0.size() > kLongestLabelWord || (n >= 2 && words[1].text.size() > kLongestLabelWord)) return 0;
 
-  // Boxed digits drawn as separate words: "0" "1" ["." "2"].
-  if (n >= 2 && single_digit(w0) && single_digit(words[1].text) && (w0 == "0" || boxed_paper) &&
-      words[1].x0 - words[0].x1 < 12.0) {
-    const int value = (w0[0] - '0') * 10 + (words[1].text[0] - '0');
+  // Boxed digits drawn as separate words: "0" "1" ["." "2"], "0" "1" [".2"], or with the dot glued
+  // to the second digit, "0" "1." ["2"] (how Poppler splits the boxes when a font's dot sits close).
+  const std::string& w1 = n >= 2 ? words[1].text : w0;
+  const bool dot_glued = w1.size() == 2 && w1[1] == '.';
+  if (n >= 2 && single_digit(w0) && (single_digit(w1) || (dot_glued && std::isdigit(static_cast<unsigned char>(w1[0])))) &&
+      (w0 == "0" || boxed_paper) && words[1].x0 - words[0].x1 < 12.0) {
+    const int value = (w0[0] - '0') * 10 + (w1[0] - '0');
     if (value == 0) return 0;
     LabelToken t = question_token(value, NumberStyle::boxed, true, words[0], 0, 2);
-    if (n >= 4 && words[2].text == "." && all_digits(words[3].text, 1, 2)) {
+    if (dot_glued) {
+      if (n >= 3 && all_digits(words[2].text, 1, 2)) {
+        t.numeric_part = std::stoi(words[2].text);
+        t.end_word = 3;
+      }
+    } else if (n >= 4 && words[2].text == "." && all_digits(words[3].text, 1, 2)) {
       t.numeric_part = std::stoi(words[3].text);
       t.end_word = 4;
     } else if (n >= 3 && words[2].text.size() >= 2 && words[2].text[0] == '.' &&
                all_digits(std::string_view(words[2].text).substr(1), 1, 2)) {
       t.numeric_part = std::stoi(words[2].text.substr(1));
-      t.end_word = 3;
-    }
-    out.push_back(t);
-    return t.end_word;
-  }
-  // The same with the dot glued to the second digit: "0" "1." "2" (how Poppler splits the boxes
-  // when the font's dot sits close to the digit).
-  if (n >= 2 && single_digit(w0) && words[1].text.size() == 2 && std::isdigit(static_cast<unsigned char>(words[1].text[0])) &&
-      words[1].text[1] == '.' && (w0 == "0" || boxed_paper) && words[1].x0 - words[0].x1 < 12.0) {
-    const int value = (w0[0] - '0') * 10 + (words[1].text[0] - '0');
-    if (value == 0) return 0;
-    LabelToken t = question_token(value, NumberStyle::boxed, true, words[0], 0, 2);
-    if (n >= 3 && all_digits(words[2].text, 1, 2)) {
-      t.numeric_part = std::stoi(words[2].text);
       t.end_word = 3;
     }
     out.push_back(t);

@@ -89,12 +89,10 @@ class Segmenter {
  public:
   explicit Segmenter(std::string source) : source_(std::move(source)) {}
 
-  void line(const Line& line, double margin, bool scanned, bool right_column) {
-    right_column_ = right_column;
-    right_tolerance_ = scanned ? kScannedMarginTolerance : kMarginTolerance;
-    scanned_ = scanned;
+  void line(const Line& line) {
+    const double margin = region_->margin;
     std::vector<pdf::Word> words = line.words;
-    if (scanned) drop_margin_specks(words, margin);
+    if (region_->scanned) drop_margin_specks(words, margin);
     std::optional<MarksLabel> marks;
     if (auto trailing = parse_trailing_marks(words)) {
       marks = trailing->label;
@@ -163,12 +161,13 @@ class Segmenter {
     words.resize(keep);
   }
 
-  // Lines of different regions are not above one another.
-  void start_region() { previous_.valid = false; }
-
-  // The paper's numbering style as the layout found it (see Region::numbering).
-  void expect_style(std::optional<NumberStyle> style) {
-    if (!style_ && style) style_ = style;
+  // Lines of different regions are not above one another. The region's margin, whether it was
+  // scanned and whether it is a right column hold for all of its lines; its numbering is the
+  // paper's style as the layout found it (Region::numbering).
+  void start_region(const Region& region) {
+    region_ = &region;
+    previous_.valid = false;
+    if (!style_ && region.numbering) style_ = region.numbering;
   }
 
   std::vector<Question> finish() {
@@ -205,23 +204,18 @@ class Segmenter {
     std::size_t text_from = 0;
     std::size_t i = 0;
     bool opened_on_line = false;
-    if (!labels.tokens.empty() && labels.tokens[0].kind == LabelToken::Kind::question && words[0].text[0] != '0' &&
-        open_numbered_item(labels.tokens[0], page, margin)) {
-      text_from = labels.tokens[0].end_word;
-      opened_on_line = true;
-      i = 1;
-    } else if (!labels.tokens.empty() && labels.tokens[0].kind == LabelToken::Kind::question &&
-               reopen_question(labels.tokens[0], words.front().x0, margin, page)) {
-      text_from = labels.tokens[0].end_word;
-      opened_on_line = true;
-      i = 1;
-    } else if (!labels.tokens.empty() && labels.tokens[0].kind == LabelToken::Kind::question) {
+    if (!labels.tokens.empty() && labels.tokens[0].kind == LabelToken::Kind::question) {
       const LabelToken& t = labels.tokens[0];
-      const bool next_is_part = labels.tokens.size() > 1 && labels.tokens[1].first_word == t.end_word;
-      if (!accept_question(t, words.front().x0, margin, labels.gap_after_question, next_is_part, continues) ||
-          names_other_questions(words, t))
-        return 0;
-      open_question_token(t, page);
+      // A number at the start of a line is, in this order: an item of a named question's
+      // numbered list, the question it names seen again, or the next question.
+      if (!(words[0].text[0] != '0' && open_numbered_item(t, page, margin)) &&
+          !reopen_question(t, words.front().x0, margin, page)) {
+        const bool next_is_part = labels.tokens.size() > 1 && labels.tokens[1].first_word == t.end_word;
+        if (!accept_question(t, words.front().x0, margin, labels.gap_after_question, next_is_part, continues) ||
+            names_other_questions(words, t))
+          return 0;
+        open_question_token(t, page);
+      }
       text_from = t.end_word;
       opened_on_line = true;
       i = 1;
@@ -252,7 +246,7 @@ class Segmenter {
   // a formula), this is the question. Its row starts again here.
   bool reopen_question(const LabelToken& t, double x0, double margin, int page) {
     if (question_node_ < 0 || t.value != question_ || t.numeric_part || (style_ && *style_ != t.style)) return false;
-    if (right_column_ || std::abs(x0 - margin) > kAligned) return false;
+    if (right_column() || std::abs(x0 - margin) > kAligned) return false;
     Node& q = nodes_[static_cast<std::size_t>(question_node_)];
     if (q.has_children || q.marks || q.page >= page) return false;
     q.lines.clear();
@@ -263,14 +257,15 @@ class Segmenter {
 
   bool accept_question(const LabelToken& t, double x0, double margin, double gap, bool next_is_part,
                        bool continues) const {
-    if (x0 > margin + right_tolerance_ || x0 < margin - kMarginLeftTolerance) return false;
+    const double right_tolerance = region_->scanned ? kScannedMarginTolerance : kMarginTolerance;
+    if (x0 > margin + right_tolerance || x0 < margin - kMarginLeftTolerance) return false;
     // A strong label ("(12)", "Q12", boxed "1 2") one number ahead is taken too: a scan can lose
     // a label ("(11)" read as "1)"); the review's numbering check then reports the gap.
     // So is a number exactly in the question column: OCR loses a bold "1" beside a box.
     const bool strong = t.bracketed || t.style == NumberStyle::prefixed || t.style == NumberStyle::boxed;
     // (A right column's margin is where its own first number stands, so alignment there proves
     // nothing: a table's cells stand aligned too.)
-    const bool aligned = !right_column_ && std::abs(x0 - margin) <= kAligned;
+    const bool aligned = !right_column() && std::abs(x0 - margin) <= kAligned;
     const bool next_question =
         t.value == question_ + 1 || ((strong || aligned) && (question_ > 0 || aligned) && t.value == question_ + 2);
     // AQA repeats the question's boxes on each part: "0 1 . 2" continues question 01; so do
@@ -306,20 +301,12 @@ class Segmenter {
       part_node_ = -1;
       sub_value_ = 0;
     }
-    if (t.numeric_part) {
-      part_kind_ = PartKind::numeric;
-      part_value_ = *t.numeric_part;
-      const std::string parent = nodes_[static_cast<std::size_t>(question_node_)].number;
-      part_node_ = add_node(parent + "." + std::to_string(part_value_), parent, page, 1);
-      part_label_x_ = t.x0;
-      sub_value_ = 0;
-      sub_letter_ = false;
-    }
+    if (t.numeric_part) open_numeric_part(*t.numeric_part, t.x0, page);
   }
 
-  // Opens the part or sub-part `t` names if it is next in sequence.
   bool closed(int node) const { return node >= 0 && nodes_[static_cast<std::size_t>(node)].closed; }
 
+  // Opens the part or sub-part `t` names if it is next in sequence.
   bool open_part(const LabelToken& t, int page, bool same_line_as_label) {
     if (question_node_ < 0) return false;
     const std::string& s = t.label;
@@ -340,9 +327,9 @@ class Segmenter {
     const char expected_letter = part_kind_ == PartKind::letter ? static_cast<char>('a' + part_value_) : 'a';
     // On a scan one label may be lost ("(i)" under a figure): the next but one is taken there.
     const bool can_letter =
-        s.size() == 1 && (s[0] == expected_letter || (scanned_ && s[0] == expected_letter + 1 && s[0] != 'i'));
+        s.size() == 1 && (s[0] == expected_letter || (region_->scanned && s[0] == expected_letter + 1 && s[0] != 'i'));
     const bool can_roman =
-        part_kind_ == PartKind::letter && (roman == sub_value_ + 1 || (scanned_ && roman == sub_value_ + 2));
+        part_kind_ == PartKind::letter && (roman == sub_value_ + 1 || (region_->scanned && roman == sub_value_ + 2));
     bool as_roman = can_roman;
     if (can_letter && can_roman) {
       // "(i)" after "(h)": a sub-part sits right of its part's label, or on the same line.
@@ -466,9 +453,10 @@ class Segmenter {
   }
 
   std::string source_;
-  double right_tolerance_ = kMarginTolerance;
-  bool scanned_ = false;  // the line was read by OCR, which sometimes loses a label
-  bool right_column_ = false;  // the line is in a page's right column, whose margin is its own
+  // The region being read (start_region): on a scanned one OCR may have lost a label; a right
+  // column's margin is where its own first number stands.
+  const Region* region_ = nullptr;
+  bool right_column() const { return region_->kind == Region::Kind::right_column; }
   std::vector<Node> nodes_;
   std::optional<NumberStyle> style_;
   int question_ = 0;
@@ -491,10 +479,8 @@ class Segmenter {
 std::vector<Question> segment(const std::vector<Region>& regions, const std::string& source) {
   Segmenter s(source);
   for (const auto& region : regions) {
-    s.expect_style(region.numbering);
-    s.start_region();
-    for (const auto& line : region.lines)
-      s.line(line, region.margin, region.scanned, region.kind == Region::Kind::right_column);
+    s.start_region(region);
+    for (const auto& line : region.lines) s.line(line);
   }
   return s.finish();
 }
