@@ -3,6 +3,7 @@
 // questions, with the seed's progress steps, stored pages, clear failures and no duplicates.
 #include "exam_paper.h"
 #include "extract/paper_review.h"
+#include "fake_http_server.h"
 #include "job_watcher.h"
 #include "paper_submission.h"
 #include "pg/listener.h"
@@ -333,9 +334,8 @@ BOOST_AUTO_TEST_CASE(papers_are_fetched_from_their_url_within_the_allowed_root) 
   }
   BOOST_REQUIRE_MESSAGE(watcher.wait_until(
                             [&](pg::Connection& conn) {
-                              return conn.exec("SELECT count(*) = 3 FROM processing_jobs WHERE status IN ('completed', 'failed')")
-                                         .get<bool>(0, 0) &&
-                                     job_field(conn, refused.job_id, "retry_count") != "0";
+                              return conn.exec("SELECT count(*) = 4 FROM processing_jobs WHERE status IN ('completed', 'failed')")
+                                  .get<bool>(0, 0);
                             },
                             120s),
                         "log:\n" + worker->log());
@@ -345,13 +345,72 @@ BOOST_AUTO_TEST_CASE(papers_are_fetched_from_their_url_within_the_allowed_root) 
   BOOST_TEST(job_field(c, outside.job_id, "error_message").find("outside EXAMQ_FILE_URL_ROOT") != std::string::npos);
   BOOST_TEST(job_field(c, ftp.job_id, "status") == "failed");
   BOOST_TEST(job_field(c, ftp.job_id, "error_message").find("unsupported URL scheme") != std::string::npos);
-  // An unreachable server is transient: retried, and the URL's secret is never shown.
-  BOOST_TEST(job_field(c, refused.job_id, "status") == "pending");
-  BOOST_TEST(job_field(c, refused.job_id, "error_message").find("fetching http://127.0.0.1:9/paper.pdf failed") != std::string::npos);
+  // The worker's own machine is not for papers' URLs (EXAMQ_FETCH_ALLOW is not set): refused
+  // for good, before connecting, and the URL's secret is never shown.
+  BOOST_TEST(job_field(c, refused.job_id, "status") == "failed");
+  BOOST_TEST(job_field(c, refused.job_id, "retry_count") == "0");
+  BOOST_TEST(job_field(c, refused.job_id, "error_message") ==
+             "fetching http://127.0.0.1:9/paper.pdf refused: address 127.0.0.1 of host 127.0.0.1 is not allowed "
+             "(loopback); set EXAMQ_FETCH_ALLOW to permit it");
   BOOST_TEST(job_field(c, refused.job_id, "error_message").find("SECRET-TOKEN") == std::string::npos);
   BOOST_TEST(worker->log().find("SECRET-TOKEN") == std::string::npos);
   std::filesystem::remove_all(dir);
   std::filesystem::remove(std::filesystem::temp_directory_path() / "examq-outside.pdf");
+}
+
+// Issue 14, finding 6: the credentials in a URL are used for the request, never kept in the
+// job's result.source (which `examq show` prints) or its log.
+BOOST_AUTO_TEST_CASE(a_paper_on_an_allowed_server_is_fetched_and_its_source_keeps_no_credentials) {
+  TestDatabase db("pipe_url_allow");
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& c = watcher.conn();
+  auto paper = fixtures::make_exam_paper(fixtures::layout("cambridge"));
+  examq::test::FakeHttpServer server([&](const examq::test::FakeRequest&) {
+    examq::test::FakeResponse r;
+    r.body = paper.pdf;
+    r.content_type = "application/pdf";
+    return r;
+  });
+  const std::string port = std::to_string(server.port());
+  auto fetched = submit_paper_url(c, "fetched", "http://examq:s3cretpw@127.0.0.1:" + port + "/papers/ok.pdf?sig=SECRET-SIG");
+  auto unreachable = submit_paper_url(c, "unreachable", "http://127.0.0.1:9/paper.pdf");
+
+  std::unique_ptr<WorkerProcess> worker;
+  {
+    ScopedEnv env(std::map<std::string, std::string>{
+        {"EXAMQ_FETCH_ALLOW", "127.0.0.1/32"}, {"EXAMQ_FETCH_TIMEOUT", "5s"}, {"no_proxy", "127.0.0.1"}});
+    worker = std::make_unique<WorkerProcess>(db.conninfo(), "pipe-allow", std::vector<std::string>{"--concurrency", "2"});
+  }
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until(
+                            [&](pg::Connection& conn) {
+                              return job_field(conn, fetched.job_id, "status") == "completed" &&
+                                     job_field(conn, unreachable.job_id, "retry_count") != "0";
+                            },
+                            120s),
+                        "fetched: " + job_field(c, fetched.job_id, "error_message") + "\nlog:\n" + worker->log());
+  check_questions(c, fetched.exam_paper_id, paper);
+  BOOST_TEST(c.exec("SELECT result->>'source' FROM processing_jobs WHERE id = $1::uuid", fetched.job_id)
+                 .get<std::string>(0, 0) == "http://127.0.0.1:" + port + "/papers/ok.pdf");
+  BOOST_TEST(c.exec("SELECT count(*)::int FROM processing_jobs WHERE result::text LIKE '%s3cretpw%' "
+                    "OR error_message LIKE '%s3cretpw%'")
+                 .get<int>(0, 0) == 0);
+  BOOST_TEST(worker->log().find("s3cretpw") == std::string::npos);
+  BOOST_REQUIRE(server.request_count() >= 1);
+  BOOST_TEST(server.requests().at(0).header("authorization").has_value());  // used, just not kept
+  // Allowed, so a closed port there is an ordinary connection failure: retried.
+  BOOST_TEST(job_field(c, unreachable.job_id, "status") == "pending");
+  BOOST_TEST(job_field(c, unreachable.job_id, "error_message").find("fetching http://127.0.0.1:9/paper.pdf failed") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(worker_refuses_to_start_with_a_bad_fetch_allow_list) {
+  TestDatabase db("pipe_bad_allow");
+  ScopedEnv env(std::map<std::string, std::string>{{"EXAMQ_FETCH_ALLOW", "10.0.0.0/33"}});
+  WorkerProcess worker(db.conninfo(), "pipe-bad-allow", {});
+  const std::optional<int> code = worker.wait_exit(60s);
+  BOOST_REQUIRE(code.has_value());
+  BOOST_TEST((WIFEXITED(*code) && WEXITSTATUS(*code) == 2));
+  BOOST_TEST(worker.log().find("EXAMQ_FETCH_ALLOW") != std::string::npos, worker.log());
 }
 
 BOOST_AUTO_TEST_CASE(scanned_paper_is_read_by_ocr_with_rising_progress) {

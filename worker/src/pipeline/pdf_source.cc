@@ -28,8 +28,7 @@ std::optional<PaperPdf> load_paper_pdf(pg::Connection& db, const std::string& pa
   auto url = r.get<std::optional<std::string>>(0, 0);
   if (!url || url->empty()) return std::nullopt;
   std::string body = fetch_url(*url, limits);
-  std::string shown = url->substr(0, url->find_first_of("?#"));
-  return PaperPdf{std::move(body), shown};
+  return PaperPdf{std::move(body), redact_url(*url)};
 }
 
 std::optional<std::string> load_insert_pdf(pg::Connection& db, const std::string& paper_id) {

@@ -11,7 +11,7 @@ namespace examq::pipeline {
 
 struct PaperPdf {
   std::string bytes;
-  std::string origin;  // "exam_paper_files" or the URL without query (for the job's result)
+  std::string origin;  // "exam_paper_files" or the URL as redact_url() shows it (the job's result.source)
 };
 
 // The PDF of exam paper `paper_id`, or nullopt when the paper has neither a file nor a URL.

@@ -57,6 +57,7 @@ PipelineConfig PipelineConfig::from_env() {
   }
   c.fetch_timeout = env_duration("EXAMQ_FETCH_TIMEOUT", std::chrono::seconds(60));
   if (const char* r = env("EXAMQ_FILE_URL_ROOT")) c.file_url_root = r;
+  if (const char* a = env("EXAMQ_FETCH_ALLOW")) c.fetch_allow = AddressPolicy::parse(a);  // names the variable
   c.store_pages = env_number("EXAMQ_STORE_PAGES", 1, 0, 1) == 1;
   if (const char* m = env("EXAMQ_OCR")) {
     const std::string_view mode = m;

@@ -3,6 +3,7 @@
 // flags set the same variables; see docs/configuration.md).
 
 #include "pdf/render_options.h"
+#include "pipeline/address_policy.h"
 #include "util/duration.h"
 
 #include <cstddef>
@@ -21,12 +22,16 @@ struct PipelineConfig {
   // file:// URLs are refused unless they lie under this directory: a URL on a paper row must
   // not be a way to read arbitrary files of the worker's machine.
   std::string file_url_root;
+  // http(s) file_urls reach public addresses only, plus these hosts and networks
+  // (EXAMQ_FETCH_ALLOW; docs/url-fetching.md): a URL must not reach the worker's own machine,
+  // its network or a cloud metadata service.
+  AddressPolicy fetch_allow;
   // Keep rendered pages in exam_paper_pages (the app shows them; a retry reuses them).
   bool store_pages = true;
 
   // EXAMQ_RENDER_DPI, EXAMQ_JPEG_QUALITY, EXAMQ_MAX_PAGES, EXAMQ_MAX_PDF_MB,
   // EXAMQ_RENDER_TIMEOUT, EXAMQ_RENDER_MEMORY_MB, EXAMQ_RENDER_PROCESSES, EXAMQ_EXTRACTOR,
-  // EXAMQ_FETCH_TIMEOUT, EXAMQ_FILE_URL_ROOT, EXAMQ_STORE_PAGES, and for scans EXAMQ_OCR
+  // EXAMQ_FETCH_TIMEOUT, EXAMQ_FILE_URL_ROOT, EXAMQ_FETCH_ALLOW, EXAMQ_STORE_PAGES, and for scans EXAMQ_OCR
   // (off|auto|always), EXAMQ_OCR_LANGUAGES (eng), EXAMQ_OCR_DPI (300), EXAMQ_OCR_TESSDATA,
   // EXAMQ_OCR_ORIENTATION (1). Throws std::invalid_argument naming the variable for a bad value.
   static PipelineConfig from_env();

@@ -148,7 +148,8 @@ handlers::JobOutcome ProcessExamPaperHandler::run(handlers::JobContext& ctx) {
   std::optional<int> known_page_count;
   try {
     auto db = ctx.database();
-    FetchLimits limits{config_.render.limits.max_bytes, config_.fetch_timeout, config_.file_url_root};
+    FetchLimits limits{config_.render.limits.max_bytes, config_.fetch_timeout, config_.file_url_root,
+                       config_.fetch_allow};
     pdf = load_paper_pdf(*db, paper, limits);
     auto r = db->exec(kStoredPages, paper);
     stored_pages = r.get<int>(0, 0);
