@@ -261,6 +261,59 @@ BOOST_AUTO_TEST_CASE(cancel_stops_a_running_job_and_watch_sees_it) {
   BOOST_TEST(job_field(conn, id, "status") == "cancelled");
 }
 
+// Issue 14, finding 8: text from the database reached the terminal raw, so an error message
+// could retitle the window or rewrite the screen. Every human-readable output escapes it.
+BOOST_AUTO_TEST_CASE(control_characters_from_the_database_are_escaped_in_every_human_readable_output) {
+  TestDatabase db("cli_escape");
+  auto conn = db.connect();
+  const std::string osc = "\x1b]0;pwned\x07";   // sets the window title
+  const std::string csi = "\xc2\x9b" "2J";       // C1 CSI (U+009B) then "clear screen"
+  const std::string del = "\x7f";
+  const std::string paper = conn.exec("INSERT INTO exam_papers (title) VALUES ($1) RETURNING id::text",
+                                      "Paper " + osc + csi).get<std::string>(0, 0);
+  conn.exec("INSERT INTO exam_paper_files (exam_paper_id, filename, data) VALUES ($1::uuid, $2, '\\x25504446')",
+            paper, "evil" + osc + ".pdf");
+  const std::string failed = insert_job(conn, "noop", "{}");
+  conn.exec("UPDATE processing_jobs SET status = 'failed', completed_at = now(), exam_paper_id = $2::uuid, "
+            "error_message = $3, current_step = $4, result = jsonb_build_object('note', $3::text) WHERE id = $1::uuid",
+            failed, paper, "boom " + osc + csi + del + "\r\nline two", "step " + osc);
+  const std::string running = insert_job(conn, "noop", "{}");
+  conn.exec("UPDATE processing_jobs SET status = 'processing', started_at = now(), locked_until = now() + interval '1 hour', "
+            "locked_by = $2, current_step = $3 WHERE id = $1::uuid",
+            running, "worker" + osc, "running " + csi);
+
+  // Raw control bytes: C0 except the line breaks the commands print themselves, DEL, and C1
+  // as UTF-8 (0xC2 0x80..0x9F).
+  auto raw_controls = [](const std::string& text) {
+    std::string found;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const auto c = static_cast<unsigned char>(text[i]);
+      const bool c1 = c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                      static_cast<unsigned char>(text[i + 1]) <= 0x9f;
+      if ((c < 0x20 && c != '\n') || c == 0x7f || c1) found += "[" + std::to_string(c) + " at " + std::to_string(i) + "]";
+    }
+    return found;
+  };
+  const std::vector<std::vector<std::string>> commands = {
+      {"jobs"}, {"show", failed}, {"show", running}, {"watch", failed}, {"questions", paper}, {"status"}};
+  for (const auto& args : commands) {
+    CliResult r = examq_on(db, args);
+    BOOST_TEST_CONTEXT(args.front() + "\n" + describe(r)) {
+      BOOST_TEST(r.exit_code != -1);
+      BOOST_TEST(raw_controls(r.out).empty(), raw_controls(r.out));
+      BOOST_TEST(raw_controls(r.err).empty(), raw_controls(r.err));
+      BOOST_TEST(r.out.find("\\x1b]0;pwned\\x07") != std::string::npos);  // shown, escaped
+    }
+  }
+  BOOST_TEST(examq_on(db, {"show", failed}).out.find("boom \\x1b]0;pwned\\x07\\u009b2J\\x7f\\r\\nline two") !=
+             std::string::npos);
+
+  // --json is JSON's own escaping, unchanged: the strings come back exactly as stored.
+  tao::json::value shown = parse(examq_on(db, {"show", failed, "--json"}));
+  BOOST_TEST(shown.at("error_message").get_string() == "boom " + osc + csi + del + "\r\nline two");
+  BOOST_TEST(shown.at("exam_paper").at("title").get_string() == "Paper " + osc + csi);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(admin_round_trips)

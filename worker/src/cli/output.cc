@@ -17,13 +17,94 @@
 
 namespace examq::cli {
 
+namespace {
+
+// The length of the valid UTF-8 sequence at text[i], or 0 when there is none (overlong forms,
+// surrogates and code points above U+10FFFF are not valid).
+std::size_t utf8_length(std::string_view text, std::size_t i, char32_t& code_point) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  std::size_t n = 0;
+  char32_t cp = 0, min = 0;
+  if (lead < 0x80) {
+    code_point = lead;
+    return 1;
+  } else if ((lead & 0xe0) == 0xc0) {
+    n = 2, cp = lead & 0x1f, min = 0x80;
+  } else if ((lead & 0xf0) == 0xe0) {
+    n = 3, cp = lead & 0x0f, min = 0x800;
+  } else if ((lead & 0xf8) == 0xf0) {
+    n = 4, cp = lead & 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (byte(i + k) & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  code_point = cp;
+  return n;
+}
+
+// keep_newlines: \n and \t pass (layout, not commands to the terminal).
+std::string escape_controls(std::string_view text, bool keep_newlines) {
+  std::string out;
+  out.reserve(text.size());
+  char buf[8];
+  for (std::size_t i = 0; i < text.size();) {
+    char32_t cp = 0;
+    const std::size_t n = utf8_length(text, i, cp);
+    if (n == 0) {  // not UTF-8: show the byte
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(text[i]));
+      out += buf;
+      i += 1;
+      continue;
+    }
+    if ((cp == '\n' || cp == '\t') && keep_newlines) {
+      out += static_cast<char>(cp);
+    } else if (cp == '\n') {
+      out += "\\n";
+    } else if (cp == '\r') {
+      out += "\\r";
+    } else if (cp == '\t') {
+      out += "\\t";
+    } else if (cp < 0x20 || cp == 0x7f) {
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned>(cp));
+      out += buf;
+    } else if (cp >= 0x80 && cp <= 0x9f) {
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(cp));
+      out += buf;
+    } else {
+      out.append(text.substr(i, n));
+    }
+    i += n;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string printable(std::string_view text) { return escape_controls(text, false); }
+
+std::string printable_lines(std::string_view text) { return escape_controls(text, true); }
+
 void Table::print(std::ostream& out) const {
-  std::vector<std::size_t> widths(headers_.size(), 0);
+  auto safe = [](const std::vector<std::string>& row) {
+    std::vector<std::string> s;
+    for (const auto& c : row) s.push_back(printable(c));
+    return s;
+  };
+  const std::vector<std::string> headers = safe(headers_);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& row : rows_) rows.push_back(safe(row));
+  std::vector<std::size_t> widths(headers.size(), 0);
   auto measure = [&](const std::vector<std::string>& row) {
     for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
   };
-  measure(headers_);
-  for (const auto& row : rows_) measure(row);
+  measure(headers);
+  for (const auto& row : rows) measure(row);
   auto line = [&](const std::vector<std::string>& row) {
     std::string s;
     for (std::size_t i = 0; i < row.size(); ++i) {
@@ -32,8 +113,8 @@ void Table::print(std::ostream& out) const {
     }
     out << s << "\n";
   };
-  line(headers_);
-  for (const auto& row : rows_) line(row);
+  line(headers);
+  for (const auto& row : rows) line(row);
 }
 
 void print_json(std::ostream& out, const tao::json::value& value) {
@@ -43,17 +124,24 @@ void print_json(std::ostream& out, const tao::json::value& value) {
 
 std::string cell(const tao::json::value& value) {
   if (value.is_null() || value.is_uninitialized()) return "-";
-  if (value.is_string()) return value.get_string();
+  if (value.is_string()) return printable(value.get_string());
   if (value.is_double()) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%g", value.get_double());
     return buf;
   }
-  return tao::json::to_string(value);
+  // JSON escapes C0 controls but leaves DEL and C1 as they are.
+  return printable(tao::json::to_string(value));
 }
 
 std::string cell(const tao::json::value& object, const std::string& key) {
   const tao::json::value* v = object.is_object() ? object.find(key) : nullptr;
+  return v != nullptr ? cell(*v) : "-";
+}
+
+std::string text_block(const tao::json::value& object, const std::string& key) {
+  const tao::json::value* v = object.is_object() ? object.find(key) : nullptr;
+  if (v != nullptr && v->is_string()) return printable_lines(v->get_string());
   return v != nullptr ? cell(*v) : "-";
 }
 
@@ -102,21 +190,21 @@ int run_reporting(const std::string& name, const std::function<int()>& body) {
   } catch (const pg::Error& e) {
     // The server's own sentence and SQLSTATE; the SQL that was running means nothing to a user.
     if (e.sqlstate().empty()) {
-      std::cerr << "examq " << name << ": " << e.what() << "\n";
+      std::cerr << "examq " << name << ": " << printable_lines(e.what()) << "\n";
     } else {
-      std::cerr << "examq " << name << ": " << e.primary() << " [" << e.sqlstate() << "]\n";
+      std::cerr << "examq " << name << ": " << printable_lines(e.primary()) << " [" << printable(e.sqlstate()) << "]\n";
     }
-    if (!e.hint().empty()) std::cerr << "hint: " << e.hint() << "\n";
+    if (!e.hint().empty()) std::cerr << "hint: " << printable_lines(e.hint()) << "\n";
     if (e.connection_lost()) {
       std::cerr << "hint: start a local database with `examq up`, or point examq at yours with --db or "
                    "DATABASE_URL\n";
     }
     return kExitFailure;
   } catch (const std::invalid_argument& e) {
-    std::cerr << "examq " << name << ": " << e.what() << "\n";
+    std::cerr << "examq " << name << ": " << printable_lines(e.what()) << "\n";
     return kExitUsage;
   } catch (const std::exception& e) {
-    std::cerr << "examq " << name << ": " << e.what() << "\n";
+    std::cerr << "examq " << name << ": " << printable_lines(e.what()) << "\n";
     return kExitFailure;
   }
 }

@@ -91,7 +91,7 @@ Command add_questions_command(CLI::App& app) {
                         << "\n";
               if (has_review(&review)) {
                 std::cout << "review " << review_headline(&review) << "\n";
-                for (const auto& detail : review_details(&review)) std::cout << "  - " << detail << "\n";
+                for (const auto& detail : review_details(&review)) std::cout << "  - " << printable(detail) << "\n";
               }
               if (list.empty()) {
                 std::cout << "(none yet: is its job finished? `examq jobs`)\n";
@@ -106,7 +106,7 @@ Command add_questions_command(CLI::App& app) {
                 if (cell(q, "marks") != "-") tail += ", " + cell(q, "marks") + (cell(q, "marks") == "1" ? " mark" : " marks");
                 tail += "]";
                 std::cout << "\n  " << number << std::string(number_width - number.size() + 2, ' ')
-                          << wrap(cell(q, "text") + tail, indent < 60 ? 100 - indent : 40, indent) << "\n";
+                          << wrap(text_block(q, "text") + tail, indent < 60 ? 100 - indent : 40, indent) << "\n";
               }
               return kExitOk;
             });

@@ -40,14 +40,16 @@ const pg::Statement kShowJob{
     "    FROM exam_papers p WHERE p.id = j.exam_paper_id))"
     " FROM processing_jobs j WHERE j.id = $1::uuid"};
 
+// Every line of the human output is written by these two, which escape what the row holds.
 void field(std::ostream& out, const std::string& label, const std::string& value) {
   if (value == "-" || value.empty()) return;
-  out << label << std::string(label.size() < 15 ? 15 - label.size() : 1, ' ') << value << "\n";
+  out << label << std::string(label.size() < 15 ? 15 - label.size() : 1, ' ') << printable(value) << "\n";
 }
 
 void json_block(std::ostream& out, const std::string& label, const tao::json::value* v) {
   if (v == nullptr || v->is_null()) return;
-  std::string text = tao::json::to_string(*v, 2), indented = "  ";
+  // JSON escapes C0 controls in strings, not DEL or C1.
+  std::string text = printable_lines(tao::json::to_string(*v, 2)), indented = "  ";
   for (char c : text) indented += c == '\n' ? std::string("\n  ") : std::string(1, c);
   out << label << ":\n" << indented << "\n";
 }
@@ -99,7 +101,7 @@ Command add_show_command(CLI::App& app) {
               const tao::json::value* result = job.find("result");
               const tao::json::value* review = result != nullptr && result->is_object() ? result->find("review") : nullptr;
               field(out, "review", review_headline(review));
-              for (const auto& detail : review_details(review)) out << std::string(15, ' ') << "- " << detail << "\n";
+              for (const auto& detail : review_details(review)) out << std::string(15, ' ') << "- " << printable(detail) << "\n";
               json_block(out, "error details", job.find("error_details"));
               json_block(out, "payload", job.find("payload"));
               json_block(out, "result", job.find("result"));

@@ -88,17 +88,17 @@ Command add_status_command(CLI::App& app) {
                 print_json(std::cout, status);
                 return rc;
               }
-              std::cout << "local cluster: " << cluster.home() << "/pg "
+              std::cout << "local cluster: " << printable(cluster.home()) << "/pg "
                         << (!cluster.exists() ? "(none; `examq up` creates it)"
                                               : status["localCluster"]["running"].get_boolean() ? "(running)" : "(stopped)")
                         << "\n";
               if (auto pid = cluster.worker_pid()) std::cout << "background worker: pid " << *pid << "\n";
-              std::cout << "connection:    " << status["connection"].get_string() << "\n";
+              std::cout << "connection:    " << printable(status["connection"].get_string()) << "\n";
               if (rc != kExitOk) {
-                std::cout << "database:      unreachable: " << status["error"].get_string() << "\n";
+                std::cout << "database:      unreachable: " << printable(status["error"].get_string()) << "\n";
                 return rc;
               }
-              std::cout << "database:      " << status["server"].get_string() << "\n"
+              std::cout << "database:      " << printable(status["server"].get_string()) << "\n"
                         << "schema:        version " << status["schemaVersion"].as<int>() << " (this examq ships "
                         << status["binarySchemaVersion"].as<int>() << ")"
                         << (status["schemaVersion"].as<int>() < status["binarySchemaVersion"].as<int>()
@@ -107,7 +107,7 @@ Command add_status_command(CLI::App& app) {
                         << "\n"
                         << "cleanup:       "
                         << (!status["cleanupExtension"].is_null()
-                                ? "examq_cleanup " + status["cleanupExtension"].get_string() +
+                                ? "examq_cleanup " + printable(status["cleanupExtension"].get_string()) +
                                       (status["cleanupPreloaded"].get_boolean() ? " (preloaded)" : " (not preloaded)")
                                 : status["cleanupExtensionInstalled"].get_boolean() ? std::string("installed, not created")
                                                                                    : std::string("not installed"))

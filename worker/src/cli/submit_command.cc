@@ -130,7 +130,7 @@ Command add_submit_command(CLI::App& app) {
                   answer["pages"] = paper.pages;
                   job_ids.push_back(answer.at("jobId").get_string());
                   if (!o->json) {
-                    std::cout << paper.path << ": job " << cell(answer, "jobId") << ", exam paper "
+                    std::cout << printable(paper.path) << ": job " << cell(answer, "jobId") << ", exam paper "
                               << cell(answer, "examPaperId") << ", " << paper.pages << " page"
                               << (paper.pages == 1 ? "" : "s") << ", estimated " << cell(answer, "estimatedTime")
                               << " s\n";
@@ -139,7 +139,7 @@ Command add_submit_command(CLI::App& app) {
                   submitted.push_back(std::move(answer));
                 } catch (const pg::Error& e) {
                   // One refused paper (e.g. 22023) does not stop the others; the exit code says so.
-                  std::cerr << "examq submit: " << paper.path << ": " << e.primary() << "\n";
+                  std::cerr << "examq submit: " << printable(paper.path) << ": " << printable(e.primary()) << "\n";
                   submitted.push_back({{"file", paper.path}, {"success", false}, {"error", e.primary()}});
                   rc = kExitFailure;
                 }

@@ -90,7 +90,7 @@ class JobBoard {
 
   // A message between the job lines; on a TTY the bars are then drawn afresh below it.
   void note(const std::string& message) {
-    out_ << message << "\n";
+    out_ << printable(message) << "\n";
     out_.flush();
     drawn_lines_ = 0;
   }
@@ -185,14 +185,16 @@ class JobBoard {
       auto [it, inserted] = jobs_.try_emplace(id);
       if (inserted) order_.push_back(id);
       JobView& j = it->second;
+      // The row's text is escaped as it arrives: every line and bar is built from these fields,
+      // and the bars' own escape sequences must be the only ones reaching the terminal.
       j.id = id;
-      j.job_type = r.get<std::string>(i, 1);
+      j.job_type = printable(r.get<std::string>(i, 1));
       j.status = r.get<std::string>(i, 2);
       j.progress = r.get<int>(i, 3);
-      j.step = r.get<std::string>(i, 4);
+      j.step = printable(r.get<std::string>(i, 4));
       j.retries = r.get<int>(i, 5);
       j.max_retries = r.get<int>(i, 6);
-      j.error = r.get<std::string>(i, 7);
+      j.error = printable(r.get<std::string>(i, 7));
       j.started = r.get<bool>(i, 8);
       j.elapsed = r.get<double>(i, 9);
       j.fetched = Clock::now();
