@@ -40,6 +40,14 @@ INSERT INTO examq_migrations (version, name) VALUES (3, 'queue_hot_path');
 COMMIT;
 \endif
 
+SELECT NOT EXISTS (SELECT 1 FROM examq_migrations WHERE version = 4) AS examq_pending \gset
+\if :examq_pending
+BEGIN;
+\ir 0004_attempt_fencing_and_limits.sql
+INSERT INTO examq_migrations (version, name) VALUES (4, 'attempt_fencing_and_limits');
+COMMIT;
+\endif
+
 SELECT pg_advisory_unlock(hashtext('examq.install')) AS unlocked \gset
 \unset QUIET
 SELECT 'examq schema at version ' || max(version) AS examq FROM examq_migrations;

@@ -1,6 +1,6 @@
 -- The schema's shape: the names the seed and applications rely on.
 BEGIN;
-SELECT plan(56);
+SELECT plan(70);
 
 SELECT has_table('processing_jobs');
 SELECT has_table('exam_papers');
@@ -28,7 +28,7 @@ SELECT col_default_is('processing_jobs', 'max_retries', '3');
 SELECT ok(EXISTS (SELECT 1 FROM pg_constraint WHERE conname = c AND contype = 'c'), c || ' exists')
   FROM unnest(ARRAY['processing_jobs_status_check', 'processing_jobs_progress_check',
                     'processing_jobs_retry_count_check', 'processing_jobs_priority_check',
-                    'processing_jobs_job_type_check']) AS c;
+                    'processing_jobs_job_type_check', 'processing_jobs_retry_limit_check']) AS c;
 
 -- A bare insert makes a valid pending job.
 SELECT lives_ok($$INSERT INTO processing_jobs (job_type, payload) VALUES ('schema-test', '{"x": 1}')$$,
@@ -96,12 +96,41 @@ SELECT has_function(f) FROM unnest(ARRAY['get_next_processing_job', 'get_next_pr
 
 SELECT ok((SELECT relrowsecurity AND relforcerowsecurity FROM pg_class
             WHERE oid = 'processing_jobs'::regclass), 'row-level security enabled and forced');
-SELECT is((SELECT array_agg(version ORDER BY version) FROM examq_migrations), ARRAY[1, 2, 3], 'migrations 1 to 3 recorded once each');
+SELECT is((SELECT array_agg(version ORDER BY version) FROM examq_migrations), ARRAY[1, 2, 3, 4], 'migrations 1 to 4 recorded once each');
 SELECT ok((SELECT proconfig @> ARRAY['plan_cache_mode=force_custom_plan'] FROM pg_proc
-            WHERE oid = 'complete_processing_jobs(uuid[], jsonb[], text)'::regprocedure),
+            WHERE oid = 'complete_processing_jobs(uuid[], jsonb[], text, integer[])'::regprocedure),
           'batch completion always plans for its actual array');
 SELECT ok((SELECT proconfig @> ARRAY['enable_bitmapscan=off'] FROM pg_proc
             WHERE oid = 'get_next_processing_jobs(integer, text, text[], interval)'::regprocedure),
           'the claim never takes a bitmap scan over all pending jobs');
+
+-- 0004: every function a worker calls about a job it holds names the worker and the attempt.
+SELECT has_function(f, a, f || '(' || array_to_string(a, ', ') || ')') FROM (VALUES
+  ('update_job_progress', ARRAY['uuid', 'integer', 'text', 'text', 'integer', 'interval']),
+  ('heartbeat_processing_jobs', ARRAY['uuid[]', 'text', 'integer[]', 'interval']),
+  ('complete_processing_job', ARRAY['uuid', 'jsonb', 'text', 'integer']),
+  ('complete_processing_jobs', ARRAY['uuid[]', 'jsonb[]', 'text', 'integer[]']),
+  ('fail_processing_job', ARRAY['uuid', 'text', 'boolean', 'jsonb', 'text', 'integer']),
+  ('release_processing_job', ARRAY['uuid', 'text', 'integer']),
+  ('snooze_processing_job', ARRAY['uuid', 'interval', 'text', 'text', 'integer']),
+  ('confirm_processing_job_cancelled', ARRAY['uuid', 'text', 'integer']),
+  ('save_exam_paper_page', ARRAY['uuid', 'integer', 'integer', 'integer', 'integer', 'bytea', 'text', 'integer']),
+  ('set_exam_paper_metadata', ARRAY['uuid', 'integer', 'jsonb', 'text', 'integer']),
+  ('replace_exam_paper_questions', ARRAY['uuid', 'jsonb', 'text', 'integer'])) AS v(f, a);
+SELECT is_empty($$
+  SELECT p.oid::regprocedure::text FROM pg_proc p
+   WHERE p.pronamespace = 'public'::regnamespace
+     AND p.proname IN ('update_job_progress', 'heartbeat_processing_jobs', 'complete_processing_job',
+                       'complete_processing_jobs', 'fail_processing_job', 'release_processing_job',
+                       'snooze_processing_job', 'confirm_processing_job_cancelled',
+                       'save_exam_paper_page', 'set_exam_paper_metadata',
+                       'replace_exam_paper_questions', 'processing_job_held_paper')
+     AND NOT (p.proargnames @> ARRAY['worker_id'] AND
+              (p.proargnames @> ARRAY['attempt'] OR p.proargnames @> ARRAY['job_attempts']))$$,
+  'no worker function is left with a signature that omits the attempt');
+SELECT is((SELECT proargnames FROM pg_proc
+             WHERE oid = 'update_job_progress(uuid, integer, text, text, integer, interval)'::regprocedure),
+          ARRAY['job_id', 'progress_percentage', 'current_step', 'worker_id', 'attempt', 'lease'],
+          'update_job_progress takes attempt by name, after worker_id');
 SELECT * FROM finish();
 ROLLBACK;

@@ -17,15 +17,15 @@ SELECT row_eq(format('SELECT status, locked_by, retry_count, attempts, error_mes
               'the lost attempt counts as a failed attempt with error "worker lost: lease expired"');
 
 -- The late worker wakes up: none of its settling calls may overwrite the new attempt.
-SELECT throws_ok(format('SELECT complete_processing_job(%L, NULL, %L)', :'job', 'dead-worker'), '55000', NULL,
+SELECT throws_ok(format('SELECT complete_processing_job(%L, NULL, %L, 1)', :'job', 'dead-worker'), '55000', NULL,
                  'the late worker cannot complete');
-SELECT throws_ok(format('SELECT fail_processing_job(%L, %L, false, NULL, %L)', :'job', 'x', 'dead-worker'), '55000', NULL,
+SELECT throws_ok(format('SELECT fail_processing_job(%L, %L, false, NULL, %L, 1)', :'job', 'x', 'dead-worker'), '55000', NULL,
                  'the late worker cannot fail it');
-SELECT throws_ok(format('SELECT update_job_progress(%L, 50, %L, %L)', :'job', 'x', 'dead-worker'), '55000', NULL,
+SELECT throws_ok(format('SELECT update_job_progress(%L, 50, %L, %L, 1)', :'job', 'x', 'dead-worker'), '55000', NULL,
                  'the late worker cannot report progress');
-SELECT throws_ok(format('SELECT release_processing_job(%L, %L)', :'job', 'dead-worker'), '55000', NULL,
+SELECT throws_ok(format('SELECT release_processing_job(%L, %L, 1)', :'job', 'dead-worker'), '55000', NULL,
                  'the late worker cannot release it');
-SELECT is_empty(format('SELECT * FROM heartbeat_processing_jobs(ARRAY[%L]::uuid[], %L)', :'job', 'dead-worker'),
+SELECT is_empty(format('SELECT * FROM heartbeat_processing_jobs(ARRAY[%L]::uuid[], %L, ARRAY[1])', :'job', 'dead-worker'),
                 'the late worker''s heartbeat does not renew it');
 SELECT is((SELECT locked_by FROM processing_jobs WHERE id = :'job'), 'w2', 'the new holder keeps it');
 

@@ -11,9 +11,9 @@ SELECT is((SELECT id FROM get_next_processing_job('w1', ARRAY['a-cancel'])), '00
           'a cancelled job is never claimed');
 SELECT row_eq($$SELECT status, cancel_requested FROM cancel_processing_job('00000000-0000-0000-0000-0000000000c2')$$,
               ROW('processing'::text, true), 'a running job gets cancel_requested');
-SELECT is(update_job_progress('00000000-0000-0000-0000-0000000000c2', 30, 'x', 'w1'), true,
+SELECT is(update_job_progress('00000000-0000-0000-0000-0000000000c2', 30, 'x', worker_id => 'w1', attempt => 1), true,
           'the worker sees it at its next progress report');
-SELECT is((confirm_processing_job_cancelled('00000000-0000-0000-0000-0000000000c2', 'w1')).status, 'cancelled',
+SELECT is((confirm_processing_job_cancelled('00000000-0000-0000-0000-0000000000c2', worker_id => 'w1', attempt => 1)).status, 'cancelled',
           'and ends the job cancelled');
 SELECT throws_ok($$SELECT cancel_processing_job('00000000-0000-0000-0000-0000000000c2')$$, '55000',
                  'processing job 00000000-0000-0000-0000-0000000000c2 is already cancelled', 'a finished job cannot be cancelled');
@@ -22,7 +22,7 @@ SELECT throws_ok($$SELECT cancel_processing_job(gen_random_uuid())$$, 'P0002', N
 INSERT INTO processing_jobs (id, job_type) VALUES ('00000000-0000-0000-0000-0000000000c3', 'a-cancel-fail');
 SELECT get_next_processing_job('w1', ARRAY['a-cancel-fail']);
 SELECT cancel_processing_job('00000000-0000-0000-0000-0000000000c3');
-SELECT is((fail_processing_job('00000000-0000-0000-0000-0000000000c3', 'stopped')).status, 'cancelled',
+SELECT is((fail_processing_job('00000000-0000-0000-0000-0000000000c3', 'stopped', worker_id => 'w1', attempt => 1)).status, 'cancelled',
           'a failure after a cancel request is not retried');
 
 -- ---- retry
@@ -30,7 +30,7 @@ SELECT row_eq($$SELECT status, retry_count, error_message, cancel_requested, com
               ROW('pending'::text, 0, NULL::text, false, NULL::timestamptz), 'a cancelled job can be retried');
 INSERT INTO processing_jobs (id, job_type, max_retries) VALUES ('00000000-0000-0000-0000-0000000000f1', 'a-retry', 0);
 SELECT get_next_processing_job('w1', ARRAY['a-retry']);
-SELECT fail_processing_job('00000000-0000-0000-0000-0000000000f1', 'boom');
+SELECT fail_processing_job('00000000-0000-0000-0000-0000000000f1', 'boom', worker_id => 'w1', attempt => 1);
 SELECT is((retry_processing_job('00000000-0000-0000-0000-0000000000f1')).status, 'pending', 'a failed job can be retried');
 SELECT is((SELECT id FROM get_next_processing_job('w1', ARRAY['a-retry'])), '00000000-0000-0000-0000-0000000000f1'::uuid,
           'and is claimable at once');

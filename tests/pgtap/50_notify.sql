@@ -54,10 +54,10 @@ SELECT pg_temp.w($$SELECT get_next_processing_job('wn', ARRAY['n-test'])$$);
 SELECT is(pg_temp.hear(1), 1, 'a claim sends one change');
 SELECT is((SELECT payload->>'status' FROM heard), 'processing', 'status processing');
 TRUNCATE heard;
-SELECT pg_temp.w($$SELECT update_job_progress('00000000-0000-0000-0000-00000000a001', 10, 'Analyzing exam paper with AI')$$);
-SELECT pg_temp.w($$SELECT heartbeat_processing_jobs(ARRAY['00000000-0000-0000-0000-00000000a001']::uuid[])$$);
-SELECT pg_temp.w($$SELECT update_job_progress('00000000-0000-0000-0000-00000000a001', 10, 'Analyzing exam paper with AI')$$);
-SELECT pg_temp.w($$SELECT complete_processing_job('00000000-0000-0000-0000-00000000a001', '{"big": "result"}')$$);
+SELECT pg_temp.w($$SELECT update_job_progress('00000000-0000-0000-0000-00000000a001', 10, 'Analyzing exam paper with AI', 'wn', 1)$$);
+SELECT pg_temp.w($$SELECT heartbeat_processing_jobs(ARRAY['00000000-0000-0000-0000-00000000a001']::uuid[], 'wn', ARRAY[1])$$);
+SELECT pg_temp.w($$SELECT update_job_progress('00000000-0000-0000-0000-00000000a001', 10, 'Analyzing exam paper with AI', 'wn', 1)$$);
+SELECT pg_temp.w($$SELECT complete_processing_job('00000000-0000-0000-0000-00000000a001', '{"big": "result"}', 'wn', 1)$$);
 SELECT is(pg_temp.hear(2), 2, 'progress and completion each notify');
 SELECT results_eq($$SELECT payload->>'status', (payload->>'progress_percentage')::int, payload->>'current_step' FROM heard ORDER BY n$$,
                   $$VALUES ('processing', 10, 'Analyzing exam paper with AI'), ('completed', 100, 'Completed')$$,
@@ -77,7 +77,7 @@ TRUNCATE heard;
 SELECT dblink_exec('writer', $$INSERT INTO processing_jobs (id, job_type) VALUES ('00000000-0000-0000-0000-00000000a002', 'n-retry')$$);
 SELECT pg_temp.w($$SELECT get_next_processing_job('wn', ARRAY['n-retry'])$$);
 SELECT dblink_exec('writer', $$SET examq.retry_backoff_base = '0'$$);
-SELECT pg_temp.w($$SELECT fail_processing_job('00000000-0000-0000-0000-00000000a002', 'transient')$$);
+SELECT pg_temp.w($$SELECT fail_processing_job('00000000-0000-0000-0000-00000000a002', 'transient', worker_id => 'wn', attempt => 1)$$);
 SELECT is(pg_temp.hear(5), 5, 'insert (2), claim (1), retry (change and wake-up)');
 SELECT is((SELECT payload FROM heard WHERE channel = 'processing_jobs_available' ORDER BY n DESC LIMIT 1),
           '{"job_types": ["n-retry"]}'::jsonb, 'a retry due now wakes the workers');
@@ -97,7 +97,7 @@ SELECT is((SELECT count(DISTINCT payload->>'id') FROM heard WHERE channel = 'pro
 TRUNCATE heard;
 SELECT dblink_exec('writer', $$INSERT INTO processing_jobs (id, job_type) VALUES ('00000000-0000-0000-0000-00000000a003', 'n-size')$$);
 SELECT pg_temp.w($$SELECT get_next_processing_job('wn', ARRAY['n-size'])$$);
-SELECT pg_temp.w(format('SELECT update_job_progress(%L, 5, %L)', '00000000-0000-0000-0000-00000000a003', repeat('x', 20000)));
+SELECT pg_temp.w(format('SELECT update_job_progress(%L, 5, %L, %L, 1)', '00000000-0000-0000-0000-00000000a003', repeat('x', 20000), 'wn'));
 SELECT is(pg_temp.hear(4), 4, 'a 20,000-character step still notifies');
 SELECT ok((SELECT max(octet_length(payload::text)) < 1000 FROM heard), 'every payload is under 1000 bytes');
 

@@ -56,13 +56,13 @@ SELECT is(pg_temp.as_role('t_admin', $$INSERT INTO exam_papers (title) VALUES ('
 SELECT ok(pg_temp.rows_as('t_worker', 'SELECT payload FROM processing_jobs') >= 2, 'worker: reads jobs and payloads');
 SELECT is(pg_temp.rows_as('t_worker', 'SELECT data FROM exam_paper_files'), 1::bigint, 'worker: reads the PDFs');
 SELECT is(pg_temp.as_role('t_worker', $$SELECT get_next_processing_job('tw', ARRAY['s-existing'])$$), 'ok', 'worker: may claim');
-SELECT is(pg_temp.as_role('t_worker', $$SELECT update_job_progress('00000000-0000-0000-0000-00000000b0b0', 50, 'x', 'tw')$$), 'ok',
+SELECT is(pg_temp.as_role('t_worker', $$SELECT update_job_progress('00000000-0000-0000-0000-00000000b0b0', 50, 'x', worker_id => 'tw', attempt => 1)$$), 'ok',
           'worker: may report progress');
 SELECT is(pg_temp.as_role('t_worker', $$INSERT INTO questions (exam_paper_id, question_number, position) VALUES ('00000000-0000-0000-0000-00000000b001', '1', 1)$$),
           'ok', 'worker: may write questions');
 SELECT is(pg_temp.as_role('t_worker', $$UPDATE exam_papers SET page_count = 3$$), 'ok', 'worker: may record page counts');
 SELECT is(pg_temp.as_role('t_worker', $$UPDATE exam_papers SET title = 'x'$$), '42501', 'worker: may not rename papers');
-SELECT is(pg_temp.as_role('t_worker', $$SELECT complete_processing_job('00000000-0000-0000-0000-00000000b0b0', NULL, 'tw')$$), 'ok',
+SELECT is(pg_temp.as_role('t_worker', $$SELECT complete_processing_job('00000000-0000-0000-0000-00000000b0b0', NULL, worker_id => 'tw', attempt => 1)$$), 'ok',
           'worker: may settle');
 SELECT is(pg_temp.as_role('t_worker', $$INSERT INTO processing_jobs (job_type) VALUES ('s-worker')$$), '42501', 'worker: may not insert jobs');
 SELECT is(pg_temp.as_role('t_worker', $$UPDATE processing_jobs SET status = 'pending'$$), '42501', 'worker: may not update jobs directly');

@@ -186,10 +186,11 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(job_runs)
 
-std::shared_ptr<JobRun> make_run(const std::string& id) {
+std::shared_ptr<JobRun> make_run(const std::string& id, int attempt = 1) {
   examq::handlers::Job job;
   job.id = id;
   job.type = "noop";
+  job.attempt = attempt;
   return std::make_shared<JobRun>(job, JobRun::Clock::now() + seconds(60));
 }
 
@@ -233,13 +234,41 @@ BOOST_AUTO_TEST_CASE(run_queue_keeps_order_and_close_returns_the_rest) {
 
 BOOST_AUTO_TEST_CASE(held_jobs_track_what_is_leased) {
   HeldJobs held;
-  held.add(make_run("x"));
+  auto x = make_run("x");
+  BOOST_TEST(held.add(x) == nullptr);
   held.add(make_run("y"));
-  BOOST_TEST(held.contains("x"));
-  held.remove("x");
-  BOOST_TEST(!held.contains("x"));
+  BOOST_TEST(held.contains("x", 1));
+  BOOST_TEST(!held.contains("x", 2));
+  held.remove(*x);
+  BOOST_TEST(!held.contains("x", 1));
   BOOST_TEST(held.size() == 1u);
   BOOST_TEST(held.snapshot().front()->job().id == "y");
+}
+
+// Issue 14, finding 1: a stale attempt's cleanup must not drop the newer attempt's entry.
+BOOST_AUTO_TEST_CASE(held_jobs_keep_the_newer_attempt_when_the_stale_one_finishes) {
+  HeldJobs held;
+  auto first = make_run("j", 1);
+  auto second = make_run("j", 2);
+  held.add(first);
+  BOOST_TEST(held.add(second) == first);
+  held.remove(*first);
+  BOOST_TEST(held.contains("j", 2));
+  BOOST_TEST(held.find("j") == second);
+  held.remove(*second);
+  BOOST_TEST(held.size() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_newer_attempt_waits_for_the_older_run_to_finish) {
+  auto older = make_run("j", 1);
+  auto newer = make_run("j", 2);
+  newer->wait_for_before_start(older);
+  BOOST_TEST(newer->runs_after() == older);
+  BOOST_TEST(older->transition(RunState::queued, RunState::running));
+  BOOST_TEST(!older->wait_done(JobRun::Clock::now() + std::chrono::milliseconds(20)));
+  std::thread finisher([&] { older->transition(RunState::running, RunState::done); });
+  BOOST_TEST(older->wait_done(JobRun::Clock::now() + seconds(30)));
+  finisher.join();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -86,3 +86,54 @@ BOOST_AUTO_TEST_CASE(killed_worker_jobs_are_taken_over_after_the_lease) {
     }
   }
 }
+
+// Issue 14, finding 1: a worker paused past its lease (SIGSTOP) whose jobs were rescued and
+// claimed again by the same worker must not run a job's handler twice at once, and the stale
+// attempt's completion must not be recorded: the database fences settlements by attempt.
+BOOST_AUTO_TEST_CASE(a_paused_worker_that_reclaims_its_jobs_settles_only_the_new_attempt) {
+  TestDatabase db("reclaim");
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& conn = watcher.conn();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) ids.push_back(insert_job(conn, "noop", R"({"sleep_ms": 8000})"));
+
+  WorkerProcess worker(db.conninfo(), "pausing", {"--concurrency", "2", "--lease", "3s", "--poll-interval", "200ms"});
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until(
+                            [](pg::Connection& c) {
+                              return c.exec("SELECT count(*) = 2 FROM processing_jobs WHERE status = 'processing' AND locked_by = 'pausing'")
+                                  .get<bool>(0, 0);
+                            },
+                            60s),
+                        "jobs never started; log:\n" + worker.log());
+  worker.signal(SIGSTOP);
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until(
+                            [](pg::Connection& c) {
+                              return c.exec("SELECT count(*) = 2 FROM processing_jobs WHERE status = 'processing' AND locked_until < now()")
+                                  .get<bool>(0, 0);
+                            },
+                            60s),
+                        "the leases never expired");
+  BOOST_TEST(conn.exec("SELECT rescue_expired_processing_jobs()").get<int>(0, 0) == 2);
+  worker.signal(SIGCONT);
+
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until([](pg::Connection& c) { return count_status(c, "completed") == 2; }, 90s),
+                        "jobs not completed after the pause; log:\n" + worker.log());
+  for (const std::string& id : ids) {
+    BOOST_TEST_CONTEXT("job " << id) {
+      BOOST_TEST(job_field(conn, id, "attempts") == "2");
+      // The result is the handler's of attempt 2: attempt 1's completion was refused.
+      BOOST_TEST(conn.exec("SELECT result ->> 'attempt' FROM processing_jobs WHERE id = $1::uuid", id).get<std::string>(0, 0) == "2");
+    }
+  }
+  worker.signal(SIGTERM);
+  auto status = worker.wait_exit(60s);
+  BOOST_REQUIRE(status.has_value());
+  BOOST_TEST((WIFEXITED(*status) && WEXITSTATUS(*status) == 0));
+  const std::string log = worker.log();
+  // Each job was claimed twice, and the second attempt's run did not overlap the first's: the
+  // first was told to stop (lease lost) before the second started.
+  const std::regex claimed("job\\.claimed job_id=");
+  BOOST_TEST(std::distance(std::sregex_iterator(log.begin(), log.end(), claimed), std::sregex_iterator()) == 4);
+  const std::regex lost("job\\.lease_lost job_id=");
+  BOOST_TEST(std::distance(std::sregex_iterator(log.begin(), log.end(), lost), std::sregex_iterator()) >= 2);
+}

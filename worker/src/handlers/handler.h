@@ -58,7 +58,8 @@ class JobAbandoned : public std::exception {
   const char* what() const noexcept override { return "job abandoned by the worker"; }
 };
 
-// Put the job back for `delay` without using a retry; the step reads "Snoozed: <reason>". A job
+// Put the job back for `delay` without using a retry; the step reads "Snoozed" and the reason
+// is kept in error_details.snooze_reason, since steps are broadcast to every LISTENer. A job
 // whose cancellation was requested is cancelled instead.
 class JobSnoozed : public std::exception {
  public:

@@ -32,12 +32,12 @@ constexpr std::string_view kAnalyzing = "Analyzing exam paper with AI";
 constexpr std::string_view kFinalizing = "Finalizing";
 
 const pg::Statement kSavePage{
-    "examq_save_page",
-    "SELECT save_exam_paper_page($1::uuid, $2::int, $3::int, $4::int, $5::int, $6::bytea, $7)"};
+    "examq_save_page_v4",
+    "SELECT save_exam_paper_page($1::uuid, $2::int, $3::int, $4::int, $5::int, $6::bytea, $7, $8::int)"};
 const pg::Statement kSetMetadata{
-    "examq_set_metadata", "SELECT set_exam_paper_metadata($1::uuid, $2::int, $3::jsonb, $4)"};
+    "examq_set_metadata_v4", "SELECT set_exam_paper_metadata($1::uuid, $2::int, $3::jsonb, $4, $5::int)"};
 const pg::Statement kReplaceQuestions{
-    "examq_replace_questions", "SELECT replace_exam_paper_questions($1::uuid, $2::jsonb, $3)"};
+    "examq_replace_questions_v4", "SELECT replace_exam_paper_questions($1::uuid, $2::jsonb, $3, $4::int)"};
 const pg::Statement kLoadPages{
     "examq_load_pages",
     "SELECT page_number, width, height, jpeg FROM exam_paper_pages WHERE exam_paper_id = $1::uuid ORDER BY page_number"};
@@ -216,7 +216,7 @@ handlers::JobOutcome ProcessExamPaperHandler::run(handlers::JobContext& ctx) {
     auto db = ctx.database();
     pg::Transaction tx(*db);
     tao::json::value meta = (pdf && need_pdf) ? document_json(rendered.info) : tao::json::value(tao::json::null);
-    db->exec(kSetMetadata, job.id, page_count, meta, ctx.worker_id());
+    db->exec(kSetMetadata, job.id, page_count, meta, ctx.worker_id(), job.attempt);
     if (config_.store_pages && images) {
       int n = 0;
       for (const auto& bytes : *images) {
@@ -224,13 +224,13 @@ handlers::JobOutcome ProcessExamPaperHandler::run(handlers::JobContext& ctx) {
         if (image_format(bytes) != "jpeg") continue;  // exam_paper_pages holds JPEG only
         auto [w, h] = jpeg_size(bytes);
         if (w <= 0 || h <= 0) continue;
-        db->exec(kSavePage, job.id, n, w, h, std::nullopt, to_bytea_hex(bytes), ctx.worker_id());
+        db->exec(kSavePage, job.id, n, w, h, std::nullopt, to_bytea_hex(bytes), ctx.worker_id(), job.attempt);
       }
     } else if (config_.store_pages && options.render_images) {
       for (const auto& page : rendered.pages) {
         if (page.jpeg.empty()) continue;
         db->exec(kSavePage, job.id, page.page_number, page.width, page.height, static_cast<int>(page.dpi),
-                 to_bytea_hex(page.jpeg), ctx.worker_id());
+                 to_bytea_hex(page.jpeg), ctx.worker_id(), job.attempt);
       }
     }
     tx.commit();
@@ -367,9 +367,9 @@ handlers::JobOutcome ProcessExamPaperHandler::run(handlers::JobContext& ctx) {
 
   handlers::JobOutcome outcome;
   outcome.result = std::move(result);
-  outcome.in_completion = [json = std::move(questions_json), job_id = job.id,
+  outcome.in_completion = [json = std::move(questions_json), job_id = job.id, attempt = job.attempt,
                            worker = ctx.worker_id()](pg::Connection& c) {
-    c.exec(kReplaceQuestions, job_id, json, worker);
+    c.exec(kReplaceQuestions, job_id, json, worker, attempt);
   };
   return outcome;
 }

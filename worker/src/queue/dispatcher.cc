@@ -65,15 +65,32 @@ void Dispatcher::on_connect(pg::Connection& conn) {
 }
 
 void Dispatcher::release_orphans(pg::Connection& conn) {
-  for (const std::string& id : sql::jobs_held_by(conn, state_.config.worker_id)) {
-    if (state_.held.contains(id)) continue;
+  for (const sql::JobAttempt& held : sql::jobs_held_by(conn, state_.config.worker_id)) {
+    // Held here under this very attempt: ours. Any other attempt (a claim whose reply was lost,
+    // possibly of a job an older local run still works on) goes back.
+    if (state_.held.contains(held.id, held.attempt)) continue;
     try {
-      sql::SettledRow row = sql::release_job(conn, id, state_.config.worker_id);
+      sql::SettledRow row = sql::release_job(conn, held, state_.config.worker_id);
       util::log_event(spdlog::level::warn, "job.released",
-                      {{"job_id", id}, {"status", row.status}, {"reason", "claimed when the connection was lost"}});
+                      {{"job_id", held.id}, {"attempt", held.attempt}, {"status", row.status},
+                       {"reason", "claimed when the connection was lost"}});
     } catch (const pg::Error& e) {
       if (!e.job_not_held() && !e.not_found()) throw;
     }
+  }
+}
+
+void Dispatcher::supersede(const std::shared_ptr<JobRun>& stale, JobRun& fresh) {
+  // This process claimed a job it still runs under an older attempt: that attempt's lease ran
+  // out (the process was paused, or a heartbeat failed) and the job was rescued back to us.
+  // The database already refuses the old attempt's settlement; here the old run is told to
+  // stop, and the new one waits for it, so one process never runs one job's handler twice.
+  util::log_event(spdlog::level::warn, "job.lease_lost",
+                  {{"job_id", stale->job().id}, {"job_type", stale->job().type}, {"attempt", stale->job().attempt},
+                   {"outcome_dropped", "superseded by attempt " + std::to_string(fresh.job().attempt)}});
+  stale->abandon();
+  if (!stale->transition(RunState::queued, RunState::done) && stale->state() != RunState::done) {
+    fresh.wait_for_before_start(stale);
   }
 }
 
@@ -111,7 +128,7 @@ int Dispatcher::claim(pg::Connection& conn, int n) {
     util::log_event(spdlog::level::info, "job.claimed",
                     {{"job_id", job.id}, {"job_type", job.type}, {"attempt", job.attempt}, {"priority", job.priority}});
     auto run = std::make_shared<JobRun>(std::move(job), sent + state_.config.lease);
-    state_.held.add(run);
+    if (std::shared_ptr<JobRun> stale = state_.held.add(run)) supersede(stale, *run);
     runs.push_back(std::move(run));
   }
   const int got = static_cast<int>(runs.size());

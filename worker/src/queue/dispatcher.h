@@ -37,6 +37,9 @@ class Dispatcher {
   void loop();
   void on_connect(pg::Connection& conn);
   void release_orphans(pg::Connection& conn);
+  // `fresh` is a new attempt of a job `stale` (an older attempt) still runs here: stop the
+  // stale run and make the fresh one start only after it has finished.
+  void supersede(const std::shared_ptr<JobRun>& stale, JobRun& fresh);
   // Claims up to n jobs and queues them; returns how many it got.
   int claim(pg::Connection& conn, int n);
   // True when any notification in `notes` may concern our job types.

@@ -58,6 +58,20 @@ void ExecutorPool::loop() {
 }
 
 void ExecutorPool::execute(const std::shared_ptr<JobRun>& run) {
+  if (const std::shared_ptr<JobRun>& older = run->runs_after()) {
+    // An older attempt of this job still runs here (it was told to stop). Two handlers of one
+    // job at once could both write its paper; wait for it, up to a lease. A handler that
+    // ignores being abandoned that long keeps us from running the job: hand it back instead.
+    if (!older->wait_done(Clock::now() + state_.config.lease)) {
+      if (run->transition(RunState::queued, RunState::settling)) {
+        util::log_event(spdlog::level::warn, "job.deferred",
+                        {{"job_id", run->job().id}, {"attempt", run->job().attempt},
+                         {"reason", "an older attempt's handler is still running in this worker"}});
+        settler_.submit(Settlement::of(Settlement::Kind::release, run));
+      }
+      return;
+    }
+  }
   // Handed back at shutdown, or lost, while it waited.
   if (!run->transition(RunState::queued, RunState::running)) return;
   run->mark_started();

@@ -2,14 +2,18 @@
 
 namespace examq::queue {
 
-void HeldJobs::add(const std::shared_ptr<JobRun>& run) {
+std::shared_ptr<JobRun> HeldJobs::add(const std::shared_ptr<JobRun>& run) {
   std::lock_guard lock(mu_);
-  jobs_[run->job().id] = run;
+  std::shared_ptr<JobRun>& slot = jobs_[run->job().id];
+  std::shared_ptr<JobRun> replaced = std::move(slot);
+  slot = run;
+  return replaced;
 }
 
-void HeldJobs::remove(const std::string& id) {
+void HeldJobs::remove(const JobRun& run) {
   std::lock_guard lock(mu_);
-  jobs_.erase(id);
+  auto it = jobs_.find(run.job().id);
+  if (it != jobs_.end() && it->second.get() == &run) jobs_.erase(it);
 }
 
 std::shared_ptr<JobRun> HeldJobs::find(const std::string& id) const {
@@ -18,9 +22,10 @@ std::shared_ptr<JobRun> HeldJobs::find(const std::string& id) const {
   return it == jobs_.end() ? nullptr : it->second;
 }
 
-bool HeldJobs::contains(const std::string& id) const {
+bool HeldJobs::contains(const std::string& id, int attempt) const {
   std::lock_guard lock(mu_);
-  return jobs_.count(id) != 0;
+  auto it = jobs_.find(id);
+  return it != jobs_.end() && it->second->job().attempt == attempt;
 }
 
 std::vector<std::shared_ptr<JobRun>> HeldJobs::snapshot() const {

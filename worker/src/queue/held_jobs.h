@@ -14,12 +14,17 @@
 
 namespace examq::queue {
 
+// One entry per job id: the newest attempt this process claimed. An older attempt's run may
+// outlive its entry (it lost its lease and was claimed again); removing it leaves the newer
+// attempt's entry alone.
 class HeldJobs {
  public:
-  void add(const std::shared_ptr<JobRun>& run);
-  void remove(const std::string& id);
+  // Adds run; returns the run of an older attempt of the same job it replaced, if any.
+  std::shared_ptr<JobRun> add(const std::shared_ptr<JobRun>& run);
+  // Removes run's entry if it is still run's attempt's.
+  void remove(const JobRun& run);
   std::shared_ptr<JobRun> find(const std::string& id) const;
-  bool contains(const std::string& id) const;
+  bool contains(const std::string& id, int attempt) const;
   std::vector<std::shared_ptr<JobRun>> snapshot() const;
   std::size_t size() const;
 

@@ -28,7 +28,7 @@ void WorkerJobContext::progress(int percentage, std::string_view step) {
   bool cancel = false;
   try {
     auto conn = state_.pool.acquire();
-    cancel = sql::update_progress(*conn, run_.job().id, percentage, step, state_.config.worker_id, state_.config.lease);
+    cancel = sql::update_progress(*conn, sql::JobAttempt::of(run_.job()), percentage, step, state_.config.worker_id, state_.config.lease);
     run_.extend_lease(sent + state_.config.lease);
   } catch (const pg::Error& e) {
     if (e.job_not_held() || e.not_found()) {

@@ -6,7 +6,16 @@ JobRun::JobRun(handlers::Job job, Clock::time_point lease_expires)
     : job_(std::move(job)), lease_expires_(lease_expires.time_since_epoch().count()), claimed_at_(Clock::now()) {}
 
 bool JobRun::transition(RunState from, RunState to) {
-  return state_.compare_exchange_strong(from, to, std::memory_order_acq_rel);
+  if (!state_.compare_exchange_strong(from, to, std::memory_order_acq_rel)) return false;
+  if (to == RunState::done) interrupt();  // wakes wait_done()
+  return true;
+}
+
+void JobRun::wait_for_before_start(std::shared_ptr<JobRun> older) { runs_after_ = std::move(older); }
+
+bool JobRun::wait_done(Clock::time_point deadline) {
+  std::unique_lock lock(mu_);
+  return wake_.wait_until(lock, deadline, [&] { return state() == RunState::done; });
 }
 
 JobRun::Clock::time_point JobRun::lease_expires() const {

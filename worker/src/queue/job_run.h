@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 
 namespace examq::queue {
@@ -46,6 +47,13 @@ class JobRun {
   // Sleeps up to d; returns false when woken early by request_cancel() or abandon().
   bool sleep_for(std::chrono::microseconds d);
 
+  // A newer attempt of a job an older run in this process has not finished: this run starts
+  // only once `older` is done (see Dispatcher::supersede).
+  void wait_for_before_start(std::shared_ptr<JobRun> older);
+  const std::shared_ptr<JobRun>& runs_after() const { return runs_after_; }
+  // Blocks until this run is done or the deadline passes; true when done.
+  bool wait_done(Clock::time_point deadline);
+
   Clock::time_point claimed_at() const { return claimed_at_; }
   Clock::time_point started_at() const { return started_at_; }
   void mark_started() { started_at_ = Clock::now(); }
@@ -60,6 +68,7 @@ class JobRun {
   std::atomic<bool> abandoned_{false};
   const Clock::time_point claimed_at_;
   Clock::time_point started_at_{};
+  std::shared_ptr<JobRun> runs_after_;
   std::mutex mu_;
   std::condition_variable wake_;
 };

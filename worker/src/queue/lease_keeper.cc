@@ -62,14 +62,14 @@ void LeaseKeeper::loop() {
 void LeaseKeeper::renew(pg::Connection& conn) {
   std::vector<std::shared_ptr<JobRun>> runs = state_.held.snapshot();
   if (runs.empty()) return;
-  std::vector<std::string> ids;
+  std::vector<sql::JobAttempt> ids;
   ids.reserve(runs.size());
-  for (const auto& r : runs) ids.push_back(r->job().id);
+  for (const auto& r : runs) ids.push_back(sql::JobAttempt::of(r->job()));
 
   const auto sent = JobRun::Clock::now();
   std::vector<sql::Heartbeat> rows;
   for (std::size_t i = 0; i < ids.size(); i += static_cast<std::size_t>(state_.config.max_batch) * 10) {
-    std::vector<std::string> part(ids.begin() + static_cast<std::ptrdiff_t>(i),
+    std::vector<sql::JobAttempt> part(ids.begin() + static_cast<std::ptrdiff_t>(i),
                                   ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + static_cast<std::size_t>(state_.config.max_batch) * 10)));
     auto got = sql::heartbeat_jobs(conn, part, state_.config.worker_id, state_.config.lease);
     rows.insert(rows.end(), got.begin(), got.end());
@@ -94,7 +94,7 @@ void LeaseKeeper::renew(pg::Connection& conn) {
     if (run->transition(RunState::queued, RunState::done)) {
       util::log_event(spdlog::level::warn, "job.lease_lost", {{"job_id", run->job().id}, {"job_type", run->job().type}, {"outcome_dropped", "not started"}});
       run->abandon();
-      state_.held.remove(run->job().id);
+      state_.held.remove(*run);
     } else if (run->state() == RunState::running && !run->abandoned()) {
       util::log_event(spdlog::level::warn, "job.lease_lost", {{"job_id", run->job().id}, {"job_type", run->job().type}, {"outcome_dropped", "running"}});
       run->abandon();

@@ -1,7 +1,8 @@
 #pragma once
-// Every SQL call the worker makes, one function each, over the functions of
-// sql/0001_queue_core.sql. All are prepared statements with text parameters. Each throws
-// pg::Error; settling calls raise job_not_held() (55000) when the lease was lost.
+// Every SQL call the worker makes, one function each, over the functions of sql/ (0001 and
+// 0004). All are prepared statements with text parameters. Each throws pg::Error; calls about a
+// held job name its attempt and raise job_not_held() (55000) when that attempt lost the job,
+// even when this worker claimed it again since (a newer attempt).
 
 #include "handlers/job.h"
 #include "pg/connection.h"
@@ -13,6 +14,15 @@
 
 namespace examq::queue::sql {
 
+// One claim of a job: the job's id and the attempt number its claim returned. Every call about
+// a held job names both, so that a stale attempt can never settle a newer one.
+struct JobAttempt {
+  std::string id;
+  int attempt = 0;
+
+  static JobAttempt of(const handlers::Job& job) { return {job.id, job.attempt}; }
+};
+
 // get_next_processing_jobs: claims up to `limit` jobs, in claim order (priority first).
 std::vector<handlers::Job> claim_jobs(pg::Connection& conn, int limit, const std::string& worker_id,
                                       const std::vector<std::string>& job_types, util::Duration lease);
@@ -22,18 +32,18 @@ struct Heartbeat {
   bool cancel_requested = false;
 };
 // heartbeat_processing_jobs: renews the leases of the jobs still held; one row per such job.
-std::vector<Heartbeat> heartbeat_jobs(pg::Connection& conn, const std::vector<std::string>& ids,
+std::vector<Heartbeat> heartbeat_jobs(pg::Connection& conn, const std::vector<JobAttempt>& jobs,
                                       const std::string& worker_id, util::Duration lease);
 
 // update_job_progress: returns true when cancellation was requested.
-bool update_progress(pg::Connection& conn, const std::string& id, int percentage, std::string_view step,
+bool update_progress(pg::Connection& conn, const JobAttempt& job, int percentage, std::string_view step,
                      const std::string& worker_id, util::Duration lease);
 
-// complete_processing_jobs: results[i] (JSON text) belongs to ids[i]; returns the ids completed.
-std::vector<std::string> complete_jobs(pg::Connection& conn, const std::vector<std::string>& ids,
+// complete_processing_jobs: results[i] (JSON text) belongs to jobs[i]; returns the ids completed.
+std::vector<std::string> complete_jobs(pg::Connection& conn, const std::vector<JobAttempt>& jobs,
                                        const std::vector<std::string>& results, const std::string& worker_id);
 // complete_processing_job (used inside a handler's completion transaction).
-void complete_job(pg::Connection& conn, const std::string& id, const std::string& result_json,
+void complete_job(pg::Connection& conn, const JobAttempt& job, const std::string& result_json,
                   const std::string& worker_id);
 
 // The job's row after a settle that may not be final (fail, release).
@@ -44,23 +54,23 @@ struct SettledRow {
   std::optional<std::string> run_at;
 };
 // fail_processing_job.
-SettledRow fail_job(pg::Connection& conn, const std::string& id, const std::string& message, bool critical,
+SettledRow fail_job(pg::Connection& conn, const JobAttempt& job, const std::string& message, bool critical,
                     const std::optional<std::string>& details_json, const std::string& worker_id);
 // release_processing_job.
-SettledRow release_job(pg::Connection& conn, const std::string& id, const std::string& worker_id);
-// release_processing_job for each of ids, in one statement (one commit): what a worker
+SettledRow release_job(pg::Connection& conn, const JobAttempt& job, const std::string& worker_id);
+// release_processing_job for each of jobs, in one statement (one commit): what a worker
 // shutting down with a buffer of claimed jobs needs. Fails as a whole if any is not held
 // (then release them one by one). Returns each job's id and resulting status.
-std::vector<std::pair<std::string, std::string>> release_jobs(pg::Connection& conn, const std::vector<std::string>& ids,
+std::vector<std::pair<std::string, std::string>> release_jobs(pg::Connection& conn, const std::vector<JobAttempt>& jobs,
                                                               const std::string& worker_id);
 // snooze_processing_job.
-SettledRow snooze_job(pg::Connection& conn, const std::string& id, util::Duration delay, const std::string& reason,
+SettledRow snooze_job(pg::Connection& conn, const JobAttempt& job, util::Duration delay, const std::string& reason,
                       const std::string& worker_id);
 // confirm_processing_job_cancelled.
-void confirm_cancelled(pg::Connection& conn, const std::string& id, const std::string& worker_id);
+void confirm_cancelled(pg::Connection& conn, const JobAttempt& job, const std::string& worker_id);
 
-// Ids of the jobs the database says worker_id holds (status processing, locked_by worker_id).
-std::vector<std::string> jobs_held_by(pg::Connection& conn, const std::string& worker_id);
+// The jobs (and attempts) the database says worker_id holds (status processing, locked_by).
+std::vector<JobAttempt> jobs_held_by(pg::Connection& conn, const std::string& worker_id);
 
 // Whether the queue's functions are installed (a clearer error than "function does not exist").
 bool schema_installed(pg::Connection& conn);

@@ -54,7 +54,7 @@ void log_settled(const Settlement& s, const sql::SettledRow& row) {
 }  // namespace
 
 void finish_job(WorkerState& state, JobRun& run) {
-  state.held.remove(run.job().id);
+  state.held.remove(run);
   run.transition(run.state(), RunState::done);
   // Settling frees room to claim (see ClaimSizer::to_claim's back-pressure).
   if (!state.stopping.load(std::memory_order_relaxed) &&
@@ -175,11 +175,12 @@ void Settler::settle(std::vector<Settlement>& batch) {
 }
 
 void Settler::complete_batch(pg::Connection& conn, std::vector<Settlement*>& items) {
-  std::vector<std::string> ids, results;
+  std::vector<sql::JobAttempt> ids;
+  std::vector<std::string> results;
   ids.reserve(items.size());
   results.reserve(items.size());
   for (Settlement* s : items) {
-    ids.push_back(s->run->job().id);
+    ids.push_back(sql::JobAttempt::of(s->run->job()));
     results.push_back(s->result_json);
   }
   std::vector<std::string> completed;
@@ -212,9 +213,9 @@ void Settler::release_batch(pg::Connection& conn, std::vector<Settlement*>& item
     settle_one(conn, *items.front());
     return;
   }
-  std::vector<std::string> ids;
+  std::vector<sql::JobAttempt> ids;
   ids.reserve(items.size());
-  for (Settlement* s : items) ids.push_back(s->run->job().id);
+  for (Settlement* s : items) ids.push_back(sql::JobAttempt::of(s->run->job()));
   std::vector<std::pair<std::string, std::string>> released;
   try {
     released = sql::release_jobs(conn, ids, state_.config.worker_id);
@@ -237,37 +238,38 @@ void Settler::release_batch(pg::Connection& conn, std::vector<Settlement*>& item
 
 void Settler::settle_one(pg::Connection& conn, Settlement& s) {
   const std::string& id = s.run->job().id;
+  const sql::JobAttempt job = sql::JobAttempt::of(s.run->job());
   const std::string& worker = state_.config.worker_id;
   try {
     switch (s.kind) {
       case Settlement::Kind::complete:
-        sql::complete_job(conn, id, s.result_json, worker);
+        sql::complete_job(conn, job, s.result_json, worker);
         log_completed(*s.run);
         break;
       case Settlement::Kind::fail:
-        log_settled(s, sql::fail_job(conn, id, s.error_message, s.critical, s.error_details, worker));
+        log_settled(s, sql::fail_job(conn, job, s.error_message, s.critical, s.error_details, worker));
         break;
       case Settlement::Kind::release:
-        log_settled(s, sql::release_job(conn, id, worker));
+        log_settled(s, sql::release_job(conn, job, worker));
         break;
       case Settlement::Kind::snooze:
         if (s.run->cancel_requested()) {
-          sql::confirm_cancelled(conn, id, worker);
+          sql::confirm_cancelled(conn, job, worker);
           util::log_event(spdlog::level::info, "job.cancelled", {{"job_id", id}, {"job_type", s.run->job().type}});
           break;
         }
         try {
-          log_settled(s, sql::snooze_job(conn, id, s.snooze_delay, s.error_message, worker));
+          log_settled(s, sql::snooze_job(conn, job, s.snooze_delay, s.error_message, worker));
         } catch (const pg::Error& e) {
           // snooze refuses a job whose cancellation was requested (55000, like "not held"):
           // confirm the cancellation; if that is refused too, the job is not ours.
           if (!e.job_not_held()) throw;
-          sql::confirm_cancelled(conn, id, worker);
+          sql::confirm_cancelled(conn, job, worker);
           util::log_event(spdlog::level::info, "job.cancelled", {{"job_id", id}, {"job_type", s.run->job().type}});
         }
         break;
       case Settlement::Kind::cancel:
-        sql::confirm_cancelled(conn, id, worker);
+        sql::confirm_cancelled(conn, job, worker);
         util::log_event(spdlog::level::info, "job.cancelled", {{"job_id", id}, {"job_type", s.run->job().type}});
         break;
       case Settlement::Kind::none:
@@ -297,7 +299,7 @@ void settle_in_transaction(WorkerState& state, Settler& settler, Settlement s) {
       auto conn = state.pool.acquire();
       pg::Transaction tx(*conn);
       s.in_completion(*conn);
-      sql::complete_job(*conn, s.run->job().id, s.result_json, state.config.worker_id);
+      sql::complete_job(*conn, sql::JobAttempt::of(s.run->job()), s.result_json, state.config.worker_id);
       tx.commit();
       log_completed(*s.run);
       finish_job(state, *s.run);
