@@ -8,7 +8,7 @@ EXAMQ_PACKAGES=(
   libpq-dev tao-json-dev libpodofo-dev libpoppler-cpp-dev libturbojpeg0-dev
   libcurl4-openssl-dev libspdlog-dev libboost-test-dev libcli11-dev
   libpoppler-private-dev libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-osd
-  poppler-utils
+  poppler-utils libjwt-dev
 )
 
 # Only ci/test needs these. The fixture papers embed fonts from their files
