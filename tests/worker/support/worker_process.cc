@@ -23,13 +23,21 @@ std::string examq_binary() {
 
 WorkerProcess::WorkerProcess(const std::string& conninfo, const std::string& worker_id,
                              const std::vector<std::string>& args)
-    : worker_id_(worker_id) {
+    : WorkerProcess(
+          [&] {
+            std::vector<std::string> a = {"worker", "--db", conninfo, "--worker-id", worker_id};
+            a.insert(a.end(), args.begin(), args.end());
+            return a;
+          }(),
+          worker_id) {}
+
+WorkerProcess::WorkerProcess(const std::vector<std::string>& args, const std::string& name) : worker_id_(name) {
   char path[] = "/tmp/examq-worker-log-XXXXXX";
   int fd = mkstemp(path);
   if (fd < 0) throw std::runtime_error(std::string("mkstemp: ") + std::strerror(errno));
   log_path_ = path;
 
-  std::vector<std::string> argv_s = {examq_binary(), "worker", "--db", conninfo, "--worker-id", worker_id};
+  std::vector<std::string> argv_s = {examq_binary()};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());

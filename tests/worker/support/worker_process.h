@@ -18,6 +18,8 @@ class WorkerProcess {
  public:
   // Runs `examq worker --db <conninfo> --worker-id <worker_id> <args...>`.
   WorkerProcess(const std::string& conninfo, const std::string& worker_id, const std::vector<std::string>& args);
+  // Runs `examq <args...>`: any long-running subcommand (`serve`); `name` labels it.
+  WorkerProcess(const std::vector<std::string>& args, const std::string& name);
   ~WorkerProcess();  // SIGKILL and reap if still running; removes the log file
   WorkerProcess(const WorkerProcess&) = delete;
   WorkerProcess& operator=(const WorkerProcess&) = delete;

@@ -12,6 +12,7 @@
 #include "cli/cancel_command.h"
 #include "cli/stats_command.h"
 #include "cli/questions_command.h"
+#include "cli/serve_command.h"
 #include "cli/token_command.h"
 
 namespace examq::cli {
@@ -31,6 +32,7 @@ const std::vector<AddCommand>& all_commands() {
       add_cancel_command,
       add_stats_command,
       add_questions_command,
+      add_serve_command,
       add_token_command,
   };
   return commands;

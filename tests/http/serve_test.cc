@@ -1,0 +1,456 @@
+#define BOOST_TEST_MODULE http_serve
+// `examq serve` end to end: the real binary on a loopback port, a real PostgreSQL (a throwaway
+// database from the template), requests with libcurl. Waits on the server's log line, on
+// responses and on events, never on time.
+
+#include "http/api.h"
+#include "http/event_hub.h"
+#include "pg/pool.h"
+#include "http/jwt.h"
+#include "http_client.h"
+#include "job_watcher.h"
+#include "pg/connection.h"
+#include "test_database.h"
+#include "worker_process.h"
+
+#include <boost/test/unit_test.hpp>
+#include <tao/json/from_string.hpp>
+#include <tao/json/value.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+using namespace examq;
+using namespace examq::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kSecret = "test-secret-that-is-long-enough-for-hs256-0123456789";
+
+std::string token(bool admin, const std::string& sub = "00000000-0000-0000-0000-0000000000a1", std::int64_t ttl = 3600) {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  tao::json::value claims{{"sub", sub}, {"role", "authenticated"}, {"iat", now}, {"exp", now + ttl}};
+  if (admin) claims["app_metadata"] = tao::json::value{{"role", "admin"}};
+  return http::mint_jwt(claims, kSecret);
+}
+
+std::string bearer(const std::string& t) { return "Authorization: Bearer " + t; }
+
+// A server on a free loopback port over a fresh database.
+struct Served {
+  explicit Served(const std::string& label, std::vector<std::string> extra = {}) : db(label), watcher(db.conninfo()) {
+    setenv("EXAMQ_JWT_SECRET", kSecret.c_str(), 1);
+    std::vector<std::string> args = {"serve", "--db", db.conninfo(), "--listen", "127.0.0.1:0", "--user-role", "examq_http_test_user"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    proc = std::make_unique<WorkerProcess>(args, "serve");
+    // The server prints its address once it listens.
+    const std::regex listening(R"(listening on (http://127\.0\.0\.1:\d+))");
+    std::smatch m;
+    for (int i = 0; i < 600; ++i) {
+      const std::string log = proc->log();
+      if (std::regex_search(log, m, listening)) {
+        base = m[1];
+        break;
+      }
+      BOOST_REQUIRE_MESSAGE(proc->running(), "examq serve exited:\n" + log);
+      pollfd none{};
+      poll(&none, 0, 50);  // the log file has no readiness signal: re-read it
+    }
+    BOOST_REQUIRE_MESSAGE(!base.empty(), "examq serve did not start:\n" + proc->log());
+    // Events flow once the hub LISTENs; /healthz says when.
+    for (int i = 0; i < 600; ++i) {
+      HttpResponse h = http_request("GET", base + "/healthz");
+      if (h.body.find("\"listening\"") != std::string::npos) return;
+      pollfd none{};
+      poll(&none, 0, 50);
+    }
+    BOOST_FAIL("the event hub never listened:\n" + proc->log());
+  }
+  ~Served() {
+    if (proc && proc->running()) {
+      proc->signal(SIGTERM);
+      proc->wait_exit(30s);
+    }
+  }
+  pg::Connection& conn() { return watcher.conn(); }
+  HttpResponse get(const std::string& path, const std::vector<std::string>& headers) { return http_request("GET", base + path, headers); }
+  HttpResponse post(const std::string& path, const std::vector<std::string>& headers, const std::string& body = "") {
+    return http_request("POST", base + path, headers, body);
+  }
+  std::string new_paper(const std::string& title = "Paper") {
+    return conn().exec("INSERT INTO exam_papers (title) VALUES ($1) RETURNING id::text", title).get<std::string>(0, 0);
+  }
+
+  TestDatabase db;
+  JobWatcher watcher;
+  std::unique_ptr<WorkerProcess> proc;
+  std::string base;
+};
+
+tao::json::value json_of(const HttpResponse& r) {
+  try {
+    return tao::json::from_string(r.body);
+  } catch (const std::exception&) {
+    BOOST_FAIL("not JSON (status " << r.status << "): " << r.body);
+  }
+  return {};
+}
+
+// A non-admin role the server may switch to: it can read jobs, but row-level security shows it
+// none (only admins see jobs), so lists come back empty rather than refused.
+struct UserRole {
+  UserRole() {
+    TestDatabase setup("http_role");
+    pg::Connection c = setup.connect();
+    c.exec("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'examq_http_test_user') THEN "
+           "CREATE ROLE examq_http_test_user NOLOGIN; END IF; END $$");
+  }
+};
+
+}  // namespace
+
+BOOST_GLOBAL_FIXTURE(UserRole);
+
+BOOST_AUTO_TEST_CASE(healthz_needs_no_token_and_reports_the_database) {
+  Served s("http_health");
+  HttpResponse r = s.get("/healthz", {});
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(json_of(r).at("database").get_string() == "ok");
+}
+
+BOOST_AUTO_TEST_CASE(every_endpoint_but_healthz_refuses_missing_expired_forged_and_unsigned_tokens) {
+  Served s("http_auth");
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::string expired = token(true, "00000000-0000-0000-0000-0000000000a1", -3600);
+  const std::string forged = http::mint_jwt(tao::json::value{{"sub", "x"}, {"exp", now + 3600}, {"app_metadata", tao::json::value{{"role", "admin"}}}},
+                                            "another-secret-that-is-also-long-enough-000000");
+  // {"alg":"none"} with the admin claims and no signature.
+  const std::string unsigned_token = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + forged.substr(forged.find('.') + 1, forged.rfind('.') - forged.find('.') - 1) + ".";
+  const std::vector<std::pair<std::string, std::string>> routes = {
+      {"POST", "/functions/v1/create-exam-paper-job"}, {"POST", "/functions/v1/process-background-jobs"},
+      {"GET", "/api/jobs"}, {"GET", "/api/jobs/00000000-0000-0000-0000-000000000001"},
+      {"POST", "/api/jobs/00000000-0000-0000-0000-000000000001/cancel"}, {"POST", "/api/jobs/00000000-0000-0000-0000-000000000001/retry"},
+      {"GET", "/api/stats"}, {"GET", "/api/papers/00000000-0000-0000-0000-000000000001/questions"},
+      {"GET", "/api/papers/00000000-0000-0000-0000-000000000001/pages/1"}, {"GET", "/api/events"}};
+  for (const auto& [method, path] : routes) {
+    BOOST_TEST_CONTEXT(method << " " << path) {
+      BOOST_TEST(http_request(method, s.base + path, {}).status == 401);
+      BOOST_TEST(http_request(method, s.base + path, {bearer(expired)}).status == 401);
+      BOOST_TEST(http_request(method, s.base + path, {bearer(forged)}).status == 401);
+      BOOST_TEST(http_request(method, s.base + path, {bearer(unsigned_token)}).status == 401);
+      BOOST_TEST(http_request(method, s.base + path, {"Authorization: Bearer not.a.token"}).status == 401);
+    }
+  }
+  HttpResponse r = s.get("/api/jobs", {bearer(expired)});
+  BOOST_TEST(json_of(r).at("success").get_boolean() == false);
+  BOOST_TEST(r.header("www-authenticate") == "Bearer");
+}
+
+BOOST_AUTO_TEST_CASE(create_exam_paper_job_answers_like_the_seed) {
+  Served s("http_create");
+  const std::string admin = bearer(token(true));
+  const std::string paper = s.new_paper();
+
+  HttpResponse r = s.post("/functions/v1/create-exam-paper-job", {admin, "Content-Type: application/json"},
+                          R"({"examPaperId": ")" + paper + R"(", "priority": "high", "hasInsert": false})");
+  BOOST_TEST_REQUIRE(r.status == 200, r.body);
+  tao::json::value v = json_of(r);
+  BOOST_TEST(v.at("success").get_boolean());
+  BOOST_TEST(v.at("message").get_string() == "Job created successfully");
+  BOOST_TEST(v.at("estimatedTime").is_integer());
+  const std::string job = v.at("jobId").get_string();
+  BOOST_TEST(job_field(s.conn(), job, "priority") == "10");
+  // The claims' sub is the creator.
+  BOOST_TEST(job_field(s.conn(), job, "created_by") == "00000000-0000-0000-0000-0000000000a1");
+
+  r = s.post("/functions/v1/create-exam-paper-job", {admin}, R"({"examPaperId": ")" + paper + R"("})");
+  BOOST_TEST(r.status == 409);
+  BOOST_TEST(json_of(r).at("jobId").get_string() == job);
+
+  r = s.post("/functions/v1/create-exam-paper-job", {admin}, R"({"examPaperId": "00000000-0000-0000-0000-00000000dead"})");
+  BOOST_TEST(r.status == 404);
+  BOOST_TEST(json_of(r).at("success").get_boolean() == false);
+
+  for (const std::string& bad : {std::string(R"({"examPaperId": "not-a-uuid"})"), std::string(R"({})"), std::string("{not json"),
+                                 R"({"examPaperId": ")" + paper + R"(", "priority": "urgent"})",
+                                 R"({"examPaperId": ")" + paper + R"(", "base64Images": [1, 2]})"}) {
+    BOOST_TEST_CONTEXT(bad) {
+      HttpResponse b = s.post("/functions/v1/create-exam-paper-job", {admin}, bad);
+      BOOST_TEST(b.status == 400);
+      BOOST_TEST(json_of(b).at("error").get_string().size() > 0u);
+    }
+  }
+  // A non-admin caller: the database refuses (the function checks the claims).
+  r = s.post("/functions/v1/create-exam-paper-job", {bearer(token(false))}, R"({"examPaperId": ")" + s.new_paper() + R"("})");
+  BOOST_TEST(r.status == 403);
+  BOOST_TEST(s.conn().exec("SELECT count(*)::int FROM processing_jobs").get<int>(0, 0) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(process_background_jobs_names_the_next_job_without_claiming_it) {
+  Served s("http_process");
+  const std::string admin = bearer(token(true));
+  HttpResponse r = s.post("/functions/v1/process-background-jobs", {admin});
+  BOOST_TEST_REQUIRE(r.status == 200, r.body);
+  BOOST_TEST(json_of(r).at("jobId").is_null());
+  insert_job(s.conn(), "noop", "{}", 0);
+  const std::string urgent = insert_job(s.conn(), "noop", "{}", 5);
+  r = s.post("/functions/v1/process-background-jobs", {admin});
+  BOOST_TEST(json_of(r).at("success").get_boolean());
+  BOOST_TEST(json_of(r).at("jobId").get_string() == urgent);
+  BOOST_TEST(count_status(s.conn(), "pending") == 2);
+}
+
+BOOST_AUTO_TEST_CASE(jobs_are_listed_filtered_and_paged_and_one_job_is_shown_without_its_payload) {
+  Served s("http_jobs");
+  const std::string admin = bearer(token(true));
+  std::set<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.insert(insert_job(s.conn(), "noop", R"({"secret_payload": true})"));
+  const std::string other = insert_job(s.conn(), "other-type", "{}");
+
+  std::set<std::string> seen;
+  std::string cursor;
+  int pages = 0;
+  do {
+    HttpResponse r = s.get("/api/jobs?type=noop&limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor), {admin});
+    BOOST_TEST_REQUIRE(r.status == 200, r.body);
+    tao::json::value v = json_of(r);
+    for (const auto& j : v.at("jobs").get_array()) {
+      BOOST_TEST(j.at("job_type").get_string() == "noop");
+      BOOST_TEST(seen.insert(j.at("id").get_string()).second);
+    }
+    cursor = v.at("nextCursor").is_null() ? "" : v.at("nextCursor").get_string();
+    ++pages;
+  } while (!cursor.empty() && pages < 10);
+  BOOST_TEST(pages == 3);
+  BOOST_TEST(seen == ids);
+
+  HttpResponse r = s.get("/api/jobs?status=pending&limit=500", {admin});
+  BOOST_TEST(json_of(r).at("jobs").get_array().size() == 6u);
+  BOOST_TEST(s.get("/api/jobs?status=bogus", {admin}).status == 400);
+  BOOST_TEST(s.get("/api/jobs?limit=0", {admin}).status == 400);
+  BOOST_TEST(s.get("/api/jobs?cursor=xyz", {admin}).status == 400);
+  BOOST_TEST(s.get("/api/jobs?since=yesterday", {admin}).status == 400);
+  BOOST_TEST(json_of(s.get("/api/jobs?since=2000-01-01T00:00:00Z", {admin})).at("jobs").get_array().size() == 6u);
+
+  r = s.get("/api/jobs/" + other, {admin});
+  BOOST_TEST_REQUIRE(r.status == 200, r.body);
+  BOOST_TEST(json_of(r).at("job_type").get_string() == "other-type");
+  BOOST_TEST(json_of(r).find("payload") == nullptr);
+  BOOST_TEST(s.get("/api/jobs/00000000-0000-0000-0000-00000000dead", {admin}).status == 404);
+  BOOST_TEST(s.get("/api/jobs/nope", {admin}).status == 400);
+
+  // A non-admin sees no jobs: row-level security, not the server, decides.
+  r = s.get("/api/jobs", {bearer(token(false))});
+  BOOST_TEST(r.status == 403);
+}
+
+BOOST_AUTO_TEST_CASE(cancel_and_retry_go_through_the_sql_functions) {
+  Served s("http_cancel");
+  const std::string admin = bearer(token(true));
+  const std::string id = insert_job(s.conn(), "noop", "{}");
+  HttpResponse r = s.post("/api/jobs/" + id + "/cancel", {admin});
+  BOOST_TEST_REQUIRE(r.status == 200, r.body);
+  BOOST_TEST(json_of(r).at("job").at("status").get_string() == "cancelled");
+  r = s.post("/api/jobs/" + id + "/cancel", {admin});
+  BOOST_TEST(r.status == 409);  // already finished: 55000
+  r = s.post("/api/jobs/" + id + "/retry", {admin});
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(job_field(s.conn(), id, "status") == "pending");
+  BOOST_TEST(s.post("/api/jobs/00000000-0000-0000-0000-00000000dead/cancel", {admin}).status == 404);
+  BOOST_TEST(s.get("/api/jobs/" + id + "/cancel", {admin}).status == 405);
+}
+
+BOOST_AUTO_TEST_CASE(statistics_questions_as_json_and_csv_and_cacheable_page_images) {
+  Served s("http_papers");
+  const std::string admin = bearer(token(true));
+  insert_job(s.conn(), "noop", "{}");
+  HttpResponse r = s.get("/api/stats", {admin});
+  BOOST_TEST_REQUIRE(r.status == 200, r.body);
+  BOOST_TEST(json_of(r).at("stats").get_array().size() > 0u);
+
+  const std::string paper = s.new_paper();
+  s.conn().exec("INSERT INTO questions (exam_paper_id, question_number, position, text, marks, page_number) VALUES "
+                "($1::uuid, '1', 1, 'Say \"hello\", then stop.', 2, 1), ($1::uuid, '2', 2, 'Second', NULL, 2)",
+                paper);
+  r = s.get("/api/papers/" + paper + "/questions", {admin});
+  BOOST_TEST_REQUIRE(r.status == 200, r.body);
+  BOOST_TEST(json_of(r).at("questions").get_array().size() == 2u);
+  BOOST_TEST(json_of(r).at("questions").get_array()[0].at("marks").as<int>() == 2);
+  r = s.get("/api/papers/" + paper + "/questions?format=csv", {admin});
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(r.header("content-type").find("text/csv") == 0u);
+  BOOST_TEST(r.body.find("question_number,parent_number,position,text,marks,page_number,source,topic_ids\r\n") == 0u);
+  BOOST_TEST(r.body.find(R"(1,,1,"Say ""hello"", then stop.",2,1,text,[])") != std::string::npos);
+  BOOST_TEST(s.get("/api/papers/00000000-0000-0000-0000-00000000dead/questions", {admin}).status == 404);
+
+  // A tiny JPEG-looking blob: the server serves the stored bytes as they are.
+  const std::string jpeg_hex = "ffd8ffe000104a46494600010100000100010000ffd9";
+  s.conn().exec("INSERT INTO exam_paper_pages (exam_paper_id, page_number, width, height, dpi, jpeg) VALUES ($1::uuid, 1, 10, 10, 72, decode($2, 'hex'))",
+                paper, jpeg_hex);
+  r = s.get("/api/papers/" + paper + "/pages/1", {admin});
+  BOOST_TEST_REQUIRE(r.status == 200, r.body);
+  BOOST_TEST(r.header("content-type") == "image/jpeg");
+  BOOST_TEST(r.body.size() == jpeg_hex.size() / 2);
+  BOOST_TEST(static_cast<unsigned char>(r.body[0]) == 0xffu);
+  const std::string etag = r.header("etag");
+  BOOST_TEST(!etag.empty());
+  BOOST_TEST(r.header("cache-control").find("private") == 0u);
+  BOOST_TEST(s.get("/api/papers/" + paper + "/pages/1", {admin, "If-None-Match: " + etag}).status == 304);
+  BOOST_TEST(s.get("/api/papers/" + paper + "/pages/2", {admin}).status == 404);
+  BOOST_TEST(s.get("/api/papers/" + paper + "/pages/zero", {admin}).status == 400);
+}
+
+BOOST_AUTO_TEST_CASE(events_stream_every_change_and_resume_from_last_event_id) {
+  Served s("http_events");
+  const std::string admin = token(true);
+  SseClient stream(s.base + "/api/events", {bearer(admin)});
+  // The stream is registered once its first bytes (the retry hint) arrive.
+  BOOST_TEST_REQUIRE(stream.wait_raw("retry:", 30s), "the stream did not open: " + stream.raw());
+  const std::string id = insert_job(s.conn(), "noop", "{}");
+  auto has = [&](const std::string& status) {
+    return [&, status](const std::vector<SseEvent>& evs) {
+      for (const auto& e : evs) {
+        if (e.data.find(id) != std::string::npos && e.data.find("\"status\":\"" + status + "\"") != std::string::npos) return true;
+      }
+      return false;
+    };
+  };
+  BOOST_TEST_REQUIRE(stream.wait_for(has("pending"), 30s), "no event for the insert; got:\n" + stream.raw());
+  const int attempt = s.conn().exec("SELECT attempts FROM get_next_processing_job('w', ARRAY['noop'])").get<int>(0, 0);
+  s.conn().exec("SELECT update_job_progress($1::uuid, 40, 'Reading', 'w', $2::integer)", id, attempt);
+  BOOST_TEST_REQUIRE(stream.wait_for(has("processing"), 30s), "no processing event; got:\n" + stream.raw());
+  BOOST_TEST(stream.status() == 200);
+  std::string first_id;
+  for (const auto& e : stream.events()) {
+    if (e.data.find(id) != std::string::npos) {
+      BOOST_TEST(e.event == "job");
+      tao::json::value v = tao::json::from_string(e.data);
+      BOOST_TEST(v.find("updated_at") != nullptr);
+      BOOST_TEST(v.find("progress_percentage") != nullptr);
+      BOOST_TEST(v.find("current_step") != nullptr);
+      if (first_id.empty()) first_id = e.id;
+    }
+  }
+  BOOST_TEST_REQUIRE(!first_id.empty());
+
+  // Changes made while no client is connected are replayed from the table on resume.
+  const std::string later = insert_job(s.conn(), "noop", "{}");
+  s.conn().exec("SELECT complete_processing_job($1::uuid, '{}', 'w', $2::integer)", id, attempt);
+  SseClient resumed(s.base + "/api/events", {bearer(admin), "Last-Event-ID: " + first_id});
+  BOOST_TEST(resumed.wait_for(
+      [&](const std::vector<SseEvent>& evs) {
+        bool done = false, new_job = false;
+        for (const auto& e : evs) {
+          if (e.data.find(id) != std::string::npos && e.data.find("\"status\":\"completed\"") != std::string::npos) done = true;
+          if (e.data.find(later) != std::string::npos) new_job = true;
+        }
+        return done && new_job;
+      },
+      30s), "resume did not replay the changes; got:\n" + resumed.raw());
+  BOOST_TEST(http_request("GET", s.base + "/api/events", {bearer(admin), "Last-Event-ID: garbage"}).status == 400);
+  // A token in the query works for EventSource, which cannot send headers.
+  SseClient by_query(s.base + "/api/events?access_token=" + admin, {});
+  BOOST_TEST(by_query.wait_for([](const std::vector<SseEvent>&) { return false; }, 200ms) == false);
+  BOOST_TEST(by_query.status() == 200);
+}
+
+BOOST_AUTO_TEST_CASE(bad_requests_are_bounded_and_never_reach_the_database) {
+  Served s("http_limits", {"--max-body-kb", "4", "--max-connections", "3", "--request-timeout", "1s"});
+  const std::string admin = bearer(token(true));
+  // Too large a body: 413 from the parser, before any handler runs.
+  HttpResponse r = s.post("/functions/v1/process-background-jobs", {admin}, std::string(8 * 1024, 'x'));
+  BOOST_TEST(r.status == 413);
+  r = s.get("/api/jobs", {admin, "X-Big: " + std::string(20 * 1024, 'y')});
+  BOOST_TEST(r.status == 431);
+  BOOST_TEST(s.get("/nowhere", {admin}).status == 404);
+  BOOST_TEST(s.get("/api/jobs/%zz", {admin}).status == 400);
+
+  // A client that sends half a request is cut off after --request-timeout.
+  const int port = std::stoi(s.base.substr(s.base.rfind(':') + 1));
+  auto open_socket = [&] {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    BOOST_REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    return fd;
+  };
+  int slow = open_socket();
+  const std::string partial = "GET /api/jobs HTTP/1.1\r\nHost: x\r\n";
+  BOOST_REQUIRE(write(slow, partial.data(), partial.size()) == static_cast<ssize_t>(partial.size()));
+  pollfd p{slow, POLLIN, 0};
+  BOOST_TEST(poll(&p, 1, 20000) == 1);  // readable: closed by the server
+  char buf[64];
+  BOOST_TEST(read(slow, buf, sizeof buf) <= 0);
+  close(slow);
+
+  // Past --max-connections, a new connection is told 503 at once. First let the connections of
+  // the requests above be closed on the server's side too (it counts them until it sees EOF).
+  bool settled = false;
+  for (int i = 0; i < 400 && !settled; ++i) {
+    settled = json_of(s.get("/healthz", {})).at("connections").as<int>() == 1;  // this request's own
+    if (!settled) {
+      pollfd none{};
+      poll(&none, 0, 50);
+    }
+  }
+  BOOST_TEST_REQUIRE(settled);
+  std::vector<int> held;
+  for (int i = 0; i < 3; ++i) held.push_back(open_socket());
+  // Each held connection is counted once the server accepted it: a request on it proves that.
+  const std::string ping = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (int fd : held) {
+    BOOST_REQUIRE(write(fd, ping.data(), ping.size()) > 0);
+    pollfd q{fd, POLLIN, 0};
+    BOOST_REQUIRE(poll(&q, 1, 20000) == 1);
+    char b[4096];
+    const ssize_t n = read(fd, b, sizeof b);
+    BOOST_REQUIRE(n > 0);
+    BOOST_TEST(std::string(b, static_cast<std::size_t>(n)).rfind("HTTP/1.1 200", 0) == 0u);
+  }
+  r = s.get("/healthz", {});
+  BOOST_TEST(r.status == 503, r.body << " " << s.proc->log());
+  for (int fd : held) close(fd);
+}
+
+BOOST_AUTO_TEST_CASE(every_route_is_in_the_openapi_file) {
+  std::ifstream in(std::string(EXAMQ_SOURCE_DIR) + "/docs/openapi.yaml");
+  BOOST_TEST_REQUIRE(static_cast<bool>(in), "docs/openapi.yaml is missing");
+  std::set<std::string> documented;
+  std::string line, path;
+  const std::regex path_re(R"(^  (/[^:]*):\s*$)"), method_re(R"(^    (get|post|put|delete|patch):\s*$)");
+  std::smatch m;
+  while (std::getline(in, line)) {
+    if (std::regex_match(line, m, path_re)) path = m[1];
+    else if (!path.empty() && std::regex_match(line, m, method_re)) documented.insert(std::string(m[1]) + " " + path);
+  }
+  // The routes the server has, from the server's own table (nothing here connects).
+  pg::ConnectionPool pool("", "examq test", 1);
+  http::CallerDb db(pool, http::RoleConfig{}, false);
+  http::EventHub hub("", "examq_admin", db);
+  http::Api api(db, hub);
+  std::set<std::string> served;
+  for (const auto& route : api.routes()) {
+    std::string method(boost::beast::http::to_string(route.method));
+    for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    served.insert(method + " " + route.pattern);
+  }
+  BOOST_TEST(served.size() >= 10u);
+  for (const std::string& r : served) BOOST_TEST(documented.count(r) == 1u, r << " is not in docs/openapi.yaml");
+  for (const std::string& d : documented) BOOST_TEST(served.count(d) == 1u, d << " is documented but not served");
+}

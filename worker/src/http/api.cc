@@ -1,0 +1,431 @@
+#include "http/api.h"
+
+#include "http/event_hub.h"
+#include "pg/array.h"
+#include "util/log.h"
+
+#include <tao/json/from_string.hpp>
+#include <tao/json/to_string.hpp>
+
+#include <regex>
+#include <set>
+
+namespace examq::http {
+
+using beast_http::status;
+using beast_http::verb;
+
+namespace {
+
+// --- statements (fixed SQL; every value a parameter) -----------------------------------------
+const pg::Statement kHealth{"examq_http_health", "SELECT 1"};
+const pg::Statement kCreateJob{"examq_http_create_job",
+                               "SELECT create_exam_paper_job($1::uuid, $2::text[], $3::uuid, $4::boolean, $5::integer)::text"};
+const pg::Statement kNextInLine{"examq_http_next_in_line",
+                                "SELECT j.id::text FROM processing_jobs j WHERE j.status = 'pending' AND j.run_at <= now()"
+                                " ORDER BY j.priority DESC, j.run_at, j.id LIMIT 1"};
+const pg::Statement kWake{"examq_http_wake", "SELECT pg_notify('processing_jobs_available', $1)"};
+// Newest first; the cursor is the last row's (created_at in microseconds, id).
+const pg::Statement kListJobs{
+    "examq_http_list_jobs",
+    "SELECT coalesce(jsonb_agg(j ORDER BY j.created_at DESC, j.id DESC), '[]')::text FROM ("
+    " SELECT id, job_type, status, priority, exam_paper_id, progress_percentage, current_step, retry_count,"
+    "  max_retries, attempts, error_message, cancel_requested, created_by, created_at, run_at, started_at,"
+    "  completed_at, updated_at, (extract(epoch FROM created_at) * 1000000)::bigint AS cursor_micros"
+    " FROM processing_jobs"
+    " WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR job_type = $2)"
+    "  AND ($3::uuid IS NULL OR exam_paper_id = $3) AND ($4::uuid IS NULL OR created_by = $4)"
+    "  AND ($5::timestamptz IS NULL OR created_at >= $5)"
+    "  AND ($6::bigint IS NULL OR (created_at, id) < (timestamptz 'epoch' + $6::bigint * interval '1 microsecond', $7::uuid))"
+    " ORDER BY created_at DESC, id DESC LIMIT $8::integer) j"};
+const pg::Statement kGetJob{"examq_http_get_job",
+                            "SELECT (to_jsonb(j) - 'payload' - 'lease_duration')::text FROM processing_jobs j WHERE j.id = $1::uuid"};
+const pg::Statement kCancel{"examq_http_cancel", "SELECT (to_jsonb(cancel_processing_job($1::uuid)) - 'payload' - 'lease_duration')::text"};
+const pg::Statement kRetry{"examq_http_retry", "SELECT (to_jsonb(retry_processing_job($1::uuid)) - 'payload' - 'lease_duration')::text"};
+const pg::Statement kStats{"examq_http_stats",
+                           "SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.period, s.job_type NULLS FIRST), '[]')::text"
+                           " FROM processing_job_stats s"};
+const pg::Statement kPaperExists{"examq_http_paper_exists", "SELECT 1 FROM exam_papers p WHERE p.id = $1::uuid"};
+const pg::Statement kQuestions{
+    "examq_http_questions",
+    "SELECT coalesce(jsonb_agg(jsonb_build_object('question_number', q.question_number, 'parent_number',"
+    " q.parent_number, 'position', q.position, 'text', q.text, 'marks', q.marks, 'page_number', q.page_number,"
+    " 'source', q.source, 'topic_ids', to_jsonb(q.topic_ids)) ORDER BY q.position), '[]')::text"
+    " FROM questions q WHERE q.exam_paper_id = $1::uuid"};
+const pg::Statement kPage{"examq_http_page",
+                          "SELECT encode(p.jpeg, 'base64'), (extract(epoch FROM p.created_at) * 1000000)::bigint"
+                          " FROM exam_paper_pages p WHERE p.exam_paper_id = $1::uuid AND p.page_number = $2::integer"};
+
+// --- input checks (a bad request never reaches the database) ---------------------------------
+bool is_uuid(const std::string& s) {
+  static const std::regex re("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
+  return std::regex_match(s, re);
+}
+
+std::string require_uuid(const std::string& value, const std::string& what) {
+  if (!is_uuid(value)) throw ApiError(status::bad_request, what + " must be a UUID");
+  return value;
+}
+
+std::optional<std::string> optional_uuid(const Request& r, const std::string& key) {
+  const std::string* v = r.query_value(key);
+  if (v == nullptr || v->empty()) return std::nullopt;
+  return require_uuid(*v, key);
+}
+
+int bounded_int(const std::string& text, const std::string& what, long lo, long hi) {
+  try {
+    std::size_t used = 0;
+    const long v = std::stol(text, &used);
+    if (used == text.size() && v >= lo && v <= hi) return static_cast<int>(v);
+  } catch (const std::exception&) {
+  }
+  throw ApiError(status::bad_request, what + " must be an integer between " + std::to_string(lo) + " and " + std::to_string(hi));
+}
+
+tao::json::value parse_json_body(const Request& r) {
+  if (r.raw.body().empty()) return tao::json::empty_object;
+  try {
+    return tao::json::from_string(r.raw.body());
+  } catch (const std::exception&) {
+    throw ApiError(status::bad_request, "the request body is not valid JSON");
+  }
+}
+
+// The seed's priority: a number (-1000..1000) or "high" / "normal" / "low".
+int parse_priority(const tao::json::value* v) {
+  if (v == nullptr || v->is_null()) return 0;
+  if (v->is_string()) {
+    const std::string& s = v->get_string();
+    if (s == "high") return 10;
+    if (s == "normal") return 0;
+    if (s == "low") return -10;
+    throw ApiError(status::bad_request, "priority must be \"high\", \"normal\", \"low\" or an integer between -1000 and 1000");
+  }
+  if (v->is_integer()) {
+    const std::int64_t p = v->is_signed() ? v->get_signed() : static_cast<std::int64_t>(std::min<std::uint64_t>(v->get_unsigned(), 1u << 30));
+    if (p >= -1000 && p <= 1000) return static_cast<int>(p);
+  }
+  throw ApiError(status::bad_request, "priority must be \"high\", \"normal\", \"low\" or an integer between -1000 and 1000");
+}
+
+Response raw_json(status s, const std::string& json_text) {
+  Response res{s, 11};
+  res.set(beast_http::field::content_type, "application/json");
+  res.set(beast_http::field::cache_control, "no-store");
+  res.body() = json_text;
+  return res;
+}
+
+const Claims& caller_of(const Request& r) { return *r.caller; }
+
+std::string csv_field(const tao::json::value& v) {
+  std::string s;
+  if (v.is_null()) return s;
+  if (v.is_string()) {
+    s = v.get_string();
+  } else {
+    s = tao::json::to_string(v);
+  }
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::optional<std::string> decode_base64(std::string_view in) {
+  static const std::string kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve(in.size() * 3 / 4);
+  unsigned buf = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '=' ) break;
+    if (c == '\n' || c == '\r') continue;  // encode() wraps at 76 columns
+    const auto pos = kAlphabet.find(c);
+    if (pos == std::string::npos) return std::nullopt;
+    buf = (buf << 6) | static_cast<unsigned>(pos);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buf >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Response json_response(status s, const tao::json::value& body) { return raw_json(s, tao::json::to_string(body)); }
+
+Response error_response(status s, const std::string& message) {
+  return json_response(s, tao::json::value{{"success", false}, {"error", message}});
+}
+
+Api::Api(CallerDb& db, EventHub& hub) : db_(db), hub_(hub) {
+  auto bind = [this](Response (Api::*f)(Request&)) { return [this, f](Request& r) { return (this->*f)(r); }; };
+  routes_ = {
+      {verb::get, "/healthz", Kind::plain, false, bind(&Api::healthz)},
+      {verb::post, "/functions/v1/create-exam-paper-job", Kind::upload, true, bind(&Api::create_exam_paper_job)},
+      {verb::post, "/functions/v1/process-background-jobs", Kind::plain, true, bind(&Api::process_background_jobs)},
+      {verb::get, "/api/jobs", Kind::plain, true, bind(&Api::list_jobs)},
+      {verb::get, "/api/jobs/{id}", Kind::plain, true, bind(&Api::get_job)},
+      {verb::post, "/api/jobs/{id}/cancel", Kind::plain, true, bind(&Api::cancel_job)},
+      {verb::post, "/api/jobs/{id}/retry", Kind::plain, true, bind(&Api::retry_job)},
+      {verb::get, "/api/stats", Kind::plain, true, bind(&Api::stats)},
+      {verb::get, "/api/papers/{id}/questions", Kind::plain, true, bind(&Api::paper_questions)},
+      {verb::get, "/api/papers/{id}/pages/{page}", Kind::plain, true, bind(&Api::paper_page)},
+      {verb::get, "/api/events", Kind::events, true, nullptr},
+  };
+}
+
+Api::Match Api::match(verb method, const std::string& path) const {
+  Match out;
+  auto split = [](std::string_view s) {
+    std::vector<std::string_view> parts;
+    std::size_t i = 0;
+    while (i < s.size()) {
+      std::size_t j = s.find('/', i);
+      if (j == std::string_view::npos) j = s.size();
+      parts.push_back(s.substr(i, j - i));
+      i = j + 1;
+    }
+    return parts;
+  };
+  const auto got = split(path);
+  for (const Route& route : routes_) {
+    const auto want = split(route.pattern);
+    if (want.size() != got.size()) continue;
+    std::map<std::string, std::string> params;
+    bool ok = true;
+    for (std::size_t i = 0; i < want.size() && ok; ++i) {
+      if (want[i].size() > 2 && want[i].front() == '{' && want[i].back() == '}') {
+        if (got[i].empty()) ok = false;
+        else params[std::string(want[i].substr(1, want[i].size() - 2))] = std::string(got[i]);
+      } else {
+        ok = want[i] == got[i];
+      }
+    }
+    if (!ok) continue;
+    if (route.method != method) {
+      out.miss = status::method_not_allowed;
+      continue;
+    }
+    out.route = &route;
+    out.params = std::move(params);
+    return out;
+  }
+  return out;
+}
+
+Response Api::healthz(Request&) {
+  bool db_ok = false;
+  try {
+    auto conn = db_.pool().acquire();
+    conn->exec(kHealth);
+    db_ok = true;
+  } catch (const pg::Error&) {
+  }
+  tao::json::value body{{"status", db_ok ? "ok" : "unavailable"},
+                        {"database", db_ok ? "ok" : "unreachable"},
+                        {"events", hub_.listening() ? "listening" : "reconnecting"},
+                        {"event_streams", hub_.subscribers()}};
+  if (connections_) body["connections"] = connections_();
+  return json_response(db_ok ? status::ok : status::service_unavailable, body);
+}
+
+Response Api::create_exam_paper_job(Request& r) {
+  const tao::json::value body = parse_json_body(r);
+  if (!body.is_object()) throw ApiError(status::bad_request, "the request body must be a JSON object");
+  const tao::json::value* paper = body.find("examPaperId");
+  if (paper == nullptr || !paper->is_string()) throw ApiError(status::bad_request, "examPaperId is required");
+  const std::string paper_id = require_uuid(paper->get_string(), "examPaperId");
+
+  std::optional<std::string> images;
+  if (const auto* v = body.find("base64Images"); v != nullptr && !v->is_null()) {
+    if (!v->is_array()) throw ApiError(status::bad_request, "base64Images must be an array of strings");
+    std::vector<std::string> list;
+    for (const auto& e : v->get_array()) {
+      if (!e.is_string()) throw ApiError(status::bad_request, "base64Images must be an array of strings");
+      list.push_back(e.get_string());
+    }
+    images = pg::array_literal(list);
+  }
+  std::optional<std::string> syllabus;
+  if (const auto* v = body.find("syllabusId"); v != nullptr && !v->is_null()) {
+    if (!v->is_string()) throw ApiError(status::bad_request, "syllabusId must be a UUID");
+    syllabus = require_uuid(v->get_string(), "syllabusId");
+  }
+  bool has_insert = false;
+  if (const auto* v = body.find("hasInsert"); v != nullptr && !v->is_null()) {
+    if (!v->is_boolean()) throw ApiError(status::bad_request, "hasInsert must be true or false");
+    has_insert = v->get_boolean();
+  }
+  const int priority = parse_priority(body.find("priority"));
+
+  const std::string answer = db_.run(caller_of(r), [&](pg::Connection& c) {
+    return c.exec(kCreateJob, paper_id, images, syllabus, has_insert, priority).get<std::string>(0, 0);
+  });
+  // The function's answer is the seed's body, byte for byte; only the status is ours to pick.
+  const tao::json::value v = tao::json::from_string(answer);
+  if (v.at("success").get_boolean()) return raw_json(status::ok, answer);
+  const std::string error = v.at("error").get_string();
+  status s = status::bad_request;
+  if (error.find("does not exist") != std::string::npos) s = status::not_found;
+  else if (error.find("already has a job in progress") != std::string::npos) s = status::conflict;
+  else if (error.find("the limit is") != std::string::npos) s = status::payload_too_large;
+  return raw_json(s, answer);
+}
+
+Response Api::process_background_jobs(Request& r) {
+  // Workers claim by themselves; this only wakes them (they claim on any wake-up) and says
+  // which job is next in line, without claiming it.
+  std::optional<std::string> next = db_.run(caller_of(r), [&](pg::Connection& c) -> std::optional<std::string> {
+    pg::Result res = c.exec(kNextInLine);
+    c.exec(kWake, std::string(R"({"job_types": null})"));
+    if (res.rows() == 0) return std::nullopt;
+    return res.get<std::string>(0, 0);
+  });
+  tao::json::value body{{"success", true}, {"jobId", tao::json::null}};
+  if (next) body["jobId"] = *next;
+  return json_response(status::ok, body);
+}
+
+Response Api::list_jobs(Request& r) {
+  static const std::set<std::string> kStatuses{"pending", "processing", "completed", "failed", "cancelled"};
+  std::optional<std::string> st, type, since, cursor_micros, cursor_id;
+  if (const std::string* v = r.query_value("status"); v != nullptr && !v->empty()) {
+    if (kStatuses.count(*v) == 0) throw ApiError(status::bad_request, "status must be one of pending, processing, completed, failed, cancelled");
+    st = *v;
+  }
+  if (const std::string* v = r.query_value("type"); v != nullptr && !v->empty()) {
+    if (v->size() > 100) throw ApiError(status::bad_request, "type is too long");
+    type = *v;
+  }
+  const auto paper = optional_uuid(r, "paper");
+  const auto creator = optional_uuid(r, "creator");
+  if (const std::string* v = r.query_value("since"); v != nullptr && !v->empty()) {
+    static const std::regex iso(R"(^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$)");
+    if (!std::regex_match(*v, iso)) throw ApiError(status::bad_request, "since must be an ISO 8601 date or time (2026-12-05T10:00:00Z)");
+    since = *v;
+  }
+  const int limit = r.query_value("limit") != nullptr ? bounded_int(*r.query_value("limit"), "limit", 1, 500) : 50;
+  if (const std::string* v = r.query_value("cursor"); v != nullptr && !v->empty()) {
+    static const std::regex re(R"(^(\d{1,19})_([0-9a-fA-F-]{36})$)");
+    std::smatch m;
+    if (!std::regex_match(*v, m, re) || !is_uuid(m[2])) throw ApiError(status::bad_request, "cursor is not one this server returned");
+    cursor_micros = m[1];
+    cursor_id = m[2];
+  }
+  const std::string rows = db_.run(caller_of(r), [&](pg::Connection& c) {
+    return c.exec(kListJobs, st, type, paper, creator, since, cursor_micros, cursor_id, limit + 1).get<std::string>(0, 0);
+  });
+  tao::json::value list = tao::json::from_string(rows);
+  auto& arr = list.get_array();
+  tao::json::value next = tao::json::null;
+  if (arr.size() > static_cast<std::size_t>(limit)) {
+    arr.resize(static_cast<std::size_t>(limit));
+    const auto& last = arr.back();
+    next = std::to_string(last.at("cursor_micros").as<std::int64_t>()) + "_" + last.at("id").get_string();
+  }
+  for (auto& job : arr) job.get_object().erase("cursor_micros");
+  return json_response(status::ok, tao::json::value{{"jobs", std::move(list)}, {"nextCursor", std::move(next)}});
+}
+
+Response Api::get_job(Request& r) {
+  const std::string id = require_uuid(r.params.at("id"), "the job id");
+  auto row = db_.run(caller_of(r), [&](pg::Connection& c) -> std::optional<std::string> {
+    pg::Result res = c.exec(kGetJob, id);
+    if (res.rows() == 0) return std::nullopt;
+    return res.get<std::string>(0, 0);
+  });
+  if (!row) throw ApiError(status::not_found, "job " + id + " not found");
+  return raw_json(status::ok, *row);
+}
+
+Response Api::cancel_job(Request& r) {
+  const std::string id = require_uuid(r.params.at("id"), "the job id");
+  const std::string row = db_.run(caller_of(r), [&](pg::Connection& c) { return c.exec(kCancel, id).get<std::string>(0, 0); });
+  return json_response(status::ok, tao::json::value{{"success", true}, {"job", tao::json::from_string(row)}});
+}
+
+Response Api::retry_job(Request& r) {
+  const std::string id = require_uuid(r.params.at("id"), "the job id");
+  const std::string row = db_.run(caller_of(r), [&](pg::Connection& c) { return c.exec(kRetry, id).get<std::string>(0, 0); });
+  return json_response(status::ok, tao::json::value{{"success", true}, {"job", tao::json::from_string(row)}});
+}
+
+Response Api::stats(Request& r) {
+  const std::string rows = db_.run(caller_of(r), [&](pg::Connection& c) { return c.exec(kStats).get<std::string>(0, 0); });
+  return json_response(status::ok, tao::json::value{{"stats", tao::json::from_string(rows)}});
+}
+
+Response Api::paper_questions(Request& r) {
+  const std::string id = require_uuid(r.params.at("id"), "the paper id");
+  bool csv = false;
+  if (const std::string* f = r.query_value("format")) {
+    if (*f != "csv" && *f != "json") throw ApiError(status::bad_request, "format must be json or csv");
+    csv = *f == "csv";
+  } else if (auto it = r.raw.find(beast_http::field::accept); it != r.raw.end()) {
+    csv = std::string_view(it->value().data(), it->value().size()).find("text/csv") != std::string_view::npos;
+  }
+  auto rows = db_.run(caller_of(r), [&](pg::Connection& c) -> std::optional<std::string> {
+    if (c.exec(kPaperExists, id).rows() == 0) return std::nullopt;
+    return c.exec(kQuestions, id).get<std::string>(0, 0);
+  });
+  if (!rows) throw ApiError(status::not_found, "exam paper " + id + " not found");
+  const tao::json::value questions = tao::json::from_string(*rows);
+  if (!csv) return json_response(status::ok, tao::json::value{{"examPaperId", id}, {"questions", questions}});
+  static const char* const kColumns[] = {"question_number", "parent_number", "position", "text", "marks", "page_number", "source", "topic_ids"};
+  std::string out;
+  for (const char* col : kColumns) out += std::string(out.empty() ? "" : ",") + col;
+  out += "\r\n";
+  for (const auto& q : questions.get_array()) {
+    bool first = true;
+    for (const char* col : kColumns) {
+      if (!first) out += ',';
+      first = false;
+      const tao::json::value* v = q.find(col);
+      if (v != nullptr) out += csv_field(*v);
+    }
+    out += "\r\n";
+  }
+  Response res{status::ok, 11};
+  res.set(beast_http::field::content_type, "text/csv; charset=utf-8");
+  res.set(beast_http::field::content_disposition, "attachment; filename=\"questions-" + id + ".csv\"");
+  res.set(beast_http::field::cache_control, "no-store");
+  res.body() = std::move(out);
+  return res;
+}
+
+Response Api::paper_page(Request& r) {
+  const std::string id = require_uuid(r.params.at("id"), "the paper id");
+  const int page = bounded_int(r.params.at("page"), "the page number", 1, 100000);
+  auto row = db_.run(caller_of(r), [&](pg::Connection& c) -> std::optional<std::pair<std::string, std::int64_t>> {
+    pg::Result res = c.exec(kPage, id, page);
+    if (res.rows() == 0) return std::nullopt;
+    return std::make_pair(res.get<std::string>(0, 0), res.get<std::int64_t>(0, 1));
+  });
+  if (!row) throw ApiError(status::not_found, "page " + std::to_string(page) + " of paper " + id + " not found");
+  // A page is replaced (not edited) when the paper is processed again: its creation time names
+  // the version.
+  const std::string etag = "\"" + id + "-" + std::to_string(page) + "-" + std::to_string(row->second) + "\"";
+  Response res{status::ok, 11};
+  res.set(beast_http::field::etag, etag);
+  // Private: the image is only for callers who may see the paper.
+  res.set(beast_http::field::cache_control, "private, max-age=3600");
+  if (auto it = r.raw.find(beast_http::field::if_none_match); it != r.raw.end() && std::string(it->value()) == etag) {
+    res.result(status::not_modified);
+    return res;
+  }
+  auto bytes = decode_base64(row->first);
+  if (!bytes) throw ApiError(status::internal_server_error, "stored page image is not readable");
+  res.set(beast_http::field::content_type, "image/jpeg");
+  res.body() = std::move(*bytes);
+  return res;
+}
+
+}  // namespace examq::http

@@ -1,0 +1,70 @@
+#pragma once
+// Live job events for HTTP clients (GET /api/events): one LISTEN processing_jobs_changes
+// connection for the whole server, however many clients. A notification only says which job
+// changed; the hub reads the job's current row (so it works with examq.notify_payload =
+// 'minimal' too) and hands each subscriber the rows its caller may see: an admin all of them,
+// anyone else what a query under their own claims returns (row-level security decides).
+//
+// An event's id is the row's updated_at in microseconds. A client that reconnects with
+// Last-Event-ID is sent, from the table, every job it may see that changed since then (less a
+// safety margin for transactions that committed late), then the live stream: nothing is lost,
+// some states may come twice.
+
+#include "http/caller_db.h"
+#include "http/jwt.h"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace examq::http {
+
+// One client's stream. deliver() is called from the hub's thread and must not block.
+class EventSubscriber {
+ public:
+  virtual ~EventSubscriber() = default;
+  virtual const Claims& caller() const = 0;
+  virtual void deliver(std::string event_text) = 0;
+  virtual bool closed() const = 0;
+};
+
+// The SSE text of one job row (a JSON object with "id" and "updated_at") and its event id.
+std::string format_job_event(const std::string& row_json, std::int64_t micros);
+
+class EventHub {
+ public:
+  // reader_role: a role that sees every job (the admin role); the hub reads rows as it.
+  EventHub(std::string conninfo, std::string reader_role, CallerDb& db);
+  ~EventHub();
+
+  void start();
+  void stop();
+
+  void subscribe(const std::shared_ptr<EventSubscriber>& s);
+  // The SSE texts of every job `caller` may see that changed at or after since_micros minus the
+  // safety margin, oldest first, at most `limit`. Runs on the calling thread (a DB worker).
+  std::vector<std::string> replay(const Claims& caller, std::int64_t since_micros, int limit);
+
+  std::size_t subscribers() const;
+  bool listening() const { return listening_.load(); }
+
+ private:
+  void loop();
+  void dispatch(pg::Connection& conn, const std::vector<std::string>& ids);
+
+  const std::string conninfo_;
+  const std::string reader_role_;
+  CallerDb& db_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> listening_{false};
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::vector<std::weak_ptr<EventSubscriber>> subscribers_;
+  std::int64_t last_micros_ = 0;  // newest event seen, to catch up after a reconnect
+};
+
+}  // namespace examq::http
