@@ -68,6 +68,36 @@ HttpResponse http_request(const std::string& method, const std::string& url, con
   return r;
 }
 
+HttpResponse http_upload(const std::string& url, const std::vector<std::string>& headers, const std::vector<FormField>& fields) {
+  HttpResponse r;
+  std::unique_ptr<CURL, CurlDeleter> c(curl_easy_init());
+  auto list = header_list(headers);
+  curl_mime* mime = curl_mime_init(c.get());
+  for (const FormField& f : fields) {
+    curl_mimepart* part = curl_mime_addpart(mime);
+    curl_mime_name(part, f.name.c_str());
+    curl_mime_data(part, f.value.data(), f.value.size());
+    if (!f.filename.empty()) {
+      curl_mime_filename(part, f.filename.c_str());
+      curl_mime_type(part, "application/pdf");
+    }
+  }
+  curl_easy_setopt(c.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c.get(), CURLOPT_MIMEPOST, mime);
+  curl_easy_setopt(c.get(), CURLOPT_HTTPHEADER, list.get());
+  curl_easy_setopt(c.get(), CURLOPT_WRITEFUNCTION, append_body);
+  curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(c.get(), CURLOPT_HEADERFUNCTION, collect_header);
+  curl_easy_setopt(c.get(), CURLOPT_HEADERDATA, &r.headers);
+  curl_easy_setopt(c.get(), CURLOPT_TIMEOUT, 120L);
+  curl_easy_setopt(c.get(), CURLOPT_NOPROXY, "*");
+  const CURLcode rc = curl_easy_perform(c.get());
+  if (rc != CURLE_OK) r.error = curl_easy_strerror(rc);
+  curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &r.status);
+  curl_mime_free(mime);
+  return r;
+}
+
 SseClient::SseClient(std::string url, std::vector<std::string> headers) : url_(std::move(url)), headers_(std::move(headers)) {
   thread_ = std::thread([this] {
     std::unique_ptr<CURL, CurlDeleter> c(curl_easy_init());

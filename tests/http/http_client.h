@@ -30,6 +30,12 @@ struct HttpResponse {
 HttpResponse http_request(const std::string& method, const std::string& url, const std::vector<std::string>& headers = {},
                           const std::string& body = std::string());
 
+// One part of a multipart/form-data upload: a file when filename is set, else a field.
+struct FormField {
+  std::string name, value, filename;
+};
+HttpResponse http_upload(const std::string& url, const std::vector<std::string>& headers, const std::vector<FormField>& fields);
+
 struct SseEvent {
   std::string id, event, data;
 };

@@ -428,6 +428,57 @@ BOOST_AUTO_TEST_CASE(bad_requests_are_bounded_and_never_reach_the_database) {
   for (int fd : held) close(fd);
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+BOOST_AUTO_TEST_CASE(uploads_check_every_pdf_first_and_create_all_papers_or_none) {
+  Served s("http_upload", {"--max-upload-mb", "1"});
+  const std::string admin = bearer(token(true));
+  const std::string pdf = read_file(std::string(EXAMQ_SOURCE_DIR) + "/docs/samples/sample-exam-paper.pdf");
+  BOOST_TEST_REQUIRE(pdf.size() > 1000u);
+  const std::string url = s.base + "/api/papers";
+  auto papers = [&] { return s.conn().exec("SELECT count(*)::int FROM exam_papers").get<int>(0, 0); };
+
+  // Two papers, one request: each gets its paper, file and job.
+  HttpResponse r = http_upload(url, {admin}, {{"file", pdf, "../../etc/first.pdf"}, {"file", pdf, "second.pdf"}, {"priority", "high", ""}});
+  BOOST_TEST_REQUIRE(r.status == 201, r.body);
+  tao::json::value v = json_of(r);
+  BOOST_TEST(v.at("success").get_boolean());
+  BOOST_TEST_REQUIRE(v.at("papers").get_array().size() == 2u);
+  const auto& first = v.at("papers").get_array()[0];
+  BOOST_TEST(first.at("file").get_string() == "first.pdf");  // no path from the client is kept
+  BOOST_TEST(first.at("pages").as<int>() > 0);
+  BOOST_TEST(job_field(s.conn(), first.at("jobId").get_string(), "priority") == "10");
+  BOOST_TEST(s.conn().exec("SELECT title FROM exam_papers WHERE id = $1::uuid", first.at("examPaperId").get_string()).get<std::string>(0, 0) ==
+             "first");
+  BOOST_TEST(papers() == 2);
+
+  // One bad file among good ones: refused with its name, nothing created.
+  r = http_upload(url, {admin}, {{"file", pdf, "good.pdf"}, {"file", "just some text, not a PDF", "notes.pdf"}});
+  BOOST_TEST(r.status == 422);
+  BOOST_TEST(json_of(r).at("error").get_string().find("notes.pdf") == 0u);
+  BOOST_TEST(papers() == 2);
+
+  // A title with one file, an insert; bad fields and shapes are 400 before anything is read.
+  r = http_upload(url, {admin}, {{"file", pdf, "p.pdf"}, {"insert", pdf, "insert.pdf"}, {"title", "June 2024 Paper 1", ""}});
+  BOOST_TEST_REQUIRE(r.status == 201, r.body);
+  BOOST_TEST(s.conn().exec("SELECT count(*)::int FROM exam_papers WHERE title = 'June 2024 Paper 1'").get<int>(0, 0) == 1);
+  BOOST_TEST(http_upload(url, {admin}, {{"title", "no file", ""}}).status == 400);
+  BOOST_TEST(http_upload(url, {admin}, {{"file", pdf, "a.pdf"}, {"colour", "red", ""}}).status == 400);
+  BOOST_TEST(http_upload(url, {admin}, {{"file", pdf, "a.pdf"}, {"priority", "urgent", ""}}).status == 400);
+  BOOST_TEST(http_upload(url, {admin}, {{"file", pdf, "a.pdf"}, {"file", pdf, "b.pdf"}, {"title", "one title", ""}}).status == 400);
+  BOOST_TEST(s.post("/api/papers", {admin, "Content-Type: application/json"}, "{}").status == 400);
+  // Over --max-upload-mb: 413 while reading.
+  BOOST_TEST(http_upload(url, {admin}, {{"file", std::string(2 * 1024 * 1024, 'x'), "huge.pdf"}}).status == 413);
+  // Non-admins may not create papers: the database says so.
+  BOOST_TEST(http_upload(url, {bearer(token(false))}, {{"file", pdf, "x.pdf"}}).status == 403);
+  BOOST_TEST(papers() == 3);
+}
+
 BOOST_AUTO_TEST_CASE(every_route_is_in_the_openapi_file) {
   std::ifstream in(std::string(EXAMQ_SOURCE_DIR) + "/docs/openapi.yaml");
   BOOST_TEST_REQUIRE(static_cast<bool>(in), "docs/openapi.yaml is missing");

@@ -1,6 +1,9 @@
 #include "http/api.h"
 
 #include "http/event_hub.h"
+#include "http/multipart.h"
+#include "pdf/render_pool.h"
+#include "pipeline/bytea.h"
 #include "pg/array.h"
 #include "util/log.h"
 
@@ -52,6 +55,8 @@ const pg::Statement kQuestions{
     " q.parent_number, 'position', q.position, 'text', q.text, 'marks', q.marks, 'page_number', q.page_number,"
     " 'source', q.source, 'topic_ids', to_jsonb(q.topic_ids)) ORDER BY q.position), '[]')::text"
     " FROM questions q WHERE q.exam_paper_id = $1::uuid"};
+const pg::Statement kSubmit{"examq_http_submit",
+                            "SELECT submit_exam_paper($1, $2, $3::bytea, $4::integer, $5::uuid, $6, $7::bytea)::text"};
 const pg::Statement kPage{"examq_http_page",
                           "SELECT encode(p.jpeg, 'base64'), (extract(epoch FROM p.created_at) * 1000000)::bigint"
                           " FROM exam_paper_pages p WHERE p.exam_paper_id = $1::uuid AND p.page_number = $2::integer"};
@@ -107,6 +112,20 @@ int parse_priority(const tao::json::value* v) {
     if (p >= -1000 && p <= 1000) return static_cast<int>(p);
   }
   throw ApiError(status::bad_request, "priority must be \"high\", \"normal\", \"low\" or an integer between -1000 and 1000");
+}
+
+// A client's file name, made safe to store and show: the last path component, no control
+// characters, at most 255 bytes.
+std::string clean_filename(const std::string& raw) {
+  std::string name = raw.substr(raw.find_last_of("/\\") == std::string::npos ? 0 : raw.find_last_of("/\\") + 1);
+  std::erase_if(name, [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+  if (name.size() > 255) name.resize(255);
+  return name.empty() ? "upload.pdf" : name;
+}
+
+std::string stem_of(const std::string& filename) {
+  const auto dot = filename.rfind('.');
+  return dot == std::string::npos || dot == 0 ? filename : filename.substr(0, dot);
 }
 
 Response raw_json(status s, const std::string& json_text) {
@@ -178,6 +197,7 @@ Api::Api(CallerDb& db, EventHub& hub) : db_(db), hub_(hub) {
       {verb::get, "/api/stats", Kind::plain, true, bind(&Api::stats)},
       {verb::get, "/api/papers/{id}/questions", Kind::plain, true, bind(&Api::paper_questions)},
       {verb::get, "/api/papers/{id}/pages/{page}", Kind::plain, true, bind(&Api::paper_page)},
+      {verb::post, "/api/papers", Kind::upload, true, bind(&Api::upload_papers)},
       {verb::get, "/api/events", Kind::events, true, nullptr},
   };
 }
@@ -426,6 +446,93 @@ Response Api::paper_page(Request& r) {
   res.set(beast_http::field::content_type, "image/jpeg");
   res.body() = std::move(*bytes);
   return res;
+}
+
+Response Api::upload_papers(Request& r) {
+  // Everything is checked before the database is touched; then every paper, its files and its
+  // job are created in one transaction: a bad file leaves nothing behind.
+  std::vector<FormPart> parts;
+  try {
+    auto it = r.raw.find(beast_http::field::content_type);
+    if (it == r.raw.end()) throw std::invalid_argument("the body must be multipart/form-data");
+    const std::string boundary = multipart_boundary(std::string_view(it->value().data(), it->value().size()));
+    parts = parse_multipart(r.raw.body(), boundary);
+  } catch (const std::invalid_argument& e) {
+    throw ApiError(status::bad_request, e.what());
+  }
+  struct Upload {
+    std::string filename, bytes;
+    int pages = 0;
+  };
+  std::vector<Upload> files;
+  std::optional<Upload> insert;
+  std::string title;
+  std::optional<std::string> syllabus;
+  int priority = 0;
+  for (FormPart& p : parts) {
+    if (p.name == "file" || p.name == "files") {
+      files.push_back({clean_filename(p.filename), std::move(p.body), 0});
+    } else if (p.name == "insert") {
+      if (insert) throw ApiError(status::bad_request, "at most one insert");
+      insert = Upload{clean_filename(p.filename), std::move(p.body), 0};
+    } else if (p.name == "title") {
+      title = p.body;
+      if (title.size() > 500) throw ApiError(status::bad_request, "title is longer than 500 characters");
+    } else if (p.name == "syllabusId") {
+      if (!p.body.empty()) syllabus = require_uuid(p.body, "syllabusId");
+    } else if (p.name == "priority") {
+      const tao::json::value v = [&]() -> tao::json::value {
+        if (p.body == "high" || p.body == "normal" || p.body == "low") return p.body;
+        try {
+          std::size_t used = 0;
+          const long n = std::stol(p.body, &used);
+          if (used == p.body.size()) return static_cast<std::int64_t>(n);
+        } catch (const std::exception&) {
+        }
+        return p.body;
+      }();
+      priority = parse_priority(&v);
+    } else {
+      throw ApiError(status::bad_request, "unknown form field \"" + p.name + "\" (file, insert, title, syllabusId, priority)");
+    }
+  }
+  if (files.empty()) throw ApiError(status::bad_request, "no file: send each PDF as a form field named file");
+  // submit_exam_paper is for admins (it checks the claims itself); refusing others here too
+  // spares the renderer work for a request the database would refuse anyway.
+  if (!caller_of(r).admin) throw ApiError(status::forbidden, "only admins may upload exam papers");
+  if (files.size() > 50) throw ApiError(status::bad_request, "at most 50 files per upload");
+  if (!title.empty() && files.size() > 1) throw ApiError(status::bad_request, "title names one paper; leave it out when uploading several");
+
+  // Each file must be a PDF the sandboxed renderer can open, as `examq submit` checks.
+  pdf::RenderOptions options;
+  options.read_metadata = false;
+  options.max_processes = 1;
+  auto check = [&](Upload& u) {
+    try {
+      u.pages = pdf::inspect_pdf(u.bytes, options).page_count;
+    } catch (const pdf::PdfError& e) {
+      throw ApiError(status::unprocessable_entity, u.filename + ": " + e.what());
+    }
+  };
+  for (Upload& u : files) check(u);
+  if (insert) check(*insert);
+
+  tao::json::value papers = db_.run(caller_of(r), [&](pg::Connection& c) {
+    tao::json::value out = tao::json::empty_array;
+    for (const Upload& u : files) {
+      const std::string answer =
+          c.exec(kSubmit, title.empty() ? stem_of(u.filename) : title, u.filename, pipeline::to_bytea_hex(u.bytes), priority,
+                 syllabus, insert ? pg::Param(insert->filename) : pg::Param(),
+                 insert ? pg::Param(pipeline::to_bytea_hex(insert->bytes)) : pg::Param())
+              .get<std::string>(0, 0);
+      tao::json::value v = tao::json::from_string(answer);
+      v["file"] = u.filename;
+      v["pages"] = u.pages;
+      out.push_back(std::move(v));
+    }
+    return out;
+  });
+  return json_response(status::created, tao::json::value{{"success", true}, {"papers", std::move(papers)}});
 }
 
 }  // namespace examq::http

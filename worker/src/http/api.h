@@ -52,6 +52,7 @@ class Api {
   Response stats(Request& r);
   Response paper_questions(Request& r);
   Response paper_page(Request& r);
+  Response upload_papers(Request& r);
 
   CallerDb& db_;
   EventHub& hub_;
