@@ -48,6 +48,14 @@ INSERT INTO examq_migrations (version, name) VALUES (4, 'attempt_fencing_and_lim
 COMMIT;
 \endif
 
+SELECT NOT EXISTS (SELECT 1 FROM examq_migrations WHERE version = 5) AS examq_pending \gset
+\if :examq_pending
+BEGIN;
+\ir 0005_change_payload_updated_at.sql
+INSERT INTO examq_migrations (version, name) VALUES (5, 'change_payload_updated_at');
+COMMIT;
+\endif
+
 SELECT pg_advisory_unlock(hashtext('examq.install')) AS unlocked \gset
 \unset QUIET
 SELECT 'examq schema at version ' || max(version) AS examq FROM examq_migrations;

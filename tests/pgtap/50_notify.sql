@@ -1,7 +1,7 @@
 -- Notifications, observed by a real listener: a second session (dblink) LISTENs while a third
 -- commits changes. The data is committed and deleted at the end.
 BEGIN;
-SELECT plan(21);
+SELECT plan(22);
 
 SELECT format('dbname=%s host=%s port=%s', current_database(), coalesce(host(inet_server_addr()), 'localhost'),
               current_setting('port')) AS dsn \gset
@@ -38,11 +38,14 @@ END $$;
 SELECT dblink_exec('writer', $$INSERT INTO processing_jobs (id, job_type, payload, exam_paper_id)
   VALUES ('00000000-0000-0000-0000-00000000a001', 'n-test', '{"secret": "do-not-broadcast", "base64_images": ["AAAA"]}', NULL)$$);
 SELECT is(pg_temp.hear(2), 2, 'an insert sends a change and a wake-up');
-SELECT is((SELECT payload FROM heard WHERE channel = 'processing_jobs_changes'),
+SELECT is((SELECT payload - 'updated_at' FROM heard WHERE channel = 'processing_jobs_changes'),
           '{"op": "INSERT", "id": "00000000-0000-0000-0000-00000000a001", "job_type": "n-test", "status": "pending",
             "progress_percentage": 0, "current_step": "Queued for processing", "exam_paper_id": null,
             "retry_count": 0, "cancel_requested": false}'::jsonb,
-          'the change payload: op, id, type, status, progress, step, paper, retries');
+          'the change payload: op, id, type, status, progress, step, paper, retries ...');
+SELECT is((SELECT (payload ->> 'updated_at')::timestamptz FROM heard WHERE channel = 'processing_jobs_changes'),
+          (SELECT updated_at FROM processing_jobs WHERE id = '00000000-0000-0000-0000-00000000a001'),
+          '... and the row''s updated_at (0005)');
 SELECT is((SELECT payload FROM heard WHERE channel = 'processing_jobs_available'),
           '{"job_types": ["n-test"]}'::jsonb, 'the wake-up names the job type');
 SELECT ok(NOT EXISTS (SELECT 1 FROM heard WHERE payload::text LIKE '%do-not-broadcast%' OR payload::text LIKE '%AAAA%'),
@@ -126,7 +129,8 @@ SELECT is_empty($$
            'op', j.op, 'id', (j.job).id, 'job_type', (j.job).job_type, 'status', (j.job).status,
            'progress_percentage', (j.job).progress_percentage,
            'current_step', left((j.job).current_step, 200), 'exam_paper_id', (j.job).exam_paper_id,
-           'retry_count', (j.job).retry_count, 'cancel_requested', (j.job).cancel_requested)::text$$,
+           'retry_count', (j.job).retry_count, 'cancel_requested', (j.job).cancel_requested,
+           'updated_at', (j.job).updated_at)::text$$,
   'the change payload text is the same as json_build_object''s, escapes and NULLs included');
 
 SELECT dblink_exec('writer', $$DELETE FROM processing_jobs WHERE job_type IN ('n-test', 'n-retry', 'n-bulk', 'n-size')$$);

@@ -9,44 +9,61 @@
 #include <tao/json/to_string.hpp>
 
 #include <map>
+#include <optional>
+#include <regex>
 #include <unordered_set>
 
 namespace examq::http {
+
+struct Change {
+  std::string id;
+  std::string json;       // compact, one line
+  std::string event_id;   // the row's updated_at as the database printed it
+};
+
 namespace {
 
 // Transactions stamp updated_at with their start time, so one that started before the client's
 // last event may commit after it: a replay reaches back this far.
-constexpr std::int64_t kReplayMarginMicros = 60LL * 1000 * 1000;
+#define EXAMQ_REPLAY_MARGIN "interval '60 seconds'"
 
-#define EXAMQ_JOB_EVENT_COLUMNS                                                                         \
+// The same keys as processing_job_change_payload (sql/0005), for rows read from the table.
+#define EXAMQ_JOB_EVENT_JSON                                                                           \
   "jsonb_build_object('id', j.id, 'job_type', j.job_type, 'status', j.status, 'progress_percentage',"  \
-  " j.progress_percentage, 'current_step', j.current_step, 'exam_paper_id', j.exam_paper_id,"         \
-  " 'retry_count', j.retry_count, 'cancel_requested', j.cancel_requested, 'updated_at', j.updated_at)::text," \
-  " (extract(epoch FROM j.updated_at) * 1000000)::bigint"
+  " j.progress_percentage, 'current_step', left(j.current_step, 200), 'exam_paper_id', j.exam_paper_id," \
+  " 'retry_count', j.retry_count, 'cancel_requested', j.cancel_requested, 'updated_at', j.updated_at)::text"
 
 const pg::Statement kBecomeReader{"examq_http_hub_role", "SELECT set_config('role', $1, false)"};
 const pg::Statement kRows{"examq_http_hub_rows",
-                          "SELECT " EXAMQ_JOB_EVENT_COLUMNS " FROM processing_jobs j WHERE j.id = ANY ($1::uuid[])"
+                          "SELECT " EXAMQ_JOB_EVENT_JSON " FROM processing_jobs j WHERE j.id = ANY ($1::uuid[])"
                           " ORDER BY j.updated_at, j.id"};
 const pg::Statement kVisible{"examq_http_hub_visible", "SELECT j.id::text FROM processing_jobs j WHERE j.id = ANY ($1::uuid[])"};
 const pg::Statement kSince{"examq_http_hub_since",
-                           "SELECT " EXAMQ_JOB_EVENT_COLUMNS " FROM processing_jobs j"
-                           " WHERE j.updated_at >= to_timestamp($1::float8 / 1000000) ORDER BY j.updated_at, j.id LIMIT $2::integer"};
+                           "SELECT " EXAMQ_JOB_EVENT_JSON " FROM processing_jobs j"
+                           " WHERE j.updated_at >= $1::timestamptz - " EXAMQ_REPLAY_MARGIN
+                           " ORDER BY j.updated_at, j.id LIMIT $2::integer"};
 const pg::Statement kChangedIds{"examq_http_hub_changed",
-                                "SELECT j.id::text FROM processing_jobs j WHERE j.updated_at >= to_timestamp($1::float8 / 1000000)"
-                                " LIMIT 10000"};
+                                "SELECT j.id::text FROM processing_jobs j"
+                                " WHERE j.updated_at >= $1::timestamptz - " EXAMQ_REPLAY_MARGIN " LIMIT 10000"};
 
-struct Row {
-  std::string id;
-  std::string json;
-  std::int64_t micros;
-};
+// A change from a JSON object with "id" and "updated_at"; nullopt when it lacks them.
+std::optional<Change> change_of(const tao::json::value& v) {
+  if (!v.is_object()) return std::nullopt;
+  const auto* id = v.find("id");
+  const auto* at = v.find("updated_at");
+  if (id == nullptr || !id->is_string() || at == nullptr || !at->is_string()) return std::nullopt;
+  return Change{id->get_string(), tao::json::to_string(v), at->get_string()};
+}
 
 }  // namespace
 
-std::string format_job_event(const std::string& row_json, std::int64_t micros) {
-  // Compact, one line (so one data: field), whatever spacing the database printed.
-  return "id: " + std::to_string(micros) + "\nevent: job\ndata: " + tao::json::to_string(tao::json::from_string(row_json)) + "\n\n";
+bool is_event_id(const std::string& text) {
+  static const std::regex re(R"(^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:\d{2})?)?$)");
+  return text.size() < 64 && std::regex_match(text, re);
+}
+
+std::string format_job_event(const std::string& json, const std::string& event_id) {
+  return "id: " + event_id + "\nevent: job\ndata: " + json + "\n\n";
 }
 
 EventHub::EventHub(std::string conninfo, std::string reader_role, CallerDb& db)
@@ -75,12 +92,14 @@ std::size_t EventHub::subscribers() const {
   return n;
 }
 
-std::vector<std::string> EventHub::replay(const Claims& caller, std::int64_t since_micros, int limit) {
+std::vector<std::string> EventHub::replay(const Claims& caller, const std::string& since, int limit) {
   return db_.run(caller, [&](pg::Connection& c) {
     std::vector<std::string> out;
-    pg::Result r = c.exec(kSince, std::to_string(std::max<std::int64_t>(0, since_micros - kReplayMarginMicros)), limit);
+    pg::Result r = c.exec(kSince, since, limit);
     out.reserve(static_cast<std::size_t>(r.rows()));
-    for (int i = 0; i < r.rows(); ++i) out.push_back(format_job_event(r.get<std::string>(i, 0), r.get<std::int64_t>(i, 1)));
+    for (int i = 0; i < r.rows(); ++i) {
+      if (auto ch = change_of(tao::json::from_string(r.get<std::string>(i, 0)))) out.push_back(format_job_event(ch->json, ch->event_id));
+    }
     return out;
   });
 }
@@ -99,36 +118,42 @@ void EventHub::loop() {
         listener.subscribe(*conn);
         listening_.store(true);
         backoff.reset();
-        if (was_connected) {
+        std::string since;
+        {
+          std::lock_guard lock(mu_);
+          since = last_event_id_;
+        }
+        if (was_connected && !since.empty()) {
           util::log_event(spdlog::level::info, "db.reconnected", {{"component", "events"}});
           // Notifications sent while we were away are lost: catch up from the table.
           std::vector<std::string> ids;
-          std::int64_t since;
-          {
-            std::lock_guard lock(mu_);
-            since = last_micros_ - kReplayMarginMicros;
-          }
-          pg::Result r = conn->exec(kChangedIds, std::to_string(std::max<std::int64_t>(0, since)));
+          pg::Result r = conn->exec(kChangedIds, since);
           for (int i = 0; i < r.rows(); ++i) ids.push_back(r.get<std::string>(i, 0));
-          if (!ids.empty()) dispatch(*conn, ids);
+          if (!ids.empty()) dispatch(*conn, {}, ids);
         }
         was_connected = true;
       }
       notes.clear();
       listener.wait(*conn, nullptr, std::chrono::steady_clock::now() + std::chrono::milliseconds(500), notes);
       if (notes.empty()) continue;
-      std::vector<std::string> ids;
-      std::unordered_set<std::string> seen;
+      // A full payload (sql/0005) is the event itself, so every change is passed on as it
+      // happened; a minimal one (examq.notify_payload = 'minimal') only names the job: read it.
+      std::vector<Change> ready;
+      std::vector<std::string> to_read;
+      std::unordered_set<std::string> reading;
       for (const pg::Notification& n : notes) {
         try {
           tao::json::value v = tao::json::from_string(n.payload);
-          const tao::json::value* id = v.is_object() ? v.find("id") : nullptr;
-          if (id != nullptr && id->is_string() && seen.insert(id->get_string()).second) ids.push_back(id->get_string());
+          if (auto ch = change_of(v)) {
+            ready.push_back(std::move(*ch));
+          } else if (const auto* id = v.is_object() ? v.find("id") : nullptr; id != nullptr && id->is_string()) {
+            if (reading.insert(id->get_string()).second) to_read.push_back(id->get_string());
+          }
         } catch (const std::exception&) {
           // Not ours (someone else's NOTIFY on the channel): ignore.
         }
       }
-      if (!ids.empty()) dispatch(*conn, ids);
+      if (!ready.empty() || !to_read.empty()) dispatch(*conn, std::move(ready), to_read);
     } catch (const pg::Error& e) {
       listening_.store(false);
       util::log_event(spdlog::level::warn, "db.connection_lost", {{"component", "events"}, {"error", e.what()}});
@@ -142,22 +167,19 @@ void EventHub::loop() {
   listening_.store(false);
 }
 
-void EventHub::dispatch(pg::Connection& conn, const std::vector<std::string>& ids) {
-  std::vector<Row> rows;
-  {
-    pg::Result r = conn.exec(kRows, pg::array_literal(ids));
-    rows.reserve(static_cast<std::size_t>(r.rows()));
+void EventHub::dispatch(pg::Connection& conn, std::vector<Change> changes, const std::vector<std::string>& read_ids) {
+  if (!read_ids.empty()) {
+    pg::Result r = conn.exec(kRows, pg::array_literal(read_ids));
     for (int i = 0; i < r.rows(); ++i) {
-      tao::json::value v = tao::json::from_string(r.get<std::string>(i, 0));
-      rows.push_back({v.at("id").get_string(), r.get<std::string>(i, 0), r.get<std::int64_t>(i, 1)});
+      if (auto ch = change_of(tao::json::from_string(r.get<std::string>(i, 0)))) changes.push_back(std::move(*ch));
     }
   }
-  if (rows.empty()) return;
+  if (changes.empty()) return;
 
   std::vector<std::shared_ptr<EventSubscriber>> live;
   {
     std::lock_guard lock(mu_);
-    for (const Row& row : rows) last_micros_ = std::max(last_micros_, row.micros);
+    last_event_id_ = changes.back().event_id;
     std::erase_if(subscribers_, [&](const std::weak_ptr<EventSubscriber>& w) {
       auto s = w.lock();
       if (!s || s->closed()) return true;
@@ -168,13 +190,13 @@ void EventHub::dispatch(pg::Connection& conn, const std::vector<std::string>& id
   if (live.empty()) return;
 
   std::vector<std::string> texts;
-  texts.reserve(rows.size());
-  for (const Row& row : rows) texts.push_back(format_job_event(row.json, row.micros));
+  texts.reserve(changes.size());
+  for (const Change& ch : changes) texts.push_back(format_job_event(ch.json, ch.event_id));
 
   // Non-admins: one visibility query per distinct set of claims, under those claims.
   std::map<std::string, std::unordered_set<std::string>> visible_by_claims;
-  std::vector<std::string> row_ids;
-  for (const Row& row : rows) row_ids.push_back(row.id);
+  std::vector<std::string> ids;
+  for (const Change& ch : changes) ids.push_back(ch.id);
   for (const auto& s : live) {
     if (s->caller().admin) {
       for (const std::string& t : texts) s->deliver(t);
@@ -187,7 +209,7 @@ void EventHub::dispatch(pg::Connection& conn, const std::vector<std::string>& id
       try {
         visible = db_.run(s->caller(), [&](pg::Connection& c) {
           std::unordered_set<std::string> out;
-          pg::Result r = c.exec(kVisible, pg::array_literal(row_ids));
+          pg::Result r = c.exec(kVisible, pg::array_literal(ids));
           for (int i = 0; i < r.rows(); ++i) out.insert(r.get<std::string>(i, 0));
           return out;
         });
@@ -196,8 +218,8 @@ void EventHub::dispatch(pg::Connection& conn, const std::vector<std::string>& id
       }
       it = visible_by_claims.emplace(key, std::move(visible)).first;
     }
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      if (it->second.count(rows[i].id) != 0) s->deliver(texts[i]);
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+      if (it->second.count(changes[i].id) != 0) s->deliver(texts[i]);
     }
   }
 }

@@ -5,10 +5,12 @@
 // 'minimal' too) and hands each subscriber the rows its caller may see: an admin all of them,
 // anyone else what a query under their own claims returns (row-level security decides).
 //
-// An event's id is the row's updated_at in microseconds. A client that reconnects with
-// Last-Event-ID is sent, from the table, every job it may see that changed since then (less a
-// safety margin for transactions that committed late), then the live stream: nothing is lost,
-// some states may come twice.
+// With full notification payloads (sql/0005) each notification is passed on as it came, so a
+// client sees every change; with minimal ones the hub reads the job's row (changes in between
+// may be coalesced). An event's id is the row's updated_at as the database printed it. A client
+// that reconnects with Last-Event-ID is sent, from the table, every job it may see that changed
+// since then (less a safety margin for transactions that committed late), then the live stream:
+// nothing is lost, some states may come twice.
 
 #include "http/caller_db.h"
 #include "http/jwt.h"
@@ -32,8 +34,12 @@ class EventSubscriber {
   virtual bool closed() const = 0;
 };
 
-// The SSE text of one job row (a JSON object with "id" and "updated_at") and its event id.
-std::string format_job_event(const std::string& row_json, std::int64_t micros);
+// The SSE text of one change: compact JSON, and its id (the row's updated_at).
+std::string format_job_event(const std::string& json, const std::string& event_id);
+// Whether text looks like an event id this server sends (a timestamp), before it reaches SQL.
+bool is_event_id(const std::string& text);
+
+struct Change;
 
 class EventHub {
  public:
@@ -47,14 +53,14 @@ class EventHub {
   void subscribe(const std::shared_ptr<EventSubscriber>& s);
   // The SSE texts of every job `caller` may see that changed at or after since_micros minus the
   // safety margin, oldest first, at most `limit`. Runs on the calling thread (a DB worker).
-  std::vector<std::string> replay(const Claims& caller, std::int64_t since_micros, int limit);
+  std::vector<std::string> replay(const Claims& caller, const std::string& since_event_id, int limit);
 
   std::size_t subscribers() const;
   bool listening() const { return listening_.load(); }
 
  private:
   void loop();
-  void dispatch(pg::Connection& conn, const std::vector<std::string>& ids);
+  void dispatch(pg::Connection& conn, std::vector<Change> changes, const std::vector<std::string>& read_ids);
 
   const std::string conninfo_;
   const std::string reader_role_;
@@ -64,7 +70,7 @@ class EventHub {
   std::thread thread_;
   mutable std::mutex mu_;
   std::vector<std::weak_ptr<EventSubscriber>> subscribers_;
-  std::int64_t last_micros_ = 0;  // newest event seen, to catch up after a reconnect
+  std::string last_event_id_;  // the latest event passed on, to catch up after a reconnect
 };
 
 }  // namespace examq::http

@@ -207,20 +207,14 @@ class Session : public EventSubscriber, public std::enable_shared_from_this<Sess
   // --- event streams ------------------------------------------------------------------------
   void start_events(const RawRequest& raw, const Target& target, Claims claims) {
     caller_ = std::move(claims);
-    std::optional<std::int64_t> since;
+    std::optional<std::string> since;
     std::string last = raw.count("Last-Event-ID") != 0 ? std::string(raw["Last-Event-ID"]) : std::string();
     if (last.empty()) {
       if (auto it = target.query.find("lastEventId"); it != target.query.end()) last = it->second;
     }
     if (!last.empty()) {
-      try {
-        std::size_t used = 0;
-        since = std::stoll(last, &used);
-        if (used != last.size() || *since < 0) since.reset();
-      } catch (const std::exception&) {
-        since.reset();
-      }
-      if (!since) return respond(raw, error_response(status::bad_request, "Last-Event-ID must be an event id this server sent"));
+      if (!is_event_id(last)) return respond(raw, error_response(status::bad_request, "Last-Event-ID must be an event id this server sent"));
+      since = last;
     }
     if (!caller_.admin) {
       // Refuse at once a caller with no database role, rather than stream nothing forever.
