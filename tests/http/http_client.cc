@@ -159,6 +159,7 @@ void SseClient::parse_locked() {
       else if (line.rfind("event: ", 0) == 0) e.event = line.substr(7), any = true;
       else if (line.rfind("data: ", 0) == 0) e.data += line.substr(6), any = true;
     }
+    e.at = std::chrono::steady_clock::now();
     if (any && !e.data.empty()) events_.push_back(std::move(e));
   }
 }

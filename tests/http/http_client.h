@@ -38,6 +38,7 @@ HttpResponse http_upload(const std::string& url, const std::vector<std::string>&
 
 struct SseEvent {
   std::string id, event, data;
+  std::chrono::steady_clock::time_point at;  // when the event's last byte arrived
 };
 
 class SseClient {
