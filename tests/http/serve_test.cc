@@ -84,6 +84,9 @@ BOOST_AUTO_TEST_CASE(create_exam_paper_job_answers_like_the_seed) {
                           R"({"examPaperId": ")" + paper + R"(", "priority": "high", "hasInsert": false})");
   BOOST_TEST_REQUIRE(r.status == 200, r.body);
   tao::json::value v = json_of(r);
+  // The seed's body: JSON.stringify({success, jobId, message, estimatedTime}).
+  BOOST_TEST(std::regex_match(r.body, std::regex(R"(^\{"success":true,"jobId":"[0-9a-f-]{36}","message":"Job created successfully","estimatedTime":\d+\}$)")),
+             r.body);
   BOOST_TEST(v.at("success").get_boolean());
   BOOST_TEST(v.at("message").get_string() == "Job created successfully");
   BOOST_TEST(v.at("estimatedTime").is_integer());
@@ -419,6 +422,20 @@ BOOST_AUTO_TEST_CASE(uploads_check_every_pdf_first_and_create_all_papers_or_none
   // Non-admins may not create papers: the database says so.
   BOOST_TEST(http_upload(url, {bearer(token(false))}, {{"file", pdf, "x.pdf"}}).status == 403);
   BOOST_TEST(papers() == 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_database_that_goes_away_is_503_not_a_hang_or_a_crash) {
+  Served s("http_gone");
+  const std::string admin = bearer(token(true));
+  BOOST_TEST(s.get("/api/jobs", {admin}).status == 200);
+  pg::Connection maintenance("dbname=" + env_or("PGDATABASE", "postgres"), "examq test");
+  const std::string drop = "DROP DATABASE " + maintenance.quote_identifier(s.db.name()) + " WITH (FORCE)";
+  maintenance.exec(drop.c_str());
+  HttpResponse r = s.get("/api/jobs", {admin});
+  BOOST_TEST(r.status == 503, r.body);
+  BOOST_TEST(json_of(r).at("error").get_string().find("unavailable") != std::string::npos);
+  BOOST_TEST(s.get("/healthz", {}).status == 503);
+  BOOST_TEST(s.proc->running());
 }
 
 BOOST_AUTO_TEST_CASE(every_route_is_in_the_openapi_file) {

@@ -180,8 +180,25 @@ std::optional<std::string> decode_base64(std::string_view in) {
 
 Response json_response(status s, const tao::json::value& body) { return raw_json(s, tao::json::to_string(body)); }
 
+namespace {
+
+// The seed's Edge Functions answer JSON.stringify({success, ...}): keys in that order, compact.
+// taoJSON objects are sorted maps, so the seed's bodies are written key by key.
+std::string seed_json(std::initializer_list<std::pair<const char*, const tao::json::value*>> fields) {
+  std::string out = "{";
+  for (const auto& [key, value] : fields) {
+    if (value == nullptr) continue;
+    if (out.size() > 1) out += ',';
+    out += tao::json::to_string(tao::json::value(key)) + ":" + tao::json::to_string(*value);
+  }
+  return out + "}";
+}
+
+}  // namespace
+
 Response error_response(status s, const std::string& message) {
-  return json_response(s, tao::json::value{{"success", false}, {"error", message}});
+  const tao::json::value f = false, e = message;
+  return raw_json(s, seed_json({{"success", &f}, {"error", &e}}));
 }
 
 Api::Api(CallerDb& db, EventHub& hub) : db_(db), hub_(hub) {
@@ -289,15 +306,19 @@ Response Api::create_exam_paper_job(Request& r) {
   const std::string answer = db_.run(caller_of(r), [&](pg::Connection& c) {
     return c.exec(kCreateJob, paper_id, images, syllabus, has_insert, priority).get<std::string>(0, 0);
   });
-  // The function's answer is the seed's body, byte for byte; only the status is ours to pick.
+  // The function's answer, written as the seed's function wrote it (its keys, its order).
   const tao::json::value v = tao::json::from_string(answer);
-  if (v.at("success").get_boolean()) return raw_json(status::ok, answer);
+  auto field = [&](const char* k) { return v.find(k); };
+  if (v.at("success").get_boolean()) {
+    return raw_json(status::ok, seed_json({{"success", field("success")}, {"jobId", field("jobId")},
+                                           {"message", field("message")}, {"estimatedTime", field("estimatedTime")}}));
+  }
   const std::string error = v.at("error").get_string();
   status s = status::bad_request;
   if (error.find("does not exist") != std::string::npos) s = status::not_found;
   else if (error.find("already has a job in progress") != std::string::npos) s = status::conflict;
   else if (error.find("the limit is") != std::string::npos) s = status::payload_too_large;
-  return raw_json(s, answer);
+  return raw_json(s, seed_json({{"success", field("success")}, {"error", field("error")}, {"jobId", field("jobId")}}));
 }
 
 Response Api::process_background_jobs(Request& r) {
@@ -309,9 +330,8 @@ Response Api::process_background_jobs(Request& r) {
     if (res.rows() == 0) return std::nullopt;
     return res.get<std::string>(0, 0);
   });
-  tao::json::value body{{"success", true}, {"jobId", tao::json::null}};
-  if (next) body["jobId"] = *next;
-  return json_response(status::ok, body);
+  const tao::json::value ok = true, job = next ? tao::json::value(*next) : tao::json::value(tao::json::null);
+  return raw_json(status::ok, seed_json({{"success", &ok}, {"jobId", &job}}));
 }
 
 Response Api::list_jobs(Request& r) {
