@@ -438,6 +438,37 @@ BOOST_AUTO_TEST_CASE(a_database_that_goes_away_is_503_not_a_hang_or_a_crash) {
   BOOST_TEST(s.proc->running());
 }
 
+BOOST_AUTO_TEST_CASE(the_page_is_served_from_the_binary_and_dev_login_is_off_unless_asked_for) {
+  Served s("http_page");
+  HttpResponse r = s.get("/", {});
+  BOOST_TEST_REQUIRE(r.status == 200);
+  BOOST_TEST(r.header("content-type").find("text/html") == 0u);
+  BOOST_TEST(r.body.find("/static/app.js") != std::string::npos);
+  BOOST_TEST(r.header("content-security-policy").find("default-src 'self'") == 0u);
+  BOOST_TEST(s.get("/", {"If-None-Match: " + r.header("etag")}).status == 304);
+  r = s.get("/static/app.js", {});
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(r.header("content-type").find("text/javascript") == 0u);
+  BOOST_TEST(s.get("/static/nothing.js", {}).status == 404);
+  // The first view (page, script, styles) stays small.
+  BOOST_TEST(s.get("/", {}).body.size() + r.body.size() + s.get("/static/style.css", {}).body.size() < 100u * 1024);
+  BOOST_TEST(s.get("/api/dev-login", {}).status == 404);
+  BOOST_TEST(s.post("/api/dev-login", {}).status == 404);
+
+  Served dev("http_dev", {"--dev-login"});
+  r = dev.post("/api/dev-login", {});
+  BOOST_TEST_REQUIRE(r.status == 200);
+  const http::Claims claims = http::verify_jwt(json_of(r).at("token").get_string(), kSecret);
+  BOOST_TEST(claims.admin);
+  // Anyone who can reach the server could take such a session: loopback only.
+  setenv("EXAMQ_JWT_SECRET", kSecret.c_str(), 1);
+  WorkerProcess refused({"serve", "--db", dev.db.conninfo(), "--listen", "0.0.0.0:0", "--dev-login"}, "serve-refused");
+  auto status = refused.wait_exit(30s);
+  BOOST_TEST_REQUIRE(status.has_value());
+  BOOST_TEST((WIFEXITED(*status) && WEXITSTATUS(*status) == 2));
+  BOOST_TEST(refused.log().find("loopback") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(every_route_is_in_the_openapi_file) {
   std::ifstream in(std::string(EXAMQ_SOURCE_DIR) + "/docs/openapi.yaml");
   BOOST_TEST_REQUIRE(static_cast<bool>(in), "docs/openapi.yaml is missing");

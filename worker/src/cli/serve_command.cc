@@ -36,6 +36,7 @@ struct ServeOptions {
   int max_upload_mb = 64;
   std::string request_timeout = "30s";
   std::string idle_timeout = "60s";
+  bool dev_login = false;
   LoggingOptions logging;
 };
 
@@ -55,6 +56,10 @@ std::pair<std::string, unsigned short> parse_listen(const std::string& s) {
   }
   if (port < 0 || port > 65535) throw std::invalid_argument("--listen: bad port in " + s);
   return {host, static_cast<unsigned short>(port)};
+}
+
+bool is_loopback(const std::string& host) {
+  return host == "::1" || host.rfind("127.", 0) == 0;
 }
 
 const pg::Statement kRoles{"examq_serve_roles",
@@ -86,6 +91,9 @@ Command add_serve_command(CLI::App& app) {
       ->envname("EXAMQ_REQUEST_TIMEOUT")->capture_default_str()->check(duration_validator());
   sub->add_option("--idle-timeout", o->idle_timeout, "Time an idle keep-alive connection is kept")
       ->envname("EXAMQ_IDLE_TIMEOUT")->capture_default_str()->check(duration_validator());
+  sub->add_flag("--dev-login", o->dev_login,
+                "Offer a local admin session on the web page (POST /api/dev-login); refused unless --listen is loopback")
+      ->envname("EXAMQ_DEV_LOGIN");
   add_logging_options(*sub, o->logging);
   sub->footer(
       "Tokens: Authorization: Bearer <JWT>, HS256, verified with $EXAMQ_JWT_SECRET (a Supabase project's JWT\n"
@@ -104,6 +112,10 @@ Command add_serve_command(CLI::App& app) {
                 throw std::invalid_argument("EXAMQ_JWT_SECRET is not set: every endpoint but /healthz needs it to verify tokens");
               }
               http::check_jwt_secret(secret);
+              if (o->dev_login && !is_loopback(config.host)) {
+                throw std::invalid_argument("--dev-login hands out admin sessions to anyone who can reach the server: "
+                                            "it needs a loopback --listen address (127.0.0.1 or [::1]), not " + config.host);
+              }
               config.jwt_secret = secret;
               config.io_threads = o->io_threads;
               config.db_threads = o->db_connections;
@@ -161,6 +173,7 @@ Command add_serve_command(CLI::App& app) {
             http::Api api(db, hub);
             http::Server server(config, api, hub);
             api.count_connections_with([&server] { return server.connections(); });
+            if (o->dev_login) api.enable_dev_login(config.jwt_secret);
             try {
               server.start();
             } catch (const std::system_error& e) {

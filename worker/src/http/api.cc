@@ -2,6 +2,7 @@
 
 #include "http/event_hub.h"
 #include "http/multipart.h"
+#include "http/web_assets.h"
 #include "pdf/render_pool.h"
 #include "pipeline/bytea.h"
 #include "pg/array.h"
@@ -204,6 +205,10 @@ Response error_response(status s, const std::string& message) {
 Api::Api(CallerDb& db, EventHub& hub) : db_(db), hub_(hub) {
   auto bind = [this](Response (Api::*f)(Request&)) { return [this, f](Request& r) { return (this->*f)(r); }; };
   routes_ = {
+      {verb::get, "/", Kind::plain, false, bind(&Api::page)},
+      {verb::get, "/static/{name}", Kind::plain, false, bind(&Api::asset)},
+      {verb::get, "/api/dev-login", Kind::plain, false, bind(&Api::dev_login_state)},
+      {verb::post, "/api/dev-login", Kind::plain, false, bind(&Api::dev_login)},
       {verb::get, "/healthz", Kind::plain, false, bind(&Api::healthz)},
       {verb::post, "/functions/v1/create-exam-paper-job", Kind::upload, true, bind(&Api::create_exam_paper_job)},
       {verb::post, "/functions/v1/process-background-jobs", Kind::plain, true, bind(&Api::process_background_jobs)},
@@ -553,6 +558,59 @@ Response Api::upload_papers(Request& r) {
     return out;
   });
   return json_response(status::created, tao::json::value{{"success", true}, {"papers", std::move(papers)}});
+}
+
+namespace {
+
+Response asset_response(const Request& r, const WebAsset& a) {
+  // The files change only with the binary: revalidate by ETag, never serve a stale page.
+  const std::string etag = "\"" + std::to_string(std::hash<std::string_view>{}(a.body)) + "\"";
+  Response res{status::ok, 11};
+  res.set(beast_http::field::etag, etag);
+  res.set(beast_http::field::cache_control, "no-cache");
+  res.set("X-Content-Type-Options", "nosniff");
+  // Everything the page loads comes from this server; images are blob: URLs of fetched pages.
+  res.set("Content-Security-Policy",
+          "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; "
+          "object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
+  res.set("Referrer-Policy", "no-referrer");
+  if (auto it = r.raw.find(beast_http::field::if_none_match); it != r.raw.end() && std::string(it->value()) == etag) {
+    res.result(status::not_modified);
+    return res;
+  }
+  res.set(beast_http::field::content_type, std::string(a.content_type));
+  res.body() = std::string(a.body);
+  return res;
+}
+
+}  // namespace
+
+Response Api::page(Request& r) {
+  const WebAsset* a = find_web_asset("index.html");
+  if (a == nullptr) throw ApiError(status::not_found, "this build has no web page");
+  return asset_response(r, *a);
+}
+
+Response Api::asset(Request& r) {
+  const std::string& name = r.params.at("name");
+  const WebAsset* a = name == "index.html" ? nullptr : find_web_asset(name);
+  if (a == nullptr) throw ApiError(status::not_found, "no such file");
+  return asset_response(r, *a);
+}
+
+Response Api::dev_login_state(Request&) {
+  if (dev_login_secret_.empty()) throw ApiError(status::not_found, "local admin sessions are off (examq serve --dev-login)");
+  return json_response(status::ok, tao::json::value{{"enabled", true}});
+}
+
+Response Api::dev_login(Request&) {
+  if (dev_login_secret_.empty()) throw ApiError(status::not_found, "local admin sessions are off (examq serve --dev-login)");
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const tao::json::value claims{{"sub", "00000000-0000-0000-0000-00000000de71"}, {"role", "authenticated"},
+                                {"aud", "authenticated"}, {"iat", now}, {"exp", now + 8 * 3600},
+                                {"app_metadata", tao::json::value{{"role", "admin"}, {"provider", "examq-dev-login"}}}};
+  util::log_event(spdlog::level::info, "serve.dev_login", {{"sub", "00000000-0000-0000-0000-00000000de71"}});
+  return json_response(status::ok, tao::json::value{{"token", mint_jwt(claims, dev_login_secret_)}});
 }
 
 }  // namespace examq::http

@@ -39,6 +39,9 @@ class Api {
   EventHub& hub() { return hub_; }
   // Where /healthz reads the number of open client connections (the server's count).
   void count_connections_with(std::function<std::size_t()> f) { connections_ = std::move(f); }
+  // `examq serve --dev-login` (loopback only): POST /api/dev-login hands out admin tokens
+  // signed with this secret.
+  void enable_dev_login(std::string jwt_secret) { dev_login_secret_ = std::move(jwt_secret); }
   CallerDb& db() { return db_; }
 
  private:
@@ -53,11 +56,16 @@ class Api {
   Response paper_questions(Request& r);
   Response paper_page(Request& r);
   Response upload_papers(Request& r);
+  Response page(Request& r);
+  Response asset(Request& r);
+  Response dev_login_state(Request& r);
+  Response dev_login(Request& r);
 
   CallerDb& db_;
   EventHub& hub_;
   std::vector<Route> routes_;
   std::function<std::size_t()> connections_;
+  std::string dev_login_secret_;
 };
 
 }  // namespace examq::http
