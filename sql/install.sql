@@ -56,6 +56,14 @@ INSERT INTO examq_migrations (version, name) VALUES (5, 'change_payload_updated_
 COMMIT;
 \endif
 
+SELECT NOT EXISTS (SELECT 1 FROM examq_migrations WHERE version = 6) AS examq_pending \gset
+\if :examq_pending
+BEGIN;
+\ir 0006_job_history.sql
+INSERT INTO examq_migrations (version, name) VALUES (6, 'job_history');
+COMMIT;
+\endif
+
 SELECT pg_advisory_unlock(hashtext('examq.install')) AS unlocked \gset
 \unset QUIET
 SELECT 'examq schema at version ' || max(version) AS examq FROM examq_migrations;

@@ -199,6 +199,11 @@ BOOST_AUTO_TEST_CASE(statistics_questions_as_json_and_csv_and_cacheable_page_ima
   HttpResponse r = s.get("/api/stats", {admin});
   BOOST_TEST_REQUIRE(r.status == 200, r.body);
   BOOST_TEST(json_of(r).at("stats").get_array().size() > 0u);
+  r = s.get("/api/stats/history", {admin});
+  BOOST_TEST_REQUIRE(r.status == 200, r.body);
+  BOOST_TEST(json_of(r).at("hours").get_array().size() == 1u);  // the job just inserted
+  BOOST_TEST(s.get("/api/stats/history?since=2026-01-01&until=2026-03-01", {admin}).status == 400);  // over 31 days
+  BOOST_TEST(s.get("/api/stats/history?since=last%20week", {admin}).status == 400);
 
   const std::string paper = s.new_paper();
   s.conn().exec("INSERT INTO questions (exam_paper_id, question_number, position, text, marks, page_number) VALUES "

@@ -122,7 +122,8 @@ SELECT is(pg_temp.privs('authenticated', 'exam_paper_pages'), ARRAY['DELETE', 'S
 SELECT is(pg_temp.functions_of('authenticated'),
           ARRAY['cancel_processing_job(uuid)', 'cleanup_old_processing_jobs(interval)',
                 'create_exam_paper_job(uuid,text[],uuid,boolean,integer)',
-                'processing_job_estimated_seconds(text,integer,integer)', 'retry_processing_job(uuid)',
+                'processing_job_estimated_seconds(text,integer,integer)',
+                'processing_job_history(timestamp with time zone,timestamp with time zone,text)', 'retry_processing_job(uuid)',
                 'submit_exam_paper(text,text,bytea,integer,uuid,text,bytea)'],
           'authenticated: exactly the admin functions, never a worker function');
 SELECT is_empty($$SELECT r.rolname, t FROM pg_roles AS r, pg_temp.examq_tables() AS t

@@ -99,7 +99,14 @@ class BrowserTest(unittest.TestCase):
 
     # ---- helpers ---------------------------------------------------------------------------
     def wait(self, predicate, timeout=60, message=""):
-        return WebDriverWait(self.browser, timeout, poll_frequency=0.1).until(lambda d: predicate(), message)
+        try:
+            return WebDriverWait(self.browser, timeout, poll_frequency=0.1).until(lambda d: predicate(), message)
+        except Exception:
+            jobs = psql(self.db, "SELECT string_agg(id || ' ' || status || ' ' || attempts, E'\\n') FROM processing_jobs")
+            rows = "\n".join(r.text for r in self.browser.find_elements(By.CSS_SELECTOR, "#jobs tbody tr"))
+            state = self.browser.find_element(By.ID, "stream-state").text
+            console = self.browser.get_log("browser") if hasattr(self.browser, "get_log") else []
+            raise AssertionError(f"{message}\njobs:\n{jobs}\npage ({state}):\n{rows}\nconsole: {console}")
 
     def row(self, job_id):
         rows = self.browser.find_elements(By.CSS_SELECTOR, f'#jobs tbody tr[data-id="{job_id}"]')
@@ -195,6 +202,15 @@ class BrowserTest(unittest.TestCase):
         self.wait(lambda: self.status_of(while_down) is not None, timeout=60, message="a change made while the server was down never arrived")
         self.wait(lambda: self.status_of(while_down) == "completed", message="the stream did not resume live updates")
         self.assertTrue(b.execute_script("return window.__same_page === true"), "the page was reloaded")
+
+        # Statistics over the last day: this run's jobs, as a chart and per type.
+        b.find_element(By.CSS_SELECTOR, 'header nav button[data-view="stats"]').click()
+        self.wait(lambda: len(b.find_elements(By.CSS_SELECTOR, "#chart svg rect")) > 0, message="no chart")
+        self.wait(lambda: len(b.find_elements(By.CSS_SELECTOR, "#stats tbody tr")) >= 3, message="no per-type table")
+        total = b.find_element(By.CSS_SELECTOR, "#stats tbody tr td:nth-child(2)").text
+        self.assertEqual(total, psql(self.db, "SELECT count(*) FROM processing_jobs"))
+        if self.shots:
+            b.save_screenshot(os.path.join(self.shots, "statistics.png"))
 
 
 if __name__ == "__main__":

@@ -49,6 +49,9 @@ const pg::Statement kRetry{"examq_http_retry", "SELECT (to_jsonb(retry_processin
 const pg::Statement kStats{"examq_http_stats",
                            "SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.period, s.job_type NULLS FIRST), '[]')::text"
                            " FROM processing_job_stats s"};
+const pg::Statement kHistory{"examq_http_history",
+                             "SELECT processing_job_history(coalesce($1::timestamptz, now() - interval '24 hours'),"
+                             " coalesce($2::timestamptz, now()), $3)::text"};
 const pg::Statement kPaperExists{"examq_http_paper_exists", "SELECT 1 FROM exam_papers p WHERE p.id = $1::uuid"};
 const pg::Statement kQuestions{
     "examq_http_questions",
@@ -217,6 +220,7 @@ Api::Api(CallerDb& db, EventHub& hub) : db_(db), hub_(hub) {
       {verb::post, "/api/jobs/{id}/cancel", Kind::plain, true, bind(&Api::cancel_job)},
       {verb::post, "/api/jobs/{id}/retry", Kind::plain, true, bind(&Api::retry_job)},
       {verb::get, "/api/stats", Kind::plain, true, bind(&Api::stats)},
+      {verb::get, "/api/stats/history", Kind::plain, true, bind(&Api::history)},
       {verb::get, "/api/papers/{id}/questions", Kind::plain, true, bind(&Api::paper_questions)},
       {verb::get, "/api/papers/{id}/pages/{page}", Kind::plain, true, bind(&Api::paper_page)},
       {verb::post, "/api/papers", Kind::upload, true, bind(&Api::upload_papers)},
@@ -406,6 +410,24 @@ Response Api::retry_job(Request& r) {
 Response Api::stats(Request& r) {
   const std::string rows = db_.run(caller_of(r), [&](pg::Connection& c) { return c.exec(kStats).get<std::string>(0, 0); });
   return json_response(status::ok, tao::json::value{{"stats", tao::json::from_string(rows)}});
+}
+
+Response Api::history(Request& r) {
+  static const std::regex iso(R"(^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$)");
+  auto when = [&](const char* key) -> std::optional<std::string> {
+    const std::string* v = r.query_value(key);
+    if (v == nullptr || v->empty()) return std::nullopt;
+    if (!std::regex_match(*v, iso)) throw ApiError(status::bad_request, std::string(key) + " must be an ISO 8601 date or time");
+    return *v;
+  };
+  const auto since = when("since"), until = when("until");
+  std::optional<std::string> type;
+  if (const std::string* v = r.query_value("type"); v != nullptr && !v->empty()) {
+    if (v->size() > 100) throw ApiError(status::bad_request, "type is too long");
+    type = *v;
+  }
+  const std::string body = db_.run(caller_of(r), [&](pg::Connection& c) { return c.exec(kHistory, since, until, type).get<std::string>(0, 0); });
+  return raw_json(status::ok, body);
 }
 
 Response Api::paper_questions(Request& r) {

@@ -53,6 +53,7 @@ class Api {
   Response cancel_job(Request& r);
   Response retry_job(Request& r);
   Response stats(Request& r);
+  Response history(Request& r);
   Response paper_questions(Request& r);
   Response paper_page(Request& r);
   Response upload_papers(Request& r);

@@ -129,6 +129,7 @@ function renderAll() {
 }
 
 function seconds(s) {
+  if (s < 10) return `${Number(s).toFixed(1)} s`;
   if (s < 60) return `${Math.round(s)} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
   return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
@@ -200,6 +201,8 @@ async function details(id, tr) {
 // A change from the stream (or an action's answer): merge, redraw its row, fire jobcomplete.
 function apply(change) {
   const before = state.jobs.get(change.id);
+  // An action's answer can arrive after the events it caused: never go back in time.
+  if (before && before.updated_at && change.updated_at && Date.parse(change.updated_at) < Date.parse(before.updated_at)) return;
   const job = Object.assign({}, before || {}, change);
   if (!job.created_at) job.created_at = new Date().toISOString();
   if (job.status === 'processing' && !job.started_at) job.started_at = change.updated_at || new Date().toISOString();
@@ -345,46 +348,98 @@ $('#export-json').addEventListener('click', () => exportAs('json'));
 $('#export-csv').addEventListener('click', () => exportAs('csv'));
 
 // ---- statistics ------------------------------------------------------------------------------
-async function loadStats() {
-  const { stats } = await api('/api/stats');
-  const period = $('#period').value;
-  const rows = stats.filter((s) => s.period === period);
-  const all = rows.find((s) => s.job_type === null) || {};
-  const out = document.createElement('div');
-  const counts = ['pending', 'processing', 'completed', 'failed', 'cancelled'];
-  const max = Math.max(1, ...counts.map((c) => all[c] || 0));
-  const bars = document.createElement('div');
-  bars.className = 'bars';
-  bars.setAttribute('role', 'list');
-  bars.setAttribute('aria-label', 'Jobs by status');
-  for (const c of counts) {
-    const label = document.createElement('span');
-    label.textContent = c;
-    const bar = document.createElement('div');
-    bar.className = 'bar';
-    bar.style.width = `${(100 * (all[c] || 0)) / max}%`;
-    const n = document.createElement('span');
-    n.textContent = all[c] || 0;
-    bars.append(label, bar, n);
+const OUTCOMES = [['completed', '#0e7c3a'], ['failed', '#ab091e'], ['cancelled', '#9fb3c8'], ['unfinished', '#2680c2']];
+
+function localInput(date) {
+  const d = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
+  return d.toISOString().slice(0, 16);
+}
+
+function hourChart(hours, since, until) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const start = Date.parse(since), span = Math.max(1, Math.ceil((Date.parse(until) - start) / 3600000));
+  const max = Math.max(1, ...hours.map((h) => h.created));
+  const w = 1000, h = 200, bw = w / span;
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${w} ${h + 20}`);
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', `Jobs created per hour: ${hours.reduce((n, x) => n + x.created, 0)} in ${span} hours, at most ${max} in one hour`);
+  for (const hour of hours) {
+    const x = Math.floor((Date.parse(hour.hour) - start) / 3600000) * bw;
+    let y = h;
+    for (const [key, colour] of OUTCOMES) {
+      const n = hour[key] || 0;
+      if (!n) continue;
+      const rect = document.createElementNS(ns, 'rect');
+      const height = (h * n) / max;
+      y -= height;
+      rect.setAttribute('x', x + 1); rect.setAttribute('y', y);
+      rect.setAttribute('width', Math.max(1, bw - 2)); rect.setAttribute('height', height);
+      rect.setAttribute('fill', colour);
+      const title = document.createElementNS(ns, 'title');
+      title.textContent = `${new Date(hour.hour).toLocaleString()}: ${n} ${key}`;
+      rect.appendChild(title);
+      svg.appendChild(rect);
+    }
   }
-  out.appendChild(bars);
+  for (const [label, x] of [[new Date(start).toLocaleString(), 0], [new Date(Date.parse(until)).toLocaleString(), w]]) {
+    const t = document.createElementNS(ns, 'text');
+    t.setAttribute('x', x); t.setAttribute('y', h + 16);
+    t.setAttribute('text-anchor', x ? 'end' : 'start');
+    t.setAttribute('font-size', '12');
+    t.textContent = label;
+    svg.appendChild(t);
+  }
+  const legend = document.createElement('p');
+  legend.className = 'legend';
+  for (const [key, colour] of OUTCOMES) {
+    const span = document.createElement('span');
+    const sw = document.createElement('i');
+    sw.style.background = colour;
+    span.append(sw, key);
+    legend.appendChild(span);
+  }
+  return [svg, legend];
+}
+
+async function loadStats() {
+  if (!$('#since').value) {
+    // The last 24 hours up to the end of this one (the inputs hold whole minutes: "now" would
+    // leave out what happened since the minute began).
+    const end = new Date();
+    end.setMinutes(60, 0, 0);
+    $('#until').value = localInput(end);
+    $('#since').value = localInput(new Date(end.getTime() - 24 * 3600000));
+  }
+  const q = new URLSearchParams({ since: new Date($('#since').value).toISOString(), until: new Date($('#until').value).toISOString() });
+  if ($('#s-type').value.trim()) q.set('type', $('#s-type').value.trim());
+  let body;
+  try {
+    body = await api(`/api/stats/history?${q}`);
+    $('#stats-error').textContent = '';
+  } catch (e) {
+    $('#stats-error').textContent = e.message;
+    return;
+  }
+  $('#chart').replaceChildren(...hourChart(body.hours, body.since, body.until));
   const table = document.createElement('table');
-  table.innerHTML = '<thead><tr><th scope="col">Type</th><th scope="col">Total</th><th scope="col">Median</th>' +
-    '<th scope="col">p95</th><th scope="col">Failure rate</th></tr></thead><tbody></tbody>';
-  for (const s of rows) {
+  table.innerHTML = '<caption>By job type</caption><thead><tr><th scope="col">Type</th><th scope="col">Total</th>' +
+    '<th scope="col">Completed</th><th scope="col">Failed</th><th scope="col">Cancelled</th><th scope="col">Pending</th>' +
+    '<th scope="col">Running</th><th scope="col">Median</th><th scope="col">p95</th><th scope="col">Failure rate</th></tr></thead><tbody></tbody>';
+  for (const s of body.types) {
     const tr = document.createElement('tr');
-    for (const v of [s.job_type ?? 'all types', s.total, s.median_seconds == null ? '-' : seconds(s.median_seconds),
-      s.p95_seconds == null ? '-' : seconds(s.p95_seconds), s.failure_rate == null ? '-' : `${(100 * s.failure_rate).toFixed(1)}%`]) {
+    for (const v of [s.job_type ?? 'all types', s.total, s.completed, s.failed, s.cancelled, s.pending, s.processing,
+      s.median_seconds == null ? '-' : seconds(s.median_seconds), s.p95_seconds == null ? '-' : seconds(s.p95_seconds),
+      s.failure_rate == null ? '-' : `${(100 * s.failure_rate).toFixed(1)}%`]) {
       const td = document.createElement('td');
       td.textContent = v;
       tr.appendChild(td);
     }
     table.tBodies[0].appendChild(tr);
   }
-  out.appendChild(table);
-  $('#stats').replaceChildren(out);
+  $('#stats').replaceChildren(table);
 }
-$('#period').addEventListener('change', loadStats);
+$('#period').addEventListener('submit', (e) => { e.preventDefault(); loadStats(); });
 
 // ---- start -----------------------------------------------------------------------------------
 if (state.token) signIn(state.token); else showSignIn();
