@@ -64,6 +64,14 @@ INSERT INTO examq_migrations (version, name) VALUES (6, 'job_history');
 COMMIT;
 \endif
 
+SELECT NOT EXISTS (SELECT 1 FROM examq_migrations WHERE version = 7) AS examq_pending \gset
+\if :examq_pending
+BEGIN;
+\ir 0007_every_change.sql
+INSERT INTO examq_migrations (version, name) VALUES (7, 'every_change');
+COMMIT;
+\endif
+
 SELECT pg_advisory_unlock(hashtext('examq.install')) AS unlocked \gset
 \unset QUIET
 SELECT 'examq schema at version ' || max(version) AS examq FROM examq_migrations;

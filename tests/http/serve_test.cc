@@ -314,6 +314,16 @@ BOOST_AUTO_TEST_CASE(events_stream_every_change_and_resume_from_last_event_id) {
       },
       30s), "resume did not replay the changes; got:\n" + resumed.raw());
   BOOST_TEST(http_request("GET", s.base + "/api/events", {bearer(admin), "Last-Event-ID: garbage"}).status == 400);
+  // A delete reaches admins as a delete event naming the job (sql/0007).
+  s.conn().exec("DELETE FROM processing_jobs WHERE id = $1::uuid", later);
+  BOOST_TEST(resumed.wait_for(
+      [&](const std::vector<SseEvent>& evs) {
+        for (const auto& e : evs) {
+          if (e.event == "delete" && e.data.find(later) != std::string::npos) return true;
+        }
+        return false;
+      },
+      30s), "no delete event; got:\n" + resumed.raw());
   // A token in the query works for EventSource, which cannot send headers.
   SseClient by_query(s.base + "/api/events?access_token=" + admin, {});
   BOOST_TEST(by_query.wait_for([](const std::vector<SseEvent>&) { return false; }, 200ms) == false);

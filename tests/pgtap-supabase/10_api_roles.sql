@@ -3,7 +3,7 @@
 -- anon gets nothing; authenticated and service_role get the admin set of docs/sql-api.md
 -- (filtered by row-level security and the JWT checks), never the worker functions.
 BEGIN;
-SELECT plan(66);
+SELECT plan(67);
 
 -- Runs QUERY as role R; returns 'ok' or the SQLSTATE it failed with. (pgTAP's bookkeeping stays
 -- with the test's superuser, so the role switch lives inside this function.)
@@ -47,7 +47,8 @@ CREATE FUNCTION pg_temp.public_helpers() RETURNS text[] LANGUAGE sql IMMUTABLE A
     'examq_setting_interval(text,interval)', 'processing_job_change_payload(text,processing_jobs)',
     'processing_job_minimal_payload(text,processing_jobs)', 'processing_job_retry_delay(integer)',
     'processing_jobs_available_payload(text[])', 'processing_jobs_check_insert()',
-    'processing_jobs_notify_insert()', 'processing_jobs_notify_update()']
+    'processing_jobs_notify_insert()', 'processing_jobs_notify_update()',
+    'processing_jobs_notify_delete()', 'processing_job_visible_change(processing_jobs,processing_jobs)']
 $$;
 -- The functions role R may execute, PUBLIC's helpers left out.
 CREATE FUNCTION pg_temp.functions_of(r text) RETURNS text[] LANGUAGE sql AS $$
@@ -87,6 +88,11 @@ DROP TABLE public.sb_control;
 SELECT ok(to_regnamespace('auth') IS NOT NULL, 'setup: an auth schema exists');
 SELECT ok((SELECT rolbypassrls FROM pg_roles WHERE rolname = 'service_role'), 'setup: service_role bypasses RLS');
 
+-- ---- Supabase Realtime: the install put processing_jobs in the publication (sql/0007)
+SELECT ok(EXISTS (SELECT 1 FROM pg_publication_tables
+                   WHERE pubname = 'supabase_realtime' AND schemaname = 'public' AND tablename = 'processing_jobs'),
+          'processing_jobs is in the supabase_realtime publication');
+
 -- ---- PUBLIC's helpers: exactly the listed ones, none SECURITY DEFINER
 SELECT set_eq($$SELECT f::text FROM pg_temp.examq_functions() AS f WHERE has_function_privilege('public', f, 'EXECUTE')$$,
               (SELECT pg_temp.public_helpers()),
@@ -122,8 +128,9 @@ SELECT is(pg_temp.privs('authenticated', 'exam_paper_pages'), ARRAY['DELETE', 'S
 SELECT is(pg_temp.functions_of('authenticated'),
           ARRAY['cancel_processing_job(uuid)', 'cleanup_old_processing_jobs(interval)',
                 'create_exam_paper_job(uuid,text[],uuid,boolean,integer)',
-                'processing_job_estimated_seconds(text,integer,integer)',
-                'processing_job_history(timestamp with time zone,timestamp with time zone,text)', 'retry_processing_job(uuid)',
+                'process_background_jobs()', 'processing_job_estimated_seconds(text,integer,integer)',
+                'processing_job_history(timestamp with time zone,timestamp with time zone,text)',
+                'retry_processing_job(uuid)',
                 'submit_exam_paper(text,text,bytea,integer,uuid,text,bytea)'],
           'authenticated: exactly the admin functions, never a worker function');
 SELECT is_empty($$SELECT r.rolname, t FROM pg_roles AS r, pg_temp.examq_tables() AS t

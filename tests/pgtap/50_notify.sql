@@ -40,7 +40,7 @@ SELECT dblink_exec('writer', $$INSERT INTO processing_jobs (id, job_type, payloa
 SELECT is(pg_temp.hear(2), 2, 'an insert sends a change and a wake-up');
 SELECT is((SELECT payload - 'updated_at' FROM heard WHERE channel = 'processing_jobs_changes'),
           '{"op": "INSERT", "id": "00000000-0000-0000-0000-00000000a001", "job_type": "n-test", "status": "pending",
-            "progress_percentage": 0, "current_step": "Queued for processing", "exam_paper_id": null,
+            "priority": 0, "progress_percentage": 0, "current_step": "Queued for processing", "exam_paper_id": null,
             "retry_count": 0, "cancel_requested": false}'::jsonb,
           'the change payload: op, id, type, status, progress, step, paper, retries ...');
 SELECT is((SELECT (payload ->> 'updated_at')::timestamptz FROM heard WHERE channel = 'processing_jobs_changes'),
@@ -127,7 +127,7 @@ SELECT is_empty($$
           SELECT NULL::processing_jobs, 'UPDATE') AS j
    WHERE processing_job_change_payload(j.op, j.job) IS DISTINCT FROM json_build_object(
            'op', j.op, 'id', (j.job).id, 'job_type', (j.job).job_type, 'status', (j.job).status,
-           'progress_percentage', (j.job).progress_percentage,
+           'priority', (j.job).priority, 'progress_percentage', (j.job).progress_percentage,
            'current_step', left((j.job).current_step, 200), 'exam_paper_id', (j.job).exam_paper_id,
            'retry_count', (j.job).retry_count, 'cancel_requested', (j.job).cancel_requested,
            'updated_at', (j.job).updated_at)::text$$,

@@ -308,7 +308,7 @@ TRUNCATE heard;
 SELECT dblink_exec('writer', $$UPDATE processing_jobs SET run_at = now() WHERE id = '00000000-0000-0000-0000-00000000f8a1'$$);
 SELECT pg_temp.w($$SELECT get_next_processing_job('wn', ARRAY['h-notify'])$$);
 SELECT pg_temp.w($$SELECT snooze_processing_job('00000000-0000-0000-0000-00000000f8a1', interval '1 hour', 'provider says: quota for key sk-123 exceeded', 'wn', 2)$$);
-SELECT is(pg_temp.hear(2), 2, 'default mode: claim and snooze notify');
+SELECT is(pg_temp.hear(3), 3, 'default mode: the run_at change (0007), the claim and the snooze notify');
 SELECT is((SELECT payload ->> 'current_step' FROM heard WHERE channel = 'processing_jobs_changes' ORDER BY n DESC LIMIT 1),
           'Snoozed', 'default mode: the snooze''s step is just Snoozed');
 SELECT ok(NOT EXISTS (SELECT 1 FROM heard WHERE payload::text LIKE '%sk-123%'), 'the snooze reason is never broadcast');

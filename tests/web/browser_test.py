@@ -185,6 +185,9 @@ class BrowserTest(unittest.TestCase):
         self.wait(lambda: self.status_of(slow) == "processing", message="the slow job never showed as processing")
         self.click_in_row(slow, "Cancel")
         self.wait(lambda: self.status_of(slow) == "cancelled", message="the cancel did not reach the page")
+        # A deleted job leaves the list (a delete event).
+        psql(self.db, f"DELETE FROM processing_jobs WHERE id = '{slow}'")
+        self.wait(lambda: self.row(slow) is None, message="a deleted job stayed in the list")
 
         # Retry a failed one: it fails on its first attempt only.
         flaky = self.insert_job('{"fail": "critical", "fail_attempts": 1}')

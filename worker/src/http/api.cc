@@ -25,10 +25,7 @@ namespace {
 const pg::Statement kHealth{"examq_http_health", "SELECT 1"};
 const pg::Statement kCreateJob{"examq_http_create_job",
                                "SELECT create_exam_paper_job($1::uuid, $2::text[], $3::uuid, $4::boolean, $5::integer)::text"};
-const pg::Statement kNextInLine{"examq_http_next_in_line",
-                                "SELECT j.id::text FROM processing_jobs j WHERE j.status = 'pending' AND j.run_at <= now()"
-                                " ORDER BY j.priority DESC, j.run_at, j.id LIMIT 1"};
-const pg::Statement kWake{"examq_http_wake", "SELECT pg_notify('processing_jobs_available', $1)"};
+const pg::Statement kProcessBackgroundJobs{"examq_http_process_background_jobs", "SELECT process_background_jobs() ->> 'jobId'"};
 // Newest first; the cursor is the last row's (created_at in microseconds, id).
 const pg::Statement kListJobs{
     "examq_http_list_jobs",
@@ -334,9 +331,8 @@ Response Api::process_background_jobs(Request& r) {
   // Workers claim by themselves; this only wakes them (they claim on any wake-up) and says
   // which job is next in line, without claiming it.
   std::optional<std::string> next = db_.run(caller_of(r), [&](pg::Connection& c) -> std::optional<std::string> {
-    pg::Result res = c.exec(kNextInLine);
-    c.exec(kWake, std::string(R"({"job_types": null})"));
-    if (res.rows() == 0) return std::nullopt;
+    pg::Result res = c.exec(kProcessBackgroundJobs);
+    if (res.is_null(0, 0)) return std::nullopt;
     return res.get<std::string>(0, 0);
   });
   const tao::json::value ok = true, job = next ? tao::json::value(*next) : tao::json::value(tao::json::null);

@@ -29,7 +29,7 @@ namespace {
 
 // The same keys as processing_job_change_payload (sql/0005), for rows read from the table.
 #define EXAMQ_JOB_EVENT_JSON                                                                           \
-  "jsonb_build_object('id', j.id, 'job_type', j.job_type, 'status', j.status, 'progress_percentage',"  \
+  "jsonb_build_object('id', j.id, 'job_type', j.job_type, 'status', j.status, 'priority', j.priority, 'progress_percentage',"  \
   " j.progress_percentage, 'current_step', left(j.current_step, 200), 'exam_paper_id', j.exam_paper_id," \
   " 'retry_count', j.retry_count, 'cancel_requested', j.cancel_requested, 'updated_at', j.updated_at)::text"
 
@@ -64,6 +64,11 @@ bool is_event_id(const std::string& text) {
 
 std::string format_job_event(const std::string& json, const std::string& event_id) {
   return "id: " + event_id + "\nevent: job\ndata: " + json + "\n\n";
+}
+
+std::string format_delete_event(const std::string& json) {
+  // No id: a deleted row has no updated_at to resume from; the stream keeps its last id.
+  return "event: delete\ndata: " + json + "\n\n";
 }
 
 EventHub::EventHub(std::string conninfo, std::string reader_role, CallerDb& db)
@@ -139,13 +144,15 @@ void EventHub::loop() {
       // A full payload (sql/0005) is the event itself, so every change is passed on as it
       // happened; a minimal one (examq.notify_payload = 'minimal') only names the job: read it.
       std::vector<Change> ready;
-      std::vector<std::string> to_read;
+      std::vector<std::string> to_read, deletes;
       std::unordered_set<std::string> reading;
       for (const pg::Notification& n : notes) {
         try {
           tao::json::value v = tao::json::from_string(n.payload);
           if (auto ch = change_of(v)) {
             ready.push_back(std::move(*ch));
+          } else if (const auto* op = v.is_object() ? v.find("op") : nullptr; op != nullptr && op->is_string() && op->get_string() == "DELETE") {
+            deletes.push_back(format_delete_event(tao::json::to_string(v)));
           } else if (const auto* id = v.is_object() ? v.find("id") : nullptr; id != nullptr && id->is_string()) {
             if (reading.insert(id->get_string()).second) to_read.push_back(id->get_string());
           }
@@ -154,6 +161,7 @@ void EventHub::loop() {
         }
       }
       if (!ready.empty() || !to_read.empty()) dispatch(*conn, std::move(ready), to_read);
+      if (!deletes.empty()) deliver_to_admins(deletes);
     } catch (const pg::Error& e) {
       listening_.store(false);
       util::log_event(spdlog::level::warn, "db.connection_lost", {{"component", "events"}, {"error", e.what()}});
@@ -165,6 +173,21 @@ void EventHub::loop() {
     }
   }
   listening_.store(false);
+}
+
+void EventHub::deliver_to_admins(const std::vector<std::string>& texts) {
+  // Who may have seen a deleted row cannot be asked of row-level security any more (the row is
+  // gone): only admins, who see every job, are told.
+  std::vector<std::shared_ptr<EventSubscriber>> admins;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& w : subscribers_) {
+      if (auto s = w.lock(); s && !s->closed() && s->caller().admin) admins.push_back(std::move(s));
+    }
+  }
+  for (const auto& s : admins) {
+    for (const std::string& t : texts) s->deliver(t);
+  }
 }
 
 void EventHub::dispatch(pg::Connection& conn, std::vector<Change> changes, const std::vector<std::string>& read_ids) {

@@ -36,6 +36,8 @@ class EventSubscriber {
 
 // The SSE text of one change: compact JSON, and its id (the row's updated_at).
 std::string format_job_event(const std::string& json, const std::string& event_id);
+// The SSE text of deleted jobs: {"op": "DELETE", "count", "ids"} ("ids" null past 1000 rows).
+std::string format_delete_event(const std::string& json);
 // Whether text looks like an event id this server sends (a timestamp), before it reaches SQL.
 bool is_event_id(const std::string& text);
 
@@ -61,6 +63,7 @@ class EventHub {
  private:
   void loop();
   void dispatch(pg::Connection& conn, std::vector<Change> changes, const std::vector<std::string>& read_ids);
+  void deliver_to_admins(const std::vector<std::string>& texts);
 
   const std::string conninfo_;
   const std::string reader_role_;

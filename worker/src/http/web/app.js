@@ -230,6 +230,16 @@ function openStream() {
     if (e.lastEventId) state.lastEventId = e.lastEventId;
     apply(JSON.parse(e.data));
   });
+  source.addEventListener('delete', (e) => {
+    const gone = JSON.parse(e.data);
+    if (!gone.ids) { state.jobs.clear(); for (const tr of state.rows.values()) tr.remove(); state.rows.clear(); loadJobs(); return; }
+    for (const id of gone.ids) {
+      state.jobs.delete(id);
+      const tr = state.rows.get(id);
+      if (tr) tr.remove();
+      state.rows.delete(id);
+    }
+  });
   source.addEventListener('error', () => {
     $('#stream-state').textContent = 'Reconnecting…';
     // EventSource retries by itself unless the server refused the stream: then start anew.
