@@ -48,7 +48,7 @@ CREATE FUNCTION pg_temp.public_helpers() RETURNS text[] LANGUAGE sql IMMUTABLE A
     'processing_job_minimal_payload(text,processing_jobs)', 'processing_job_retry_delay(integer)',
     'processing_jobs_available_payload(text[])', 'processing_jobs_check_insert()',
     'processing_jobs_notify_insert()', 'processing_jobs_notify_update()',
-    'processing_jobs_notify_delete()', 'processing_job_visible_change(processing_jobs,processing_jobs)']
+    'processing_jobs_notify_delete()']
 $$;
 -- The functions role R may execute, PUBLIC's helpers left out.
 CREATE FUNCTION pg_temp.functions_of(r text) RETURNS text[] LANGUAGE sql AS $$
