@@ -59,7 +59,7 @@ const pg::Statement kQuestions{
 const pg::Statement kSubmit{"examq_http_submit",
                             "SELECT submit_exam_paper($1, $2, $3::bytea, $4::integer, $5::uuid, $6, $7::bytea)::text"};
 const pg::Statement kPage{"examq_http_page",
-                          "SELECT encode(p.jpeg, 'base64'), (extract(epoch FROM p.created_at) * 1000000)::bigint"
+                          "SELECT p.jpeg, (extract(epoch FROM p.created_at) * 1000000)::bigint"
                           " FROM exam_paper_pages p WHERE p.exam_paper_id = $1::uuid AND p.page_number = $2::integer"};
 
 // --- input checks (a bad request never reaches the database) ---------------------------------
@@ -77,6 +77,24 @@ std::optional<std::string> optional_uuid(const Request& r, const std::string& ke
   const std::string* v = r.query_value(key);
   if (v == nullptr || v->empty()) return std::nullopt;
   return require_uuid(*v, key);
+}
+
+// An ISO 8601 date or time ("2026-12-05", "2026-12-05T10:00:00Z"): checked here so a typo is a
+// 400 with a clear message rather than a database error.
+std::optional<std::string> optional_time(const Request& r, const std::string& key) {
+  static const std::regex iso(R"(^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$)");
+  const std::string* v = r.query_value(key);
+  if (v == nullptr || v->empty()) return std::nullopt;
+  if (!std::regex_match(*v, iso)) throw ApiError(status::bad_request, key + " must be an ISO 8601 date or time (2026-12-05T10:00:00Z)");
+  return *v;
+}
+
+// The optional job type filter.
+std::optional<std::string> optional_type(const Request& r) {
+  const std::string* v = r.query_value("type");
+  if (v == nullptr || v->empty()) return std::nullopt;
+  if (v->size() > 100) throw ApiError(status::bad_request, "type is too long");
+  return *v;
 }
 
 int bounded_int(const std::string& text, const std::string& what, long lo, long hi) {
@@ -154,27 +172,6 @@ std::string csv_field(const tao::json::value& v) {
     out += c;
   }
   return out + "\"";
-}
-
-std::optional<std::string> decode_base64(std::string_view in) {
-  static const std::string kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  unsigned buf = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=' ) break;
-    if (c == '\n' || c == '\r') continue;  // encode() wraps at 76 columns
-    const auto pos = kAlphabet.find(c);
-    if (pos == std::string::npos) return std::nullopt;
-    buf = (buf << 6) | static_cast<unsigned>(pos);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buf >> bits) & 0xFF));
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -341,22 +338,15 @@ Response Api::process_background_jobs(Request& r) {
 
 Response Api::list_jobs(Request& r) {
   static const std::set<std::string> kStatuses{"pending", "processing", "completed", "failed", "cancelled"};
-  std::optional<std::string> st, type, since, cursor_micros, cursor_id;
+  std::optional<std::string> st, cursor_micros, cursor_id;
   if (const std::string* v = r.query_value("status"); v != nullptr && !v->empty()) {
     if (kStatuses.count(*v) == 0) throw ApiError(status::bad_request, "status must be one of pending, processing, completed, failed, cancelled");
     st = *v;
   }
-  if (const std::string* v = r.query_value("type"); v != nullptr && !v->empty()) {
-    if (v->size() > 100) throw ApiError(status::bad_request, "type is too long");
-    type = *v;
-  }
+  const auto type = optional_type(r);
   const auto paper = optional_uuid(r, "paper");
   const auto creator = optional_uuid(r, "creator");
-  if (const std::string* v = r.query_value("since"); v != nullptr && !v->empty()) {
-    static const std::regex iso(R"(^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$)");
-    if (!std::regex_match(*v, iso)) throw ApiError(status::bad_request, "since must be an ISO 8601 date or time (2026-12-05T10:00:00Z)");
-    since = *v;
-  }
+  const auto since = optional_time(r, "since");
   const int limit = r.query_value("limit") != nullptr ? bounded_int(*r.query_value("limit"), "limit", 1, 500) : 50;
   if (const std::string* v = r.query_value("cursor"); v != nullptr && !v->empty()) {
     static const std::regex re(R"(^(\d{1,19})_([0-9a-fA-F-]{36})$)");
@@ -409,19 +399,8 @@ Response Api::stats(Request& r) {
 }
 
 Response Api::history(Request& r) {
-  static const std::regex iso(R"(^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$)");
-  auto when = [&](const char* key) -> std::optional<std::string> {
-    const std::string* v = r.query_value(key);
-    if (v == nullptr || v->empty()) return std::nullopt;
-    if (!std::regex_match(*v, iso)) throw ApiError(status::bad_request, std::string(key) + " must be an ISO 8601 date or time");
-    return *v;
-  };
-  const auto since = when("since"), until = when("until");
-  std::optional<std::string> type;
-  if (const std::string* v = r.query_value("type"); v != nullptr && !v->empty()) {
-    if (v->size() > 100) throw ApiError(status::bad_request, "type is too long");
-    type = *v;
-  }
+  const auto since = optional_time(r, "since"), until = optional_time(r, "until");
+  const auto type = optional_type(r);
   const std::string body = db_.run(caller_of(r), [&](pg::Connection& c) { return c.exec(kHistory, since, until, type).get<std::string>(0, 0); });
   return raw_json(status::ok, body);
 }
@@ -484,10 +463,8 @@ Response Api::paper_page(Request& r) {
     res.result(status::not_modified);
     return res;
   }
-  auto bytes = decode_base64(row->first);
-  if (!bytes) throw ApiError(status::internal_server_error, "stored page image is not readable");
   res.set(beast_http::field::content_type, "image/jpeg");
-  res.body() = std::move(*bytes);
+  res.body() = pipeline::from_bytea_hex(row->first);
   return res;
 }
 

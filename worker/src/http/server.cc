@@ -112,12 +112,12 @@ class Session : public EventSubscriber, public std::enable_shared_from_this<Sess
 
   void on_header(beast::error_code ec) {
     if (ec) return on_read_error(ec);
+    // The target and route are known from the header: kept for on_read. Only an upload route
+    // may send a large body; everything else keeps the small limit.
     const auto& req = parser_->get();
-    // Only an upload route may send a large body; everything else keeps the small limit.
-    if (auto target = parse_target(sv(req.target()))) {
-      Api::Match m = shared_->api.match(req.method(), target->path);
-      if (m.route != nullptr && m.route->kind == Api::Kind::upload) parser_->body_limit(limits().max_upload_bytes);
-    }
+    target_ = parse_target(sv(req.target()));
+    match_ = target_ ? shared_->api.match(req.method(), target_->path) : Api::Match{};
+    if (match_.route != nullptr && match_.route->kind == Api::Kind::upload) parser_->body_limit(limits().max_upload_bytes);
     beast_http::async_read(stream_, buffer_, *parser_,
                            [self = shared_from_this()](beast::error_code e, std::size_t) { self->on_read(e); });
   }
@@ -142,9 +142,9 @@ class Session : public EventSubscriber, public std::enable_shared_from_this<Sess
   void on_read(beast::error_code ec) {
     if (ec) return on_read_error(ec);
     auto raw = std::make_shared<RawRequest>(parser_->release());
-    auto target = parse_target(sv(raw->target()));
+    std::optional<Target> target = std::move(target_);
+    Api::Match m = std::move(match_);
     if (!target) return respond(*raw, error_response(status::bad_request, "malformed request target"));
-    Api::Match m = shared_->api.match(raw->method(), target->path);
     if (m.route == nullptr) {
       return respond(*raw, error_response(m.miss, m.miss == status::method_not_allowed ? "method not allowed" : "not found"));
     }
@@ -319,6 +319,8 @@ class Session : public EventSubscriber, public std::enable_shared_from_this<Sess
   ConnectionSlot slot_;
   beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
+  std::optional<Target> target_;  // of the request being read, from its header
+  Api::Match match_;
   Claims caller_;
   std::atomic<bool> closed_{false};
   std::atomic<std::size_t> backlog_{0};
