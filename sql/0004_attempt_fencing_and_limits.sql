@@ -839,6 +839,19 @@ GRANT EXECUTE ON FUNCTION
   replace_exam_paper_questions(uuid, jsonb, text, integer)
 TO examq_worker;
 
+-- The functions an admin may call through Supabase's API roles, as data: a later migration that
+-- adds one inserts a row here (and calls examq_apply_api_role_privileges()).
+CREATE TABLE examq_api_admin_functions (signature text PRIMARY KEY);
+COMMENT ON TABLE examq_api_admin_functions IS
+  'Functions examq_apply_api_role_privileges() grants to Supabase''s authenticated and '
+  'service_role (an admin''s set; the functions check the JWT themselves).';
+REVOKE ALL ON examq_api_admin_functions FROM PUBLIC;
+INSERT INTO examq_api_admin_functions (signature) VALUES
+  ('cancel_processing_job(uuid)'), ('retry_processing_job(uuid)'),
+  ('cleanup_old_processing_jobs(interval)'), ('processing_job_estimated_seconds(text, integer, integer)'),
+  ('create_exam_paper_job(uuid, text[], uuid, boolean, integer)'),
+  ('submit_exam_paper(text, text, bytea, integer, uuid, text, bytea)');
+
 CREATE FUNCTION examq_apply_api_role_privileges() RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -848,11 +861,9 @@ DECLARE
   -- What a signed-in Supabase user (and the service role) may do: an admin's set. The table
   -- grants are filtered by row-level security (an admin JWT sees everything, others nothing);
   -- the functions check the JWT themselves (examq_assert_admin_caller).
-  admin_functions regprocedure[] := ARRAY[
-    'cancel_processing_job(uuid)', 'retry_processing_job(uuid)',
-    'cleanup_old_processing_jobs(interval)', 'processing_job_estimated_seconds(text, integer, integer)',
-    'create_exam_paper_job(uuid, text[], uuid, boolean, integer)',
-    'submit_exam_paper(text, text, bytea, integer, uuid, text, bytea)']::regprocedure[];
+  admin_functions regprocedure[] := ARRAY(
+    SELECT to_regprocedure(a.signature) FROM examq_api_admin_functions AS a
+     WHERE to_regprocedure(a.signature) IS NOT NULL);
 BEGIN
   FOREACH r IN ARRAY ARRAY['anon', 'authenticated', 'service_role'] LOOP
     CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r);
@@ -865,7 +876,8 @@ BEGIN
                           'release_processing|snooze_processing|confirm_processing|'
                           'cancel_processing|retry_processing|cleanup_old_processing|'
                           'rescue_expired_processing|create_exam_paper_job|submit_exam_paper|'
-                          'save_exam_paper_page|set_exam_paper_metadata|replace_exam_paper_questions)')
+                          'save_exam_paper_page|set_exam_paper_metadata|replace_exam_paper_questions|'
+                          'process_background_jobs)')
     LOOP
       EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %I', f, r);
     END LOOP;
@@ -873,7 +885,8 @@ BEGIN
       SELECT c.oid::regclass FROM pg_class AS c
        WHERE c.relnamespace = 'public'::regnamespace AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
          AND c.relname IN ('processing_jobs', 'processing_job_stats', 'exam_paper_files',
-                           'exam_paper_pages', 'syllabus_topics', 'questions', 'examq_migrations')
+                           'exam_paper_pages', 'syllabus_topics', 'questions', 'examq_migrations',
+                           'examq_api_admin_functions')
           OR (c.oid = to_regclass('public.exam_papers')
               AND obj_description(c.oid, 'pg_class') = 'Exam papers (created by examq).')
     LOOP
@@ -900,8 +913,9 @@ END $$;
 COMMENT ON FUNCTION examq_apply_api_role_privileges() IS
   'Revokes every privilege Supabase''s API roles (anon, authenticated, service_role) have on '
   'examq''s tables and functions, whatever default privileges gave them, then grants '
-  'authenticated and service_role an admin''s set (docs/security.md). anon gets nothing. Every '
-  'migration calls it last; run it again after changing default privileges.';
+  'authenticated and service_role an admin''s set (the functions in examq_api_admin_functions; '
+  'docs/security.md). anon gets nothing. Every migration calls it last; run it again after '
+  'changing default privileges.';
 REVOKE EXECUTE ON FUNCTION examq_apply_api_role_privileges() FROM PUBLIC;
 
 SELECT examq_apply_api_role_privileges();

@@ -14,8 +14,6 @@
 --    job next in line, without claiming it: the specified troubleshooting step, and what
 --    POST /functions/v1/process-background-jobs calls.
 -- 5. Supabase Realtime: processing_jobs joins the supabase_realtime publication when it exists.
--- 6. The API roles' admin functions come from a table, so a later migration adds a row instead
---    of redefining examq_apply_api_role_privileges().
 --
 -- Applied once by sql/install.sql (or `examq migrate`) inside a transaction.
 
@@ -50,6 +48,7 @@ COMMENT ON FUNCTION processing_job_change_payload(text, processing_jobs) IS
 CREATE OR REPLACE FUNCTION processing_jobs_notify_update() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
+  minimal boolean := current_setting('examq.notify_payload', true) = 'minimal';
   ready_types text[];
 BEGIN
   -- EXECUTE, not static SQL: see 0001 (plans for the rows each statement actually has). What a
@@ -58,49 +57,33 @@ BEGIN
   -- a same-size change to a payload over 2 kB goes unseen. The columns are compared inline, not
   -- through a function of the two rows: building whole rows for a call cost the 20,000-job
   -- drain about 15% (docs/benchmarks.md).
-  IF current_setting('examq.notify_payload', true) = 'minimal' THEN
-    EXECUTE $q$
-      SELECT count(pg_notify('processing_jobs_changes', processing_job_minimal_payload('UPDATE', n)))
-        FROM new_jobs AS n JOIN old_jobs AS o ON o.id = n.id
-       WHERE n.status IS DISTINCT FROM o.status
-          OR n.progress_percentage IS DISTINCT FROM o.progress_percentage
-          OR n.current_step IS DISTINCT FROM o.current_step
-          OR n.priority IS DISTINCT FROM o.priority
-          OR n.run_at IS DISTINCT FROM o.run_at
-          OR n.retry_count IS DISTINCT FROM o.retry_count
-          OR n.max_retries IS DISTINCT FROM o.max_retries
-          OR n.cancel_requested IS DISTINCT FROM o.cancel_requested
-          OR n.exam_paper_id IS DISTINCT FROM o.exam_paper_id
-          OR n.created_by IS DISTINCT FROM o.created_by
-          OR n.error_message IS DISTINCT FROM o.error_message
-          OR pg_column_size(n.payload) IS DISTINCT FROM pg_column_size(o.payload)
-          OR (pg_column_size(n.payload) <= 2048 AND n.payload IS DISTINCT FROM o.payload)$q$;
-  ELSE
-    EXECUTE $q$
-      SELECT count(pg_notify('processing_jobs_changes', processing_job_change_payload('UPDATE', n)))
-        FROM new_jobs AS n JOIN old_jobs AS o ON o.id = n.id
-       WHERE n.status IS DISTINCT FROM o.status
-          OR n.progress_percentage IS DISTINCT FROM o.progress_percentage
-          OR n.current_step IS DISTINCT FROM o.current_step
-          OR n.priority IS DISTINCT FROM o.priority
-          OR n.run_at IS DISTINCT FROM o.run_at
-          OR n.retry_count IS DISTINCT FROM o.retry_count
-          OR n.max_retries IS DISTINCT FROM o.max_retries
-          OR n.cancel_requested IS DISTINCT FROM o.cancel_requested
-          OR n.exam_paper_id IS DISTINCT FROM o.exam_paper_id
-          OR n.created_by IS DISTINCT FROM o.created_by
-          OR n.error_message IS DISTINCT FROM o.error_message
-          OR pg_column_size(n.payload) IS DISTINCT FROM pg_column_size(o.payload)
-          OR (pg_column_size(n.payload) <= 2048 AND n.payload IS DISTINCT FROM o.payload)$q$;
-  END IF;
+  EXECUTE $q$
+    SELECT count(pg_notify('processing_jobs_changes',
+                           CASE WHEN $1 THEN processing_job_minimal_payload('UPDATE', n)
+                                ELSE processing_job_change_payload('UPDATE', n) END))
+      FROM new_jobs AS n JOIN old_jobs AS o ON o.id = n.id
+     WHERE n.status IS DISTINCT FROM o.status
+        OR n.progress_percentage IS DISTINCT FROM o.progress_percentage
+        OR n.current_step IS DISTINCT FROM o.current_step
+        OR n.priority IS DISTINCT FROM o.priority
+        OR n.run_at IS DISTINCT FROM o.run_at
+        OR n.retry_count IS DISTINCT FROM o.retry_count
+        OR n.max_retries IS DISTINCT FROM o.max_retries
+        OR n.cancel_requested IS DISTINCT FROM o.cancel_requested
+        OR n.exam_paper_id IS DISTINCT FROM o.exam_paper_id
+        OR n.created_by IS DISTINCT FROM o.created_by
+        OR n.error_message IS DISTINCT FROM o.error_message
+        OR pg_column_size(n.payload) IS DISTINCT FROM pg_column_size(o.payload)
+        OR (pg_column_size(n.payload) <= 2048 AND n.payload IS DISTINCT FROM o.payload)$q$
+    USING minimal;
   EXECUTE $q$
     SELECT array_agg(DISTINCT n.job_type)
       FROM new_jobs AS n JOIN old_jobs AS o ON o.id = n.id
      WHERE n.status = 'pending' AND o.status <> 'pending' AND n.run_at <= now()$q$
     INTO ready_types;
   IF ready_types IS NOT NULL THEN
-    PERFORM pg_notify('processing_jobs_available', processing_jobs_available_payload(
-      CASE WHEN current_setting('examq.notify_payload', true) = 'minimal' THEN NULL ELSE ready_types END));
+    PERFORM pg_notify('processing_jobs_available',
+                      processing_jobs_available_payload(CASE WHEN minimal THEN NULL ELSE ready_types END));
   END IF;
   RETURN NULL;
 END $$;
@@ -182,85 +165,6 @@ BEGIN
   END IF;
 END $$;
 
--- ---------------------------------------------------------------------------------------------
--- 6. The API roles' admin functions, as data.
--- ---------------------------------------------------------------------------------------------
-CREATE TABLE examq_api_admin_functions (signature text PRIMARY KEY);
-COMMENT ON TABLE examq_api_admin_functions IS
-  'Functions examq_apply_api_role_privileges() grants to Supabase''s authenticated and '
-  'service_role (an admin''s set; the functions check the JWT themselves).';
-REVOKE ALL ON examq_api_admin_functions FROM PUBLIC;
-INSERT INTO examq_api_admin_functions (signature) VALUES
-  ('cancel_processing_job(uuid)'), ('retry_processing_job(uuid)'),
-  ('cleanup_old_processing_jobs(interval)'), ('processing_job_estimated_seconds(text, integer, integer)'),
-  ('create_exam_paper_job(uuid, text[], uuid, boolean, integer)'),
-  ('submit_exam_paper(text, text, bytea, integer, uuid, text, bytea)'),
-  ('processing_job_history(timestamptz, timestamptz, text)'),
-  ('process_background_jobs()');
-
-CREATE OR REPLACE FUNCTION examq_apply_api_role_privileges() RETURNS void
-LANGUAGE plpgsql AS $$
-DECLARE
-  r text;
-  f regprocedure;
-  t regclass;
-  -- What a signed-in Supabase user (and the service role) may do: an admin's set. The table
-  -- grants are filtered by row-level security (an admin JWT sees everything, others nothing);
-  -- the functions check the JWT themselves (examq_assert_admin_caller).
-  admin_functions regprocedure[] := ARRAY(
-    SELECT to_regprocedure(a.signature) FROM examq_api_admin_functions AS a
-     WHERE to_regprocedure(a.signature) IS NOT NULL);
-BEGIN
-  FOREACH r IN ARRAY ARRAY['anon', 'authenticated', 'service_role'] LOOP
-    CONTINUE WHEN NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r);
-    -- Every examq function and table: our names, owned by the installing role.
-    FOR f IN
-      SELECT p.oid::regprocedure FROM pg_proc AS p
-       WHERE p.pronamespace = 'public'::regnamespace AND p.proowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
-         AND p.proname ~ ('^(examq_|processing_job|get_next_processing|update_job_progress|'
-                          'heartbeat_processing|complete_processing|fail_processing|'
-                          'release_processing|snooze_processing|confirm_processing|'
-                          'cancel_processing|retry_processing|cleanup_old_processing|'
-                          'rescue_expired_processing|create_exam_paper_job|submit_exam_paper|'
-                          'save_exam_paper_page|set_exam_paper_metadata|replace_exam_paper_questions|'
-                          'process_background_jobs)')
-    LOOP
-      EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %I', f, r);
-    END LOOP;
-    FOR t IN
-      SELECT c.oid::regclass FROM pg_class AS c
-       WHERE c.relnamespace = 'public'::regnamespace AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
-         AND c.relname IN ('processing_jobs', 'processing_job_stats', 'exam_paper_files',
-                           'exam_paper_pages', 'syllabus_topics', 'questions', 'examq_migrations',
-                           'examq_api_admin_functions')
-          OR (c.oid = to_regclass('public.exam_papers')
-              AND obj_description(c.oid, 'pg_class') = 'Exam papers (created by examq).')
-    LOOP
-      EXECUTE format('REVOKE ALL ON TABLE %s FROM %I', t, r);
-    END LOOP;
-    CONTINUE WHEN r = 'anon';
-    -- service_role bypasses row-level security, so the insert policy that keeps a caller from
-    -- writing a job's bookkeeping (status, locked_by, attempts, ...) would not hold for it: it
-    -- creates jobs through create_exam_paper_job and submit_exam_paper, or as a role of its own.
-    EXECUTE format('GRANT SELECT%s ON processing_jobs TO %I',
-                   CASE WHEN r = 'authenticated' THEN ', INSERT' ELSE '' END, r);
-    EXECUTE format('GRANT SELECT ON processing_job_stats TO %I', r);
-    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON exam_paper_files, syllabus_topics, '
-                   'questions TO %I', r);
-    EXECUTE format('GRANT SELECT, DELETE ON exam_paper_pages TO %I', r);
-    IF obj_description('exam_papers'::regclass, 'pg_class') = 'Exam papers (created by examq).' THEN
-      EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON exam_papers TO %I', r);
-    END IF;
-    FOREACH f IN ARRAY admin_functions LOOP
-      EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', f, r);
-    END LOOP;
-  END LOOP;
-END $$;
-COMMENT ON FUNCTION examq_apply_api_role_privileges() IS
-  'Revokes every privilege Supabase''s API roles (anon, authenticated, service_role) have on '
-  'examq''s tables and functions, whatever default privileges gave them, then grants '
-  'authenticated and service_role an admin''s set (the functions in examq_api_admin_functions; '
-  'docs/security.md). anon gets nothing. Every migration calls it last; run it again after '
-  'changing default privileges.';
-
+-- Supabase: the API roles' admin set gains process_background_jobs (docs/security.md).
+INSERT INTO examq_api_admin_functions (signature) VALUES ('process_background_jobs()');
 SELECT examq_apply_api_role_privileges();
