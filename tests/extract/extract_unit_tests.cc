@@ -600,6 +600,13 @@ BOOST_AUTO_TEST_CASE(ocr_roman_parts_and_b_read_as_6_are_repaired_in_sequence) {
              boost::test_tools::per_element());
 }
 
+// Edexcel prints a part's marks alone at the right margin: "(6)" after part (a) is 6 marks.
+BOOST_AUTO_TEST_CASE(ocr_lone_bracketed_digit_after_a_part_stays_marks) {
+  BOOST_TEST(repaired({"(a) Describe a method", "(6)", "(b) Next part"}) ==
+                 (std::vector<std::string>{"(a) Describe a method", "(6)", "(b) Next part"}),
+             boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(ocr_marks_brackets_are_matched) {
   BOOST_TEST(repaired({"State the law. (1 mark}", "Name it. [2}", "Give one. {3]", "Total (in kJ}"}) ==
                  (std::vector<std::string>{"State the law. (1 mark)", "Name it. [2]", "Give one. [3]", "Total (in kJ}"}),

@@ -224,7 +224,11 @@ void repair_ocr_labels(std::vector<Line>& lines) {
         if (std::string fixed = repaired_number("Q" + text); !fixed.empty()) text = fixed.substr(1);
       }
       if (std::string fixed = repaired_roman(text); !fixed.empty()) text = fixed;
-      if (std::string fixed = repaired_part_letter(text, last_letter); !fixed.empty()) text = fixed;
+      // A bracketed digit alone on its line is marks ("(6)" at Edexcel's right margin), not a
+      // part letter read as a digit.
+      const bool lone_digit = line.words.size() == 1 && text.size() >= 2 &&
+                              std::isdigit(static_cast<unsigned char>(text[text.size() - 2])) != 0;
+      if (std::string fixed = repaired_part_letter(text, last_letter); !fixed.empty() && !lone_digit) text = fixed;
       // (i), (v), (x) are sub-parts unless they continue the letters ((h) then (i)).
       if (char letter = part_letter(text)) {
         const bool roman = letter == 'i' || letter == 'v' || letter == 'x';

@@ -94,8 +94,10 @@ class Segmenter {
     std::vector<pdf::Word> words = line.words;
     if (region_->scanned) drop_margin_specks(words, margin);
     std::optional<MarksLabel> marks;
+    double marks_x0 = line.x0;
     if (auto trailing = parse_trailing_marks(words)) {
       marks = trailing->label;
+      marks_x0 = words[words.size() - trailing->word_count].x0;
       words.resize(words.size() - trailing->word_count);
     }
     if (!words.empty() && open_named_part(words, line.page_number)) {
@@ -130,8 +132,10 @@ class Segmenter {
     }
     // A marks line of its own standing under a part's label, not out at the right margin, is the
     // whole question's (Melbourne prints "(4 marks)" under a question's last part).
+    // Where the marks stand is where their first word stands: a scan's margin speck, dropped
+    // above, may have widened the line to the page's edge.
     if (marks && marks->kind == MarksLabel::Kind::marks && words.empty() && part_node_ >= 0 &&
-        target_ > question_node_ && line.x0 <= part_label_x_ + 2.0) {
+        target_ > question_node_ && marks_x0 <= part_label_x_ + 2.0) {
       target_ = question_node_;
     }
     add_marks(marks);

@@ -405,6 +405,9 @@ void reread_unsure_spans(tesseract::TessBaseAPI& api, Pix* ink, std::vector<Pixe
 // At most this many pieces of unread ink are read on a page: a page with more is a drawing or a
 // poor scan, where single-line reads would double its cost for little.
 constexpr int kMaxMissedInkPerPage = 24;
+// Pieces compared pairwise for sideways stacks: a page of speckle has thousands, and is not worth
+// the quadratic time.
+constexpr std::size_t kMaxPiecesForStacks = 2000;
 // A word read from unread ink is kept only when Tesseract is this sure of it: the ink may be part
 // of a diagram.
 constexpr float kMissedInkMinConfidence = 60;
@@ -432,6 +435,70 @@ int median_text_height(const std::vector<PixelWord>& words) {
 // read again as a "1"), and that is as tall as text (half to twice the median word): smaller is
 // specks, taller is drawings. Each is read as one line, alone on a copy of the page where every
 // recognised word is whitened, so nothing is read twice.
+struct InkPiece {
+  int x, y, w, h;
+};
+
+// Sideways text ("DO NOT WRITE IN THIS AREA" down both margins of every Edexcel page) is, to the
+// piece finder, a column of letter-sized pieces stacked closer than a line's spacing; a column of
+// lone labels (question numbers down a multiple-choice page, marks at the right margin) has a
+// line or more between them. Stacks of three or more go: read one by one they are junk letters,
+// and they would use up the page's allowance before the labels further down are reached
+// (measured: 17 of the 24 on an Edexcel physics page, whose "(2)" and "(1)" then went unread).
+void drop_sideways_text(std::vector<InkPiece>& pieces, int text_height) {
+  const std::size_t n = std::min<std::size_t>(pieces.size(), kMaxPiecesForStacks);
+  std::vector<std::size_t> parent(n);
+  for (std::size_t i = 0; i < n; ++i) parent[i] = i;
+  auto root = [&](std::size_t i) {
+    while (parent[i] != i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = i + 1; j < n; ++j) {
+      const InkPiece& a = pieces[i];
+      const InkPiece& b = pieces[j];
+      const int overlap = std::min(a.x + a.w, b.x + b.w) - std::max(a.x, b.x);
+      const int gap = std::max(a.y, b.y) - std::min(a.y + a.h, b.y + b.h);
+      if (2 * overlap >= std::min(a.w, b.w) && 2 * gap < text_height) parent[root(i)] = root(j);
+    }
+  }
+  std::vector<int> size(n, 0);
+  for (std::size_t i = 0; i < n; ++i) ++size[root(i)];
+  std::vector<InkPiece> kept;
+  kept.reserve(pieces.size());
+  for (std::size_t i = 0; i < pieces.size(); ++i)
+    if (i >= n || size[root(i)] < 3) kept.push_back(pieces[i]);
+  pieces = std::move(kept);
+}
+
+// Pieces side by side on one line, closer than half a text height, are one label: a grey "(1)"
+// whose thin brackets the closing did not join to the digit comes out as "(", "1" and ")", and
+// read one by one the brackets are dropped (no letter or digit) and the "1" is no longer marks.
+void join_pieces_of_a_label(std::vector<InkPiece>& pieces, int text_height) {
+  std::sort(pieces.begin(), pieces.end(), [](const InkPiece& a, const InkPiece& b) { return a.x < b.x; });
+  std::vector<InkPiece> joined;
+  std::vector<bool> used(pieces.size(), false);
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    if (used[i]) continue;
+    InkPiece label = pieces[i];
+    for (std::size_t j = i + 1; j < pieces.size(); ++j) {
+      if (used[j]) continue;
+      const InkPiece& b = pieces[j];
+      if (b.x - (label.x + label.w) >= text_height / 2) break;  // sorted by x: nothing nearer follows
+      const int overlap = std::min(label.y + label.h, b.y + b.h) - std::max(label.y, b.y);
+      if (2 * overlap < std::min(label.h, b.h)) continue;
+      const int x1 = std::max(label.x + label.w, b.x + b.w), y1 = std::max(label.y + label.h, b.y + b.h);
+      label.x = std::min(label.x, b.x);
+      label.y = std::min(label.y, b.y);
+      label.w = x1 - label.x;
+      label.h = y1 - label.y;
+      used[j] = true;
+    }
+    joined.push_back(label);
+  }
+  pieces = std::move(joined);
+}
+
 void read_missed_ink(tesseract::TessBaseAPI& api, Pix* gray, Pix* ink, double dpi, std::vector<PixelWord>& words) {
   const int text_height = median_text_height(words);
   if (!ink || text_height <= 0 || words.size() < kFewWords) return;
@@ -440,9 +507,7 @@ void read_missed_ink(tesseract::TessBaseAPI& api, Pix* gray, Pix* ink, double dp
   if (!joined) return;
   std::unique_ptr<Boxa, void (*)(Boxa*)> pieces(pixConnCompBB(joined.get(), 8), [](Boxa* b) { boxaDestroy(&b); });
   if (!pieces) return;
-  struct Piece {
-    int x, y, w, h;
-  };
+  using Piece = InkPiece;
   auto touches_a_word = [&](const Piece& p) {
     return std::any_of(words.begin(), words.end(), [&](const PixelWord& w) {
       return p.x <= w.right && w.left <= p.x + p.w - 1 && p.y <= w.bottom && w.top <= p.y + p.h - 1;
@@ -455,6 +520,8 @@ void read_missed_ink(tesseract::TessBaseAPI& api, Pix* gray, Pix* ink, double dp
     if (2 * p.h < text_height || p.h > 2 * text_height || touches_a_word(p)) continue;
     candidates.push_back(p);
   }
+  drop_sideways_text(candidates, text_height);
+  join_pieces_of_a_label(candidates, text_height);
   if (candidates.empty()) return;
   std::sort(candidates.begin(), candidates.end(), [](const Piece& a, const Piece& b) {
     return a.y != b.y ? a.y < b.y : a.x < b.x;
@@ -515,6 +582,14 @@ void add_single_column_reading(tesseract::TessBaseAPI& api, Pix* pix, Pix* ink, 
     }
   }
   api.SetPageSegMode(tesseract::PSM_AUTO);
+}
+
+// Enough words, and sure of them on average: what a sideways page read upright never is.
+bool read_with_confidence(const std::vector<PixelWord>& words) {
+  if (words.size() < kFewWords) return false;
+  double sum = 0;
+  for (const auto& w : words) sum += w.confidence;
+  return sum / static_cast<double>(words.size()) >= kPoorConfidence;
 }
 
 double ink_read(Pix* ink, const std::vector<PixelWord>& words) {
@@ -669,9 +744,11 @@ Reading TesseractEngine::read_upright(Pix* source, double dpi, int rotated_degre
   std::vector<PixelWord> words = read_words(*reader_, symbols_ink);
   reread_unsure_spans(*reader_, ink.get(), words, pixGetWidth(pix.get()), pixGetHeight(pix.get()));
   // Lone labels are worth hunting for only on a page that was read: on a page turned sideways the
-  // reading is thrown away anyway.
+  // reading is thrown away anyway. A page read with confidence counts as read even when most of
+  // its ink is not words: a chromatogram, a circuit, hatched margins (an Edexcel chemistry page
+  // read 43% of its ink, and the part label under its diagram was lost with the hunt skipped).
   reading.ink_read = ink_read(ink.get(), words);
-  if (reading.ink_read >= kPoorInkRead) {
+  if (reading.ink_read >= kPoorInkRead || read_with_confidence(words)) {
     read_missed_ink(*reader_, pix.get(), ink.get(), dpi, words);
     add_single_column_reading(*reader_, pix.get(), symbols_ink, dpi, words);
     reading.ink_read = ink_read(ink.get(), words);
