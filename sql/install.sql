@@ -72,6 +72,14 @@ INSERT INTO examq_migrations (version, name) VALUES (7, 'every_change');
 COMMIT;
 \endif
 
+SELECT NOT EXISTS (SELECT 1 FROM examq_migrations WHERE version = 8) AS examq_pending \gset
+\if :examq_pending
+BEGIN;
+\ir 0008_worker_registry.sql
+INSERT INTO examq_migrations (version, name) VALUES (8, 'worker_registry');
+COMMIT;
+\endif
+
 SELECT pg_advisory_unlock(hashtext('examq.install')) AS unlocked \gset
 \unset QUIET
 SELECT 'examq schema at version ' || max(version) AS examq FROM examq_migrations;

@@ -16,6 +16,8 @@
 #include <tao/json/value.hpp>
 
 #include <chrono>
+#include <optional>
+#include <signal.h>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -281,6 +283,7 @@ BOOST_AUTO_TEST_CASE(control_characters_from_the_database_are_escaped_in_every_h
   conn.exec("UPDATE processing_jobs SET status = 'processing', started_at = now(), locked_until = now() + interval '1 hour', "
             "locked_by = $2, current_step = $3 WHERE id = $1::uuid",
             running, "worker" + osc, "running " + csi);
+  conn.exec("SELECT examq_register_worker($1, $2, 1, '0.1.0', NULL, 1, '1 hour', '20 minutes')", "worker" + osc, "host" + csi);
 
   // Raw control bytes: C0 except the line breaks the commands print themselves, DEL, and C1
   // as UTF-8 (0xC2 0x80..0x9F).
@@ -295,7 +298,7 @@ BOOST_AUTO_TEST_CASE(control_characters_from_the_database_are_escaped_in_every_h
     return found;
   };
   const std::vector<std::vector<std::string>> commands = {
-      {"jobs"}, {"show", failed}, {"show", running}, {"watch", failed}, {"questions", paper}, {"status"}};
+      {"jobs"}, {"show", failed}, {"show", running}, {"watch", failed}, {"questions", paper}, {"status"}, {"workers"}};
   for (const auto& args : commands) {
     CliResult r = examq_on(db, args);
     BOOST_TEST_CONTEXT(args.front() + "\n" + describe(r)) {
@@ -312,6 +315,116 @@ BOOST_AUTO_TEST_CASE(control_characters_from_the_database_are_escaped_in_every_h
   tao::json::value shown = parse(examq_on(db, {"show", failed, "--json"}));
   BOOST_TEST(shown.at("error_message").get_string() == "boom " + osc + csi + del + "\r\nline two");
   BOOST_TEST(shown.at("exam_paper").at("title").get_string() == "Paper " + osc + csi);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Issue 20: workers register themselves, so an idle one is visible, and a job no live worker
+// would claim is announced instead of waited on in silence.
+BOOST_AUTO_TEST_SUITE(workers_you_can_see)
+
+int live_workers(examq::pg::Connection& c) {
+  return c.exec("SELECT count(*)::int FROM examq_live_workers").get<int>(0, 0);
+}
+
+// Whether a `watch` (on its own or inside `submit --wait`) sits waiting for notifications: it has
+// read the jobs and said what it had to say.
+bool watch_is_waiting(examq::pg::Connection& c) {
+  return c.exec("SELECT count(*)::int FROM pg_stat_activity WHERE application_name = 'examq watch' AND state = 'idle'")
+             .get<int>(0, 0) == 1;
+}
+
+BOOST_AUTO_TEST_CASE(an_idle_worker_is_listed_by_workers_and_counted_by_status_until_sigterm) {
+  TestDatabase db("cli_workers");
+  WorkerProcess worker(db.conninfo(), "cli-idle", {"--concurrency", "2", "--job-types", "noop"});
+  JobWatcher watcher(db.conninfo());
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until([](examq::pg::Connection& c) { return live_workers(c) == 1; },
+                                           std::chrono::seconds(60)),
+                        worker.log());
+
+  tao::json::value workers = parse(examq_on(db, {"workers", "--json"}));
+  BOOST_REQUIRE_EQUAL(workers.get_array().size(), 1u);
+  const tao::json::value& w = workers[0];
+  BOOST_TEST(w.at("worker_id").get_string() == "cli-idle");
+  BOOST_TEST(w.at("state").get_string() == "live");
+  BOOST_TEST(w.at("pid").as<int>() == worker.pid());
+  BOOST_TEST((w.at("job_types") == tao::json::value::array({"noop"})));
+  BOOST_TEST(w.at("concurrency").as<int>() == 2);
+  BOOST_TEST(w.at("held_jobs").as<int>() == 0);
+  BOOST_TEST(w.at("job_ids").get_array().empty());
+  BOOST_TEST(w.at("lease_seconds").as<double>() == 60.0);
+  BOOST_TEST(!w.at("version").get_string().empty());
+  BOOST_TEST(!w.at("host").get_string().empty());
+  CliResult table = examq_on(db, {"workers"});
+  BOOST_TEST_INFO(describe(table));
+  BOOST_TEST(table.exit_code == 0);
+  BOOST_TEST(std::regex_search(table.out, std::regex("\ncli-idle +live +[^ ]+ +" + std::to_string(worker.pid()) +
+                                                     " +[^ ]+ +noop +0/2 ")));
+
+  // status counts it though it runs no job.
+  BOOST_TEST((parse(examq_on(db, {"status", "--json"})).at("workers") == tao::json::value::array({"cli-idle"})));
+  CliResult status = examq_on(db, {"status"});
+  BOOST_TEST(status.out.find("workers:       1 live: cli-idle\n") != std::string::npos, status.out);
+
+  worker.signal(SIGTERM);
+  BOOST_REQUIRE(worker.wait_exit(std::chrono::seconds(30)).has_value());
+  BOOST_TEST(parse(examq_on(db, {"workers", "--json"})).get_array().empty());
+  tao::json::value all = parse(examq_on(db, {"workers", "--all", "--json"}));
+  BOOST_REQUIRE_EQUAL(all.get_array().size(), 1u);
+  BOOST_TEST(all[0].at("state").get_string() == "stopped");
+  BOOST_TEST(!all[0].at("stopped_at").is_null());
+  BOOST_TEST(parse(examq_on(db, {"status", "--json"})).at("workers").get_array().empty());
+  BOOST_TEST(examq_on(db, {"status"}).out.find("workers:       none live") != std::string::npos);
+  BOOST_TEST(examq_on(db, {"workers"}).out.find("no live workers") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(submit_wait_warns_at_once_when_no_live_worker_runs_the_type_and_keeps_waiting) {
+  TestDatabase db("cli_no_worker");
+  JobWatcher watcher(db.conninfo());
+  // A live worker of another type does not count.
+  WorkerProcess noop_worker(db.conninfo(), "cli-noop-only", {"--job-types", "noop"});
+  BOOST_REQUIRE(watcher.wait_until([](examq::pg::Connection& c) { return live_workers(c) == 1; }, std::chrono::seconds(60)));
+
+  CliResult submitted;
+  std::thread submit([&] { submitted = examq_on(db, {"submit", kSample, "--wait"}); });
+  const bool waiting = watcher.wait_until(
+      [](examq::pg::Connection& c) {
+        return c.exec("SELECT count(*)::int FROM processing_jobs WHERE status = 'pending'").get<int>(0, 0) == 1 &&
+               watch_is_waiting(c);
+      },
+      std::chrono::seconds(60));
+  // Still waiting: only now does a worker for papers start.
+  std::optional<WorkerProcess> paper_worker;
+  if (waiting) paper_worker.emplace(db.conninfo(), "cli-papers", std::vector<std::string>{"--job-types", "process-exam-paper"});
+  submit.join();
+  BOOST_REQUIRE(waiting);
+  BOOST_TEST_INFO(describe(submitted) + "\n--- worker\n" + paper_worker->log());
+  BOOST_TEST(submitted.exit_code == 0);
+  BOOST_TEST(submitted.err.find("examq submit: warning: no live worker runs process-exam-paper jobs; they wait until "
+                                "one starts") != std::string::npos);
+  BOOST_TEST(submitted.out.find("1 completed") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(watch_says_when_a_worker_for_the_waiting_type_appears) {
+  TestDatabase db("cli_worker_appears");
+  auto conn = db.connect();
+  JobWatcher watcher(db.conninfo());
+  const std::string id = insert_job(conn, "noop", R"({"sleep_ms": 2000, "steps": 2})");
+  CliResult watched;
+  std::thread watch([&] { watched = examq_on(db, {"watch", id}); });
+  const bool waiting = watcher.wait_until(watch_is_waiting, std::chrono::seconds(60));
+  std::optional<WorkerProcess> worker;
+  if (waiting) worker.emplace(db.conninfo(), "cli-late", std::vector<std::string>{"--job-types", "noop"});
+  watch.join();
+  BOOST_REQUIRE(waiting);
+  BOOST_TEST_INFO(describe(watched));
+  BOOST_TEST(watched.exit_code == 0);
+  const std::size_t warned = watched.err.find("examq watch: warning: no live worker runs noop jobs");
+  const std::size_t appeared = watched.err.find("examq watch: a worker that runs noop jobs is live now");
+  BOOST_TEST(warned != std::string::npos);
+  BOOST_TEST(appeared != std::string::npos);
+  BOOST_TEST(warned < appeared);
+  BOOST_TEST(watched.out.find("1 completed") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -387,6 +500,25 @@ BOOST_AUTO_TEST_CASE(an_unreachable_database_exits_1_with_a_hint) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(worker_refuses_a_job_type_no_handler_runs_and_bad_settings_of_a_type_it_does_not_run) {
+  TestDatabase db("cli_worker_types");
+  auto conn = db.connect();
+  CliResult typo = run_examq({"worker", "--job-types", "noop,process-exam-papers", "--db", db.conninfo()}, kEnv,
+                             std::chrono::seconds(30));
+  BOOST_TEST_INFO(describe(typo));
+  BOOST_TEST(typo.exit_code == 2);
+  BOOST_TEST(typo.err.find("no handler for process-exam-papers (examq runs: noop, process-exam-paper)") != std::string::npos);
+
+  // A noop-only worker still checks process-exam-paper's settings.
+  auto env = kEnv;
+  env.emplace_back("EXAMQ_RENDER_DPI", "abc");
+  CliResult bad = run_examq({"worker", "--job-types", "noop", "--db", db.conninfo()}, env, std::chrono::seconds(30));
+  BOOST_TEST_INFO(describe(bad));
+  BOOST_TEST(bad.exit_code == 2);
+  BOOST_TEST(bad.err.find("EXAMQ_RENDER_DPI") != std::string::npos);
+  BOOST_TEST(count(conn, "SELECT count(*)::int FROM examq_workers") == 0);  // neither got as far as registering
+}
+
 BOOST_AUTO_TEST_CASE(usage_errors_exit_2_and_help_exits_0) {
   for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
            {"show", "not-a-uuid"},
@@ -399,8 +531,8 @@ BOOST_AUTO_TEST_CASE(usage_errors_exit_2_and_help_exits_0) {
     BOOST_TEST_INFO(args.front() + ": " + describe(r));
     BOOST_TEST(r.exit_code == 2);
   }
-  for (const char* sub : {"up", "down", "status", "migrate", "submit", "watch", "jobs", "show", "retry", "cancel", "stats",
-                          "questions"}) {
+  for (const char* sub : {"up", "down", "status", "workers", "migrate", "submit", "watch", "jobs", "show", "retry",
+                          "cancel", "stats", "questions"}) {
     CliResult r = run_examq({sub, "--help"}, kEnv);
     BOOST_TEST_INFO(sub);
     BOOST_TEST(r.exit_code == 0);

@@ -3,7 +3,7 @@
 -- anon gets nothing; authenticated and service_role get the admin set of docs/sql-api.md
 -- (filtered by row-level security and the JWT checks), never the worker functions.
 BEGIN;
-SELECT plan(67);
+SELECT plan(78);
 
 -- Runs QUERY as role R; returns 'ok' or the SQLSTATE it failed with. (pgTAP's bookkeeping stays
 -- with the test's superuser, so the role switch lives inside this function.)
@@ -63,13 +63,15 @@ CREATE FUNCTION pg_temp.privs(r text, t text) RETURNS text[] LANGUAGE sql AS $$
 $$;
 CREATE FUNCTION pg_temp.examq_tables() RETURNS SETOF text LANGUAGE sql AS $$
   SELECT unnest(ARRAY['processing_jobs', 'processing_job_stats', 'exam_papers', 'exam_paper_files',
-                      'exam_paper_pages', 'syllabus_topics', 'questions', 'examq_migrations'])
+                      'exam_paper_pages', 'syllabus_topics', 'questions', 'examq_migrations',
+                      'examq_workers', 'examq_worker_status', 'examq_live_workers', 'examq_api_admin_relations'])
 $$;
 
 INSERT INTO exam_papers (id, title) VALUES ('00000000-0000-0000-0000-00000000c001', 'Supabase paper'),
                                            ('00000000-0000-0000-0000-00000000c002', 'Second paper');
 INSERT INTO processing_jobs (id, job_type) VALUES ('00000000-0000-0000-0000-00000000c0b1', 'sb-existing'),
                                                   ('00000000-0000-0000-0000-00000000c0b2', 'sb-existing');
+SELECT FROM examq_register_worker('sb-worker', 'sb-host', 1, '0.1.0', NULL, 1, '60s', '20s');
 
 -- ---- the setup is Supabase's: without examq's revokes, the API roles would get everything
 SELECT ok(EXISTS (SELECT 1 FROM pg_default_acl AS d, aclexplode(d.defaclacl) AS a
@@ -123,6 +125,8 @@ SELECT is(pg_temp.privs('authenticated', 'processing_jobs'), ARRAY['INSERT', 'SE
           'authenticated: SELECT and INSERT on processing_jobs only');
 SELECT is(pg_temp.privs('authenticated', 'processing_job_stats'), ARRAY['SELECT'], 'authenticated: SELECT on the statistics');
 SELECT is(pg_temp.privs('authenticated', 'examq_migrations'), '{}'::text[], 'authenticated: nothing on examq_migrations');
+SELECT is(pg_temp.privs('authenticated', 'examq_workers'), ARRAY['SELECT'], 'authenticated: SELECT on the worker registry only');
+SELECT is(pg_temp.privs('authenticated', 'examq_api_admin_relations'), '{}'::text[], 'authenticated: nothing on examq_api_admin_relations');
 SELECT is(pg_temp.privs('authenticated', 'exam_paper_pages'), ARRAY['DELETE', 'SELECT'],
           'authenticated: read and delete rendered pages (written only by the worker)');
 SELECT is(pg_temp.functions_of('authenticated'),
@@ -144,6 +148,7 @@ SELECT set_config('request.jwt.claims', '{"sub": "00000000-0000-0000-0000-000000
 SELECT is(pg_temp.rows_as('authenticated', 'SELECT * FROM processing_jobs'), 0::bigint, 'authenticated, no admin JWT: zero jobs visible');
 SELECT is(pg_temp.rows_as('authenticated', 'SELECT * FROM processing_job_stats'), 0::bigint, 'authenticated, no admin JWT: empty statistics');
 SELECT is(pg_temp.rows_as('authenticated', 'SELECT * FROM exam_papers'), 0::bigint, 'authenticated, no admin JWT: zero papers visible');
+SELECT is(pg_temp.rows_as('authenticated', 'SELECT * FROM examq_worker_status'), 0::bigint, 'authenticated, no admin JWT: zero workers visible');
 SELECT is(pg_temp.as_role('authenticated', $$SELECT cancel_processing_job('00000000-0000-0000-0000-00000000c0b1')$$), '42501',
           'authenticated, no admin JWT: cancel refused');
 SELECT is(pg_temp.as_role('authenticated', $$SELECT create_exam_paper_job('00000000-0000-0000-0000-00000000c001')$$), '42501',
@@ -183,6 +188,9 @@ SELECT is(pg_temp.as_role('authenticated', $$SELECT get_next_processing_job()$$)
           'authenticated, admin JWT: still no worker function');
 SELECT is(pg_temp.as_role('authenticated', $$SELECT * FROM processing_job_stats$$), 'ok',
           'authenticated, admin JWT: statistics readable');
+SELECT is(pg_temp.rows_as('authenticated', 'SELECT * FROM examq_live_workers'), 1::bigint, 'authenticated, admin JWT: the live workers');
+SELECT is(pg_temp.as_role('authenticated', $$SELECT examq_worker_heartbeat('sb-worker')$$), '42501',
+          'authenticated, admin JWT: no worker registry function');
 SELECT set_config('request.jwt.claims', '', true);
 
 -- ---- service_role: the admin set (it bypasses RLS), no worker function, no UPDATE or DELETE
@@ -199,14 +207,17 @@ SELECT is(pg_temp.as_role('service_role', $$SELECT get_next_processing_job()$$),
 SELECT is(pg_temp.as_role('service_role', $$SELECT complete_processing_job('00000000-0000-0000-0000-00000000c0b2', NULL, 'w', 1)$$),
           '42501', 'service_role: complete refused');
 SELECT ok(pg_temp.rows_as('service_role', 'SELECT * FROM processing_jobs') >= 2, 'service_role: reads every job');
+SELECT is(pg_temp.rows_as('service_role', 'SELECT * FROM examq_worker_status'), 1::bigint, 'service_role: reads the workers');
 SELECT is(pg_temp.as_role('service_role', $$SELECT cancel_processing_job('00000000-0000-0000-0000-00000000c0b2')$$), 'ok',
           'service_role: may cancel');
 
 -- ---- re-applying after someone re-granted: the function restores the intended privileges
 GRANT ALL ON processing_jobs TO anon;
+GRANT ALL ON examq_workers TO anon;
 GRANT EXECUTE ON FUNCTION get_next_processing_job(text, text[], interval) TO authenticated;
 SELECT lives_ok($$SELECT examq_apply_api_role_privileges()$$, 'examq_apply_api_role_privileges() runs again');
 SELECT is(pg_temp.privs('anon', 'processing_jobs'), '{}'::text[], 'anon lost the re-granted table privileges');
+SELECT is(pg_temp.privs('anon', 'examq_workers'), '{}'::text[], 'and those on the worker registry');
 SELECT is(pg_temp.functions_of('authenticated'), pg_temp.functions_of('service_role'),
           'authenticated lost the re-granted worker function');
 SELECT is(pg_temp.as_role('authenticated', $$SELECT examq_apply_api_role_privileges()$$), '42501',

@@ -3,6 +3,7 @@
 #include "cli/up_command.h"
 #include "cli/down_command.h"
 #include "cli/status_command.h"
+#include "cli/workers_command.h"
 #include "cli/migrate_command.h"
 #include "cli/submit_command.h"
 #include "cli/watch_command.h"
@@ -23,6 +24,7 @@ const std::vector<AddCommand>& all_commands() {
       add_up_command,
       add_down_command,
       add_status_command,
+      add_workers_command,
       add_migrate_command,
       add_submit_command,
       add_watch_command,

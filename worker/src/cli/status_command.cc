@@ -3,6 +3,7 @@
 #include "cli/common_options.h"
 #include "cli/local_cluster.h"
 #include "cli/output.h"
+#include "cli/worker_registry.h"
 #include "pg/connection.h"
 #include "pg/error.h"
 #include "schema/migrations.h"
@@ -29,6 +30,32 @@ std::string redact(const std::string& conninfo) {
   static const std::regex uri(R"(^(postgres(ql)?://[^:/@]*):[^@]*@)");
   std::string s = std::regex_replace(conninfo, kv, "password=***");
   return std::regex_replace(s, uri, "$1:***@");
+}
+
+// The ids of the live workers (idle ones too), from the registry; null when the schema has
+// none yet or the login may not read it.
+tao::json::value live_worker_ids(pg::Connection& conn) {
+  try {
+    if (!has_worker_registry(conn)) return tao::json::null;
+    tao::json::value ids = tao::json::empty_array;
+    const tao::json::value workers = list_workers(conn, false);
+    for (const auto& w : workers.get_array()) ids.push_back(w.at("worker_id"));
+    return ids;
+  } catch (const pg::Error& e) {
+    if (e.connection_lost()) throw;
+    return tao::json::null;
+  }
+}
+
+std::string workers_line(const tao::json::value& workers) {
+  if (workers.is_null()) return "unknown (no worker registry in this schema, or not readable by this login)";
+  const auto& ids = workers.get_array();
+  if (ids.empty()) return "none live: jobs wait until one starts (`examq worker`)";
+  std::string line = std::to_string(ids.size()) + " live: ";
+  constexpr std::size_t kShown = 5;
+  for (std::size_t i = 0; i < ids.size() && i < kShown; ++i) line += (i ? ", " : "") + cell(ids[i]);
+  if (ids.size() > kShown) line += ", … (`examq workers` lists them all)";
+  return line;
 }
 
 }  // namespace
@@ -75,10 +102,7 @@ Command add_status_command(CLI::App& app) {
                                              "'cancelled', count(*) FILTER (WHERE status = 'cancelled')) "
                                              "FROM processing_jobs")
                                          .get<tao::json::value>(0, 0);
-                  status["workers"] = conn.exec("SELECT coalesce(jsonb_agg(w ORDER BY w), '[]') FROM "
-                                                "(SELECT DISTINCT locked_by AS w FROM processing_jobs "
-                                                "WHERE status = 'processing' AND locked_by IS NOT NULL) s")
-                                          .get<tao::json::value>(0, 0);
+                  status["workers"] = live_worker_ids(conn);
                 }
               } catch (const pg::Error& e) {
                 status["error"] = e.what();
@@ -120,11 +144,7 @@ Command add_status_command(CLI::App& app) {
                   first = false;
                 }
                 std::cout << "\n";
-                std::cout << "workers:       ";
-                const auto& workers = status["workers"].get_array();
-                if (workers.empty()) std::cout << "none running a job";
-                for (std::size_t i = 0; i < workers.size(); ++i) std::cout << (i ? ", " : "") << cell(workers[i]);
-                std::cout << "\n";
+                std::cout << "workers:       " << workers_line(status["workers"]) << "\n";
               }
               return rc;
             });

@@ -1,6 +1,6 @@
 #pragma once
 // `examq status`: the private cluster, the connection, the schema version, the cleanup extension, jobs by
-// status, and the workers running jobs.
+// status, and the live workers (from the worker registry, idle ones too).
 
 #include "cli/command.h"
 

@@ -147,7 +147,7 @@ Command add_submit_command(CLI::App& app) {
               if (o->wait && !job_ids.empty()) {
                 std::ostream& progress = o->json ? std::cerr : std::cout;
                 const int fd = o->json ? STDERR_FILENO : STDOUT_FILENO;
-                int watched = watch_jobs(resolve_database(o->db), job_ids, progress, is_terminal(fd), terminal_columns(fd));
+                int watched = watch_jobs(resolve_database(o->db), job_ids, progress, is_terminal(fd), terminal_columns(fd), "submit");
                 if (watched != kExitOk) rc = watched;
                 if (o->json) {
                   for (auto& s : submitted.get_array()) {

@@ -2,6 +2,7 @@
 
 #include "cli/common_options.h"
 #include "cli/output.h"
+#include "cli/worker_registry.h"
 #include "pg/array.h"
 #include "pg/connection.h"
 #include "pg/error.h"
@@ -86,6 +87,16 @@ class JobBoard {
     return std::all_of(jobs_.begin(), jobs_.end(), [](const auto& kv) { return kv.second.status == "completed"; });
   }
   bool has(const std::string& id) const { return jobs_.count(id) > 0; }
+  // The types of the jobs still waiting to be claimed.
+  std::set<std::string> waiting_types() const {
+    std::set<std::string> types;
+    for (const auto& [id, j] : jobs_) {
+      if (j.status == "pending") types.insert(j.job_type);
+    }
+    return types;
+  }
+  // Something else wrote to the terminal (a warning on stderr): draw the bars afresh below it.
+  void interrupted() { drawn_lines_ = 0; }
   const std::vector<std::string>& ids() const { return order_; }
 
   // A message between the job lines; on a TTY the bars are then drawn afresh below it.
@@ -261,10 +272,11 @@ struct WatchOptions {
 }  // namespace
 
 int watch_jobs(const std::string& conninfo, const std::vector<std::string>& job_ids, std::ostream& out, bool tty,
-               int columns) {
+               int columns, const std::string& command) {
   util::ShutdownSignals& signals = util::ShutdownSignals::install();
   auto conn = std::make_unique<pg::Connection>(conninfo, "examq watch");
-  const pg::Listener listener({"processing_jobs_changes"});
+  // Workers registering or stopping (sql/0008) too: that may change who claims the jobs.
+  const pg::Listener listener({"processing_jobs_changes", "examq_workers_changes"});
   // Subscribe before the first read, so no change between the two is missed.
   listener.subscribe(*conn);
 
@@ -278,6 +290,9 @@ int watch_jobs(const std::string& conninfo, const std::vector<std::string>& job_
       if (found.count(id) == 0) throw std::runtime_error("no job " + id);
     }
   }
+  // At once: jobs of a type no live worker runs would wait in silence.
+  WorkerCoverage coverage(command, std::cerr);
+  coverage.check(*conn, board.waiting_types(), false);
   board.draw();
 
   std::vector<pg::Notification> notes;
@@ -293,6 +308,7 @@ int watch_jobs(const std::string& conninfo, const std::vector<std::string>& job_
         if (follow_all) board.load_recent(*conn);
         board.note("reconnected");
         reported_loss = false;
+        if (coverage.check(*conn, board.waiting_types(), true)) board.interrupted();
         board.draw();
         continue;
       }
@@ -309,7 +325,12 @@ int watch_jobs(const std::string& conninfo, const std::vector<std::string>& job_
         }
       }
       std::set<std::string> touched;
+      bool workers_changed = false;
       for (const pg::Notification& n : notes) {
+        if (n.channel == "examq_workers_changes") {
+          workers_changed = true;
+          continue;
+        }
         try {
           tao::json::value payload = tao::json::from_string(n.payload);
           const std::string id = payload.at("id").get_string();
@@ -319,6 +340,7 @@ int watch_jobs(const std::string& conninfo, const std::vector<std::string>& job_
         }
       }
       if (!touched.empty()) board.refresh(*conn, std::vector<std::string>(touched.begin(), touched.end()));
+      if (coverage.check(*conn, board.waiting_types(), workers_changed)) board.interrupted();
       if (follow_all) board.forget_old_settled();
       if (!touched.empty() || tty) board.draw();
     } catch (const pg::Error& e) {

@@ -67,6 +67,27 @@ queue::WorkerConfig to_worker_config(const WorkerOptions& o) {
   return c;
 }
 
+namespace {
+
+bool runs(const queue::WorkerConfig& config, std::string_view job_type) {
+  return config.job_types.empty() ||
+         std::find(config.job_types.begin(), config.job_types.end(), job_type) != config.job_types.end();
+}
+
+// A type no handler has would be claimed by nobody, ever: its jobs would wait in silence.
+void check_job_types(const queue::WorkerConfig& config, const handlers::Registry& registry) {
+  std::string unknown;
+  for (const std::string& t : config.job_types) {
+    if (!registry.knows(t)) unknown += (unknown.empty() ? "" : ", ") + t;
+  }
+  if (unknown.empty()) return;
+  std::string known;
+  for (const std::string& t : registry.job_types()) known += (known.empty() ? "" : ", ") + t;
+  throw std::invalid_argument("--job-types: no handler for " + unknown + " (examq runs: " + known + ")");
+}
+
+}  // namespace
+
 Command add_worker_command(CLI::App& app) {
   auto options = std::make_shared<WorkerOptions>();
   CLI::App* sub = app.add_subcommand("worker", "Run jobs: claim, execute and settle them until SIGTERM/SIGINT");
@@ -83,15 +104,12 @@ Command add_worker_command(CLI::App& app) {
             util::set_log_context("worker_id", config.worker_id);
             util::ShutdownSignals& signals = util::ShutdownSignals::install();
             handlers::Registry registry;
-            handlers::register_builtin_handlers(registry);
-            // A worker that does not claim process-exam-paper jobs needs neither the pipeline's
-            // settings nor its start-up checks (the OCR languages are loaded in a child).
-            const bool claims_papers =
-                config.job_types.empty() ||
-                std::find(config.job_types.begin(), config.job_types.end(), "process-exam-paper") !=
-                    config.job_types.end();
             try {
-              if (claims_papers) pipeline::register_pipeline_handlers(registry);  // reads its EXAMQ_* settings
+              handlers::register_builtin_handlers(registry);
+              // Every handler's EXAMQ_* settings are checked whatever the types; only the types
+              // this worker runs get their start-up checks (the OCR languages, loaded in a child).
+              pipeline::register_pipeline_handlers(registry, runs(config, "process-exam-paper"));
+              check_job_types(config, registry);
             } catch (const std::invalid_argument& e) {
               std::cerr << "examq worker: " << e.what() << "\n";
               return kExitUsage;

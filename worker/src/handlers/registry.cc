@@ -11,6 +11,15 @@ void Registry::add(std::string job_type, std::unique_ptr<Handler> handler) {
   handlers_.emplace(std::move(job_type), std::move(handler));
 }
 
+void Registry::add_not_run(std::string job_type) {
+  if (handlers_.count(job_type) != 0) {
+    throw std::invalid_argument("job type " + job_type + " is already registered");
+  }
+  handlers_.emplace(std::move(job_type), nullptr);
+}
+
+bool Registry::knows(std::string_view job_type) const { return handlers_.find(job_type) != handlers_.end(); }
+
 Handler* Registry::find(std::string_view job_type) const {
   auto it = handlers_.find(job_type);
   return it == handlers_.end() ? nullptr : it->second.get();

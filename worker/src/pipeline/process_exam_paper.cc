@@ -374,10 +374,15 @@ handlers::JobOutcome ProcessExamPaperHandler::run(handlers::JobContext& ctx) {
   return outcome;
 }
 
-void register_pipeline_handlers(handlers::Registry& registry) {
+void register_pipeline_handlers(handlers::Registry& registry, bool run) {
   PipelineConfig config = PipelineConfig::from_env();
+  std::optional<ai::AiConfig> ai_config = ai::ai_config_from_env();
+  if (!run) {
+    registry.add_not_run("process-exam-paper");
+    return;
+  }
   std::unique_ptr<ai::AiExtractor> ai;
-  if (auto ai_config = ai::ai_config_from_env()) ai = ai::make_ai_extractor(*ai_config);
+  if (ai_config) ai = ai::make_ai_extractor(*ai_config);
   // The AI extractors read page images, not words: only the embedded extractor needs OCR.
   if (ai) {
     config.render.ocr.mode = pdf::OcrMode::off;

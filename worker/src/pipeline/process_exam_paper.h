@@ -46,9 +46,12 @@ class ProcessExamPaperHandler final : public handlers::Handler {
   std::unique_ptr<ai::AiExtractor> ai_;
 };
 
-// Registers process-exam-paper with settings from the environment (PipelineConfig::from_env and,
-// for EXAMQ_EXTRACTOR=openai|anthropic, ai::ai_config_from_env). Throws std::invalid_argument
-// naming the variable when a setting is wrong, so the worker refuses to start.
-void register_pipeline_handlers(handlers::Registry& registry);
+// Reads process-exam-paper's settings from the environment (PipelineConfig::from_env and, for
+// EXAMQ_EXTRACTOR=openai|anthropic, ai::ai_config_from_env) and throws std::invalid_argument
+// naming the variable when one is wrong, whether or not this worker runs the type: a bad setting
+// stops every worker at start, not the first one to claim a paper. With `run`, also checks that
+// OCR can start (std::runtime_error, e.g. a language pack is missing) and registers the handler;
+// without, registers only the name (Registry::add_not_run).
+void register_pipeline_handlers(handlers::Registry& registry, bool run);
 
 }  // namespace examq::pipeline

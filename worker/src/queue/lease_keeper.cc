@@ -10,7 +10,9 @@
 namespace examq::queue {
 
 LeaseKeeper::LeaseKeeper(WorkerState& state)
-    : state_(state), session_(state.config.conninfo, "examq lease-keeper " + state.config.worker_id, "lease-keeper") {}
+    : state_(state),
+      session_(state.config.conninfo, "examq lease-keeper " + state.config.worker_id, "lease-keeper"),
+      presence_(state.config, state.config.lease / 3) {}
 
 LeaseKeeper::~LeaseKeeper() { stop(); }
 
@@ -32,29 +34,46 @@ bool LeaseKeeper::sleep(std::chrono::microseconds d) {
 
 void LeaseKeeper::loop() {
   const util::Duration interval = state_.config.lease / 3;
-  while (sleep(interval)) {
-    if (state_.held.size() == 0) continue;
-    // Retry through outages at the reconnect backoff, not the renewal interval: after a server
-    // restart the leases are renewed as soon as it is back.
-    for (;;) {
-      pg::Connection* conn = nullptr;
-      try {
-        conn = session_.get([this](util::Duration d) { return sleep(d); });
-      } catch (const pg::Error& e) {
-        util::log_event(spdlog::level::err, "lease.connect_failed", {{"error", e.what()}});
-        if (sleep(std::chrono::seconds(1))) continue;
+  do {
+    // One registry heartbeat a round, first: an idle worker is seen as soon as it starts.
+    try {
+      pg::Connection* conn = session_.get([this](util::Duration d) { return sleep(d); });
+      if (conn == nullptr) return;  // stopping while the database is away: nothing to tell it
+      presence_.beat(*conn);
+    } catch (const pg::Error& e) {
+      session_.reset_if_broken(e);
+    }
+    if (state_.held.size() > 0 && !renew_leases()) return;
+  } while (sleep(interval));
+  // A clean stop: marked stopped, on the connection we have (no reconnecting on the way out;
+  // without one, the registry lists this worker as lost after its timeout).
+  if (session_.connected()) {
+    if (pg::Connection* conn = session_.get([](util::Duration) { return false; })) presence_.leave(*conn);
+  }
+}
+
+// Returns false when stopping interrupted it.
+bool LeaseKeeper::renew_leases() {
+  // Retry through outages at the reconnect backoff, not the renewal interval: after a server
+  // restart the leases are renewed as soon as it is back.
+  for (;;) {
+    pg::Connection* conn = nullptr;
+    try {
+      conn = session_.get([this](util::Duration d) { return sleep(d); });
+    } catch (const pg::Error& e) {
+      util::log_event(spdlog::level::err, "lease.connect_failed", {{"error", e.what()}});
+      if (sleep(std::chrono::seconds(1))) continue;
+    }
+    if (conn == nullptr) return false;
+    try {
+      renew(*conn);
+      return true;
+    } catch (const pg::Error& e) {
+      if (!e.retryable()) {
+        util::log_event(spdlog::level::err, "lease.renewal_failed", {{"error", e.what()}});
+        return true;
       }
-      if (conn == nullptr) return;
-      try {
-        renew(*conn);
-        break;
-      } catch (const pg::Error& e) {
-        if (!e.retryable()) {
-          util::log_event(spdlog::level::err, "lease.renewal_failed", {{"error", e.what()}});
-          break;
-        }
-        session_.reset_if_broken(e, /*force=*/true);
-      }
+      session_.reset_if_broken(e, /*force=*/true);
     }
   }
 }

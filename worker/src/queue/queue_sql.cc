@@ -40,6 +40,12 @@ constexpr pg::Statement kSnooze{
     "snooze_processing_job($1::uuid, $2::interval, $3::text, $4::text, $5::integer)"};
 constexpr pg::Statement kConfirmCancelled{
     "examq_confirm_cancelled", "SELECT 1 FROM confirm_processing_job_cancelled($1::uuid, $2::text, $3::integer)"};
+constexpr pg::Statement kRegisterWorker{
+    "examq_register_worker",
+    "SELECT 1 FROM examq_register_worker($1::text, $2::text, $3::integer, $4::text, $5::text[], $6::integer, "
+    "$7::interval, $8::interval)"};
+constexpr pg::Statement kWorkerHeartbeat{"examq_worker_heartbeat", "SELECT examq_worker_heartbeat($1::text)"};
+constexpr pg::Statement kDeregisterWorker{"examq_deregister_worker", "SELECT examq_deregister_worker($1::text)"};
 constexpr pg::Statement kHeldBy{
     "examq_held_by", "SELECT id, attempts FROM processing_jobs WHERE status = 'processing' AND locked_by = $1::text"};
 
@@ -161,6 +167,17 @@ std::vector<JobAttempt> jobs_held_by(pg::Connection& conn, const std::string& wo
   for (int i = 0; i < r.rows(); ++i) held.push_back({r.get<std::string>(i, 0), r.get<int>(i, 1)});
   return held;
 }
+
+void register_worker(pg::Connection& conn, const WorkerRegistration& w) {
+  conn.exec(kRegisterWorker, w.worker_id, w.host, w.pid, w.version, types_param(w.job_types), w.concurrency, w.lease,
+            w.heartbeat_interval);
+}
+
+bool worker_heartbeat(pg::Connection& conn, const std::string& worker_id) {
+  return conn.exec(kWorkerHeartbeat, worker_id).get<bool>(0, 0);
+}
+
+void deregister_worker(pg::Connection& conn, const std::string& worker_id) { conn.exec(kDeregisterWorker, worker_id); }
 
 bool schema_installed(pg::Connection& conn) {
   pg::Result r = conn.exec(

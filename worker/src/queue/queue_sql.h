@@ -1,6 +1,6 @@
 #pragma once
-// Every SQL call the worker makes, one function each, over the functions of sql/ (0001 and
-// 0004). All are prepared statements with text parameters. Each throws pg::Error; calls about a
+// Every SQL call the worker makes, one function each, over the functions of sql/ (0001, 0004
+// and, for the worker registry, 0008). All are prepared statements with text parameters. Each throws pg::Error; calls about a
 // held job name its attempt and raise job_not_held() (55000) when that attempt lost the job,
 // even when this worker claimed it again since (a newer attempt).
 
@@ -71,6 +71,22 @@ void confirm_cancelled(pg::Connection& conn, const JobAttempt& job, const std::s
 
 // The jobs (and attempts) the database says worker_id holds (status processing, locked_by).
 std::vector<JobAttempt> jobs_held_by(pg::Connection& conn, const std::string& worker_id);
+
+// What a worker tells the registry about itself (examq_register_worker).
+struct WorkerRegistration {
+  std::string worker_id, host, version;
+  int pid = 0;
+  std::vector<std::string> job_types;  // empty: every type
+  int concurrency = 1;
+  util::Duration lease{}, heartbeat_interval{};
+};
+// examq_register_worker: records (or replaces) this worker's row, live from now.
+void register_worker(pg::Connection& conn, const WorkerRegistration& worker);
+// examq_worker_heartbeat: false when the registry no longer lists this worker as running (then
+// register again).
+bool worker_heartbeat(pg::Connection& conn, const std::string& worker_id);
+// examq_deregister_worker: marks it stopped.
+void deregister_worker(pg::Connection& conn, const std::string& worker_id);
 
 // Whether the queue's functions are installed (a clearer error than "function does not exist").
 bool schema_installed(pg::Connection& conn);
