@@ -10,7 +10,7 @@
 #include "pg/connection.h"
 #include "pg/error.h"
 #include "pg/pool.h"
-#include "schema/migrator.h"
+#include "schema/compatibility.h"
 #include "util/duration.h"
 #include "util/log.h"
 #include "util/shutdown_signals.h"
@@ -133,8 +133,10 @@ Command add_serve_command(CLI::App& app) {
             bool user_role_exists = false;
             try {
               pg::Connection conn(conninfo, "examq serve");
-              if (schema::installed_version(conn) == 0) {
-                std::cerr << "examq serve: the examq schema is not installed in this database (run `examq migrate`)\n";
+              try {
+                schema::require_schema(conn);
+              } catch (const schema::SchemaMismatch& e) {
+                std::cerr << "examq serve: " << e.what() << "\n";
                 return kExitFailure;
               }
               pg::Result r = conn.exec(kRoles, pg::array_literal(std::vector<std::string>{o->admin_role, o->user_role}));

@@ -2,6 +2,7 @@
 
 #include "pg/error.h"
 #include "queue/queue_sql.h"
+#include "schema/compatibility.h"
 #include "util/log.h"
 
 #include <poll.h>
@@ -53,9 +54,11 @@ bool Dispatcher::sleep(util::Duration d) {
 }
 
 void Dispatcher::on_connect(pg::Connection& conn) {
-  if (!sql::schema_installed(conn)) {
-    throw pg::Error("the examq schema is not installed in this database (run `examq migrate` or psql -f sql/install.sql)",
-                    "42883", "examq schema not installed", {}, {}, {}, false);
+  // On every (re)connect: the database may have been restored from a backup older than us.
+  try {
+    schema::require_schema(conn);
+  } catch (const schema::SchemaMismatch& e) {
+    throw pg::Error(e.what(), "42883", "examq schema too old", {}, {}, {}, false);  // not retryable: fatal
   }
   listener_.subscribe(conn);
   listening_ = true;

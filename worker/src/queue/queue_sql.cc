@@ -162,11 +162,4 @@ std::vector<JobAttempt> jobs_held_by(pg::Connection& conn, const std::string& wo
   return held;
 }
 
-bool schema_installed(pg::Connection& conn) {
-  pg::Result r = conn.exec(
-      "SELECT to_regprocedure('get_next_processing_jobs(integer,text,text[],interval)') IS NOT NULL "
-      "AND to_regprocedure('heartbeat_processing_jobs(uuid[],text,integer[],interval)') IS NOT NULL");
-  return r.get<bool>(0, 0);
-}
-
 }  // namespace examq::queue::sql

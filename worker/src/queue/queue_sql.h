@@ -72,7 +72,4 @@ void confirm_cancelled(pg::Connection& conn, const JobAttempt& job, const std::s
 // The jobs (and attempts) the database says worker_id holds (status processing, locked_by).
 std::vector<JobAttempt> jobs_held_by(pg::Connection& conn, const std::string& worker_id);
 
-// Whether the queue's functions are installed (a clearer error than "function does not exist").
-bool schema_installed(pg::Connection& conn);
-
 }  // namespace examq::queue::sql
