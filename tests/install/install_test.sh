@@ -66,7 +66,7 @@ check "the installed SQL brings the schema to version $newest (it is at $install
 
 # --- the installed worker, as a login that is only a member of examq_worker -----------------------
 psql -q -d postgres -v ON_ERROR_STOP=1 -c "CREATE ROLE $role LOGIN IN ROLE examq_worker" || exit 1
-"$bin" worker --db "dbname=$db user=$role" --concurrency 1 >"$tmp/worker.log" 2>&1 &
+"$bin" worker --db "dbname=$db user=$role" --concurrency 1 --metrics-listen 127.0.0.1:0 >"$tmp/worker.log" 2>&1 &
 worker_pid=$!
 # submit checks each PDF in the installed render child, then follows the job live (LISTEN) until
 # it settles; the worker renders it in its render child, which reads the scan's pages with the
@@ -84,6 +84,29 @@ done
 questions=$(psql -qAt -d "$db" -c "SELECT count(*) FROM questions q JOIN exam_papers p ON p.id = q.exam_paper_id WHERE p.title = 'scan.pdf'")
 check "questions were read from the scan by OCR ($questions)" test "$questions" -gt 0
 
+# Its metrics: every page rendered, the scan's pages read by OCR. The worker counts a job just
+# after the database records it, so a scrape may trail `submit --wait` by a moment: scrape again
+# until the completions show (bounded). HTTP/1.0 by hand: the server closes after answering.
+port=$(sed -n 's|.*metrics\.listening url=http://127\.0\.0\.1:\([0-9]*\)/metrics.*|\1|p' "$tmp/worker.log")
+scrape() {
+  metrics=
+  [ -n "$port" ] && exec 3<>"/dev/tcp/127.0.0.1/$port" || return
+  printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+  metrics=$(cat <&3)
+  exec 3<&-
+}
+series() { printf '%s\n' "$metrics" | sed -n "s/^$1 //p" | tr -d '\r'; }
+completed='examq_jobs_completed_total{job_type="process-exam-paper"}'
+for _ in $(seq 50); do
+  scrape
+  [ "$(series "$completed")" = 2 ] && break
+  sleep 0.1
+done
+pages=$(psql -qAt -d "$db" -c "SELECT sum(page_count) FROM exam_papers")
+scan_pages=$(psql -qAt -d "$db" -c "SELECT page_count FROM exam_papers WHERE title = 'scan.pdf'")
+check "metrics: 2 jobs completed" test "$(series "$completed")" = 2
+check "metrics: $pages pages rendered" test "$(series examq_render_page_seconds_count)" = "$pages"
+check "metrics: $scan_pages pages read by OCR" test "$(series examq_ocr_page_seconds_count)" = "$scan_pages"
 kill "$worker_pid"
 wait "$worker_pid"
 check "the worker stopped cleanly on SIGTERM" test $? -eq 0

@@ -1,5 +1,6 @@
 #include "queue/dispatcher.h"
 
+#include "metrics/registry.h"
 #include "pg/error.h"
 #include "queue/queue_sql.h"
 #include "schema/compatibility.h"
@@ -91,6 +92,7 @@ void Dispatcher::supersede(const std::shared_ptr<JobRun>& stale, JobRun& fresh) 
   util::log_event(spdlog::level::warn, "job.lease_lost",
                   {{"job_id", stale->job().id}, {"job_type", stale->job().type}, {"attempt", stale->job().attempt},
                    {"outcome_dropped", "superseded by attempt " + std::to_string(fresh.job().attempt)}});
+  metrics::registry().count(stale->job().type, metrics::JobEvent::lease_lost);
   stale->abandon();
   if (!stale->transition(RunState::queued, RunState::done) && stale->state() != RunState::done) {
     fresh.wait_for_before_start(stale);
@@ -130,6 +132,7 @@ int Dispatcher::claim(pg::Connection& conn, int n) {
   for (handlers::Job& job : jobs) {
     util::log_event(spdlog::level::info, "job.claimed",
                     {{"job_id", job.id}, {"job_type", job.type}, {"attempt", job.attempt}, {"priority", job.priority}});
+    metrics::registry().count(job.type, metrics::JobEvent::claimed);
     auto run = std::make_shared<JobRun>(std::move(job), sent + state_.config.lease);
     if (std::shared_ptr<JobRun> stale = state_.held.add(run)) supersede(stale, *run);
     runs.push_back(std::move(run));
