@@ -80,6 +80,8 @@ INSERT INTO examq_migrations (version, name) VALUES (8, 'worker_registry');
 COMMIT;
 \endif
 
+-- After the migrations, every time (the roles it names are made by the first one).
+\ir migrations_access.sql
 SELECT pg_advisory_unlock(hashtext('examq.install')) AS unlocked \gset
 \unset QUIET
 SELECT 'examq schema at version ' || max(version) AS examq FROM examq_migrations;

@@ -49,6 +49,8 @@ HttpResponse http_request(const std::string& method, const std::string& url, con
   auto list = header_list(headers);
   curl_easy_setopt(c.get(), CURLOPT_URL, url.c_str());
   curl_easy_setopt(c.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
+  // A HEAD response announces a body it does not send: without NOBODY curl waits for it.
+  if (method == "HEAD") curl_easy_setopt(c.get(), CURLOPT_NOBODY, 1L);
   if (method == "POST" || method == "PUT" || method == "PATCH" || !body.empty()) {
     curl_easy_setopt(c.get(), CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(c.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));

@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,8 @@ BOOST_AUTO_TEST_CASE(page_reply_round_trips_through_a_frame_split_anywhere) {
   page.text.width = 595;
   page.text.height = 842;
   page.text.words = {{"Question", 72, 60, 130, 74}, {"[2]", 140, 60, 158, 74}};
+  page.render_seconds = 0.125;
+  page.ocr_seconds = 2.5;
   const std::string bytes = frame(FrameType::page, encode(page)) +
                             frame(FrameType::error, encode(ErrorReply{ChildError::page_unreadable, "page 8 cannot be read"}));
 
@@ -39,10 +42,26 @@ BOOST_AUTO_TEST_CASE(page_reply_round_trips_through_a_frame_split_anywhere) {
     BOOST_REQUIRE(back.text.words.size() == 2u);
     BOOST_TEST(back.text.words[1].text == "[2]");
     BOOST_TEST(back.text.words[1].x1 == 158.0);
+    BOOST_TEST(back.render_seconds == 0.125);
+    BOOST_TEST(back.ocr_seconds == 2.5);
     const ErrorReply error = decode_error(frames[1].payload);
     BOOST_TEST(int(error.code) == int(ChildError::page_unreadable));
     BOOST_TEST(error.message == "page 8 cannot be read");
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_childs_page_timings_are_clamped_to_sane_values) {
+  // The timings feed the worker's metrics; a hostile child must not poison the histograms.
+  PageReply page;
+  page.page_number = 1;
+  page.render_seconds = -5;
+  page.ocr_seconds = 1e300;
+  PageReply back = decode_page(encode(page));
+  BOOST_TEST(back.render_seconds == 0.0);
+  BOOST_TEST(back.ocr_seconds == kMaxReportedSeconds);
+  page.render_seconds = std::numeric_limits<double>::quiet_NaN();
+  back = decode_page(encode(page));
+  BOOST_TEST(back.render_seconds == 0.0);
 }
 
 BOOST_AUTO_TEST_CASE(oversized_frame_length_is_refused_before_buffering_it) {

@@ -1,5 +1,6 @@
 #define BOOST_TEST_MODULE worker_options
 #include "cli/worker_command.h"
+#include "worker_options_parse.h"
 
 #include <boost/test/unit_test.hpp>
 
@@ -12,14 +13,7 @@ namespace {
 
 // Parses `examq worker ARGS...` the way the binary does and returns the resulting config.
 queue::WorkerConfig parse(std::vector<std::string> args) {
-  CLI::App app{"test"};
-  CLI::App* sub = app.add_subcommand("worker");
-  cli::WorkerOptions options;
-  cli::bind_worker_options(*sub, options);
-  args.insert(args.begin(), "worker");
-  std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
-  app.parse(args);
-  return cli::to_worker_config(options);
+  return cli::to_worker_config(testing::parse_worker_options(std::move(args)));
 }
 
 void clear_worker_env() {

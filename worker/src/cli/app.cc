@@ -1,14 +1,18 @@
 #include "cli/app.h"
 
 #include "cli/command.h"
+#include "schema/compatibility.h"
 
 #include <iostream>
+#include <string>
 
 namespace examq::cli {
 
 int run(int argc, char** argv) {
   CLI::App app{"examq: a PostgreSQL job queue that turns exam-paper PDFs into questions", "examq"};
-  app.set_version_flag("--version", std::string("examq ") + EXAMQ_VERSION);
+  // The schema version is the newest migration built in: what `worker` and `serve` require.
+  app.set_version_flag("--version", std::string("examq ") + EXAMQ_VERSION + " (schema version " +
+                                        std::to_string(schema::required_version()) + ")");
   app.require_subcommand(1);
   std::vector<Command> commands;
   for (AddCommand add : all_commands()) commands.push_back(add(app));

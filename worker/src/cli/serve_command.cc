@@ -1,6 +1,7 @@
 #include "cli/serve_command.h"
 
 #include "cli/common_options.h"
+#include "cli/listen_address.h"
 #include "http/api.h"
 #include "http/caller_db.h"
 #include "http/event_hub.h"
@@ -10,7 +11,7 @@
 #include "pg/connection.h"
 #include "pg/error.h"
 #include "pg/pool.h"
-#include "schema/migrator.h"
+#include "schema/compatibility.h"
 #include "util/duration.h"
 #include "util/log.h"
 #include "util/shutdown_signals.h"
@@ -39,28 +40,6 @@ struct ServeOptions {
   bool dev_login = false;
   LoggingOptions logging;
 };
-
-// "127.0.0.1:8080", "[::1]:8080", ":8080" (all IPv4 interfaces is never the default).
-std::pair<std::string, unsigned short> parse_listen(const std::string& s) {
-  const auto colon = s.rfind(':');
-  if (colon == std::string::npos) throw std::invalid_argument("--listen must be HOST:PORT, e.g. 127.0.0.1:8080");
-  std::string host = s.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host.empty()) host = "0.0.0.0";
-  int port = -1;
-  try {
-    std::size_t used = 0;
-    port = std::stoi(s.substr(colon + 1), &used);
-    if (used != s.size() - colon - 1) port = -1;
-  } catch (const std::exception&) {
-  }
-  if (port < 0 || port > 65535) throw std::invalid_argument("--listen: bad port in " + s);
-  return {host, static_cast<unsigned short>(port)};
-}
-
-bool is_loopback(const std::string& host) {
-  return host == "::1" || host.rfind("127.", 0) == 0;
-}
 
 const pg::Statement kRoles{"examq_serve_roles",
                            "SELECT r.rolname::text, pg_has_role(current_user, r.oid, 'MEMBER')"
@@ -106,7 +85,9 @@ Command add_serve_command(CLI::App& app) {
             std::string conninfo;
             try {
               apply_logging_options(o->logging);
-              std::tie(config.host, config.port) = parse_listen(o->listen);
+              const ListenAddress listen = parse_listen_address(o->listen, "--listen");
+              config.host = listen.host;
+              config.port = listen.port;
               const char* secret = std::getenv("EXAMQ_JWT_SECRET");
               if (secret == nullptr || *secret == '\0') {
                 throw std::invalid_argument("EXAMQ_JWT_SECRET is not set: every endpoint but /healthz needs it to verify tokens");
@@ -133,8 +114,10 @@ Command add_serve_command(CLI::App& app) {
             bool user_role_exists = false;
             try {
               pg::Connection conn(conninfo, "examq serve");
-              if (schema::installed_version(conn) == 0) {
-                std::cerr << "examq serve: the examq schema is not installed in this database (run `examq migrate`)\n";
+              try {
+                schema::require_schema(conn);
+              } catch (const schema::SchemaMismatch& e) {
+                std::cerr << "examq serve: " << e.what() << "\n";
                 return kExitFailure;
               }
               pg::Result r = conn.exec(kRoles, pg::array_literal(std::vector<std::string>{o->admin_role, o->user_role}));

@@ -1,4 +1,5 @@
 #include "cli/worker_command.h"
+#include "cli/worker_metrics.h"
 #include "pipeline/process_exam_paper.h"
 
 #include "handlers/registry.h"
@@ -11,6 +12,8 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <system_error>
 
 namespace examq::cli {
 
@@ -44,6 +47,14 @@ void bind_worker_options(CLI::App& sub, WorkerOptions& o) {
       ->envname("EXAMQ_MAX_BATCH")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
+  sub.add_option("--metrics-listen", o.metrics_listen,
+                 "Serve Prometheus metrics at http://HOST:PORT/metrics (default: off; loopback only "
+                 "unless --metrics-allow-remote)")
+      ->envname("EXAMQ_METRICS_LISTEN")
+      ->type_name("HOST:PORT");
+  sub.add_flag("--metrics-allow-remote", o.metrics_allow_remote,
+               "Allow a --metrics-listen address other machines can reach (the page has no authentication)")
+      ->envname("EXAMQ_METRICS_ALLOW_REMOTE");
   add_logging_options(sub, o.logging);
   sub.footer(
       "Durations take a unit: 500ms, 5s, 2m, 1h. Every option can also be set with the environment\n"
@@ -94,8 +105,10 @@ Command add_worker_command(CLI::App& app) {
   bind_worker_options(*sub, *options);
   return {sub, [options]() -> int {
             queue::WorkerConfig config;
+            std::optional<ListenAddress> metrics_at;
             try {
               config = to_worker_config(*options);
+              metrics_at = metrics_address(*options);
               apply_logging_options(options->logging);
             } catch (const std::invalid_argument& e) {
               std::cerr << "examq worker: " << e.what() << "\n";
@@ -114,6 +127,13 @@ Command add_worker_command(CLI::App& app) {
               std::cerr << "examq worker: " << e.what() << "\n";
               return kExitUsage;
             } catch (const std::runtime_error& e) {  // e.g. an OCR language pack is missing
+              std::cerr << "examq worker: " << e.what() << "\n";
+              return kExitFailure;
+            }
+            std::shared_ptr<MetricsEndpoint> metrics;
+            try {
+              if (metrics_at) metrics = start_metrics_endpoint(*metrics_at, config);
+            } catch (const std::system_error& e) {
               std::cerr << "examq worker: " << e.what() << "\n";
               return kExitFailure;
             }

@@ -19,6 +19,8 @@ struct WorkerOptions {
   std::string shutdown_grace = "30s";
   std::string worker_id;  // "" = host:pid
   int max_batch = 500;
+  std::string metrics_listen;  // "" = no metrics endpoint
+  bool metrics_allow_remote = false;
   LoggingOptions logging;
 };
 

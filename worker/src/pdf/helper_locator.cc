@@ -23,7 +23,14 @@ std::string locate_render_helper(const std::string& configured) {
       throw PdfError(PdfErrorKind::sandbox_unavailable,
                      "cannot locate examq-render: /proc/self/exe is unreadable");
     }
-    path = (self.parent_path() / "examq-render").string();
+    // Next to examq in the build tree; in libexec/examq once installed (EXAMQ_HELPER_FROM_BIN is
+    // the relative path from bin, set by the build).
+    const std::string beside = (self.parent_path() / "examq-render").string();
+    const std::string installed = (self.parent_path() / EXAMQ_HELPER_FROM_BIN / "examq-render").lexically_normal().string();
+    if (access(beside.c_str(), X_OK) == 0) return beside;
+    if (access(installed.c_str(), X_OK) == 0) return installed;
+    throw PdfError(PdfErrorKind::sandbox_unavailable,
+                   "renderer helper not found or not executable: " + beside + " or " + installed);
   }
   if (access(path.c_str(), X_OK) != 0) {
     throw PdfError(PdfErrorKind::sandbox_unavailable,

@@ -20,13 +20,14 @@ std::string executable_dir() {
   return exe.substr(0, exe.rfind('/'));
 }
 
-// Next to examq-render in the build tree, under lib/examq in an installed tree.
+// Next to examq-render in the build tree, in lib/examq once installed (EXAMQ_MODULE_FROM_HELPER
+// is the relative path from the helper's directory, set by the build).
 OcrModuleEntry load_entry() {
   static OcrModuleEntry entry = nullptr;
   if (entry) return entry;
   const std::string dir = executable_dir();
   std::string tried;
-  for (const std::string& path : {dir + "/" + kOcrModuleName, dir + "/../lib/examq/" + kOcrModuleName}) {
+  for (const std::string& path : {dir + "/" + kOcrModuleName, dir + "/" EXAMQ_MODULE_FROM_HELPER "/" + kOcrModuleName}) {
     if (access(path.c_str(), R_OK) != 0) {
       tried += (tried.empty() ? "" : ", ") + path;
       continue;

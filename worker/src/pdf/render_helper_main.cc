@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -38,6 +39,7 @@
 namespace {
 
 using namespace examq::pdf;
+using Clock = std::chrono::steady_clock;
 
 struct Config {
   std::string mode;
@@ -240,6 +242,7 @@ int run_renderer(const Config& config, std::string_view pdf) {
     arm_cpu_limit(config.limits.cpu_seconds_per_request);
     inject_fault(config, static_cast<int>(page_number));
     wire::PageReply reply;
+    const auto started = Clock::now();
     try {
       reply = renderer->render(static_cast<int>(page_number), config.page);
     } catch (const std::bad_alloc&) {
@@ -247,7 +250,12 @@ int run_renderer(const Config& config, std::string_view pdf) {
     } catch (const std::exception& e) {
       fail(wire::ChildError::page_unreadable, e.what());
     }
-    if (needs_ocr(config, reply.text)) read_by_ocr(config, *renderer, ocr_engine, reply);
+    const auto rendered = Clock::now();
+    reply.render_seconds = std::chrono::duration<double>(rendered - started).count();
+    if (needs_ocr(config, reply.text)) {
+      read_by_ocr(config, *renderer, ocr_engine, reply);
+      if (reply.text.source == TextSource::ocr) reply.ocr_seconds = std::chrono::duration<double>(Clock::now() - rendered).count();
+    }
     send(wire::FrameType::page, wire::encode(reply));
   }
   return 0;

@@ -285,6 +285,8 @@ void Session::on_frame(Slot& slot, const wire::Frame& frame) {
       page.dpi = reply.dpi;
       page.jpeg = std::move(reply.jpeg);
       page.text = std::move(reply.text);
+      page.render_seconds = reply.render_seconds;
+      page.ocr_seconds = reply.ocr_seconds;
       if (page.text.source == TextSource::ocr) ++ocr_pages_;
       pages_[static_cast<std::size_t>(page.page_number - 1)] = std::move(page);
       ++pages_done_;

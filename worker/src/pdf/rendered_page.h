@@ -16,6 +16,8 @@ struct RenderedPage {
   double dpi = 0;       // the DPI used (lower than asked only for oversized pages)
   std::string jpeg;     // baseline JPEG bytes; empty when images were not rendered
   PageText text;        // words in points, origin top-left; page size in points
+  double render_seconds = 0;  // in the child: rendering with the text layer
+  double ocr_seconds = 0;     // in the child: OCR, when the page was read by it
 };
 
 struct RenderStats {

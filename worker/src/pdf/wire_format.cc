@@ -1,5 +1,6 @@
 #include "pdf/wire_format.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace examq::pdf::wire {
@@ -120,6 +121,8 @@ std::string encode(const PageReply& page) {
   e.f64(page.text.ocr_skew_degrees);
   e.f64(page.text.ocr_confidence);
   e.str(page.text.ocr_error);
+  e.f64(page.render_seconds);
+  e.f64(page.ocr_seconds);
   return std::move(e.bytes());
 }
 
@@ -189,6 +192,10 @@ PageReply decode_page(std::string_view payload) {
   page.text.ocr_skew_degrees = d.f64();
   page.text.ocr_confidence = d.f64();
   page.text.ocr_error = d.str();
+  // !(x >= 0) also catches NaN.
+  auto seconds = [](double x) { return !(x >= 0) ? 0 : std::min(x, kMaxReportedSeconds); };
+  page.render_seconds = seconds(d.f64());
+  page.ocr_seconds = seconds(d.f64());
   return page;
 }
 

@@ -116,7 +116,12 @@ struct PageReply {
   double dpi = 0;
   std::string jpeg;
   PageText text;
+  // Measured by the child, for the worker's metrics only (a child's claim, so decoding clamps
+  // them to 0..kMaxReportedSeconds): rendering with the text layer, and OCR (0 without).
+  double render_seconds = 0;
+  double ocr_seconds = 0;
 };
+constexpr double kMaxReportedSeconds = 3600;
 
 struct ErrorReply {
   ChildError code = ChildError::unreadable;

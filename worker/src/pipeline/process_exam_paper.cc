@@ -3,6 +3,7 @@
 #include "ai/ai_config.h"
 #include "extract/paper_review.h"
 #include "extract/text_extractor.h"
+#include "metrics/registry.h"
 #include "pdf/ocr_check.h"
 #include "pdf/render_pool.h"
 #include "pg/error.h"
@@ -205,6 +206,11 @@ handlers::JobOutcome ProcessExamPaperHandler::run(handlers::JobContext& ctx) {
     }
     pdf->bytes.clear();
     pdf->bytes.shrink_to_fit();
+    metrics::Registry& metrics = metrics::registry();
+    for (const pdf::RenderedPage& page : rendered.pages) {
+      metrics.render_page_seconds.observe(page.render_seconds);
+      if (page.text.source == pdf::TextSource::ocr) metrics.ocr_page_seconds.observe(page.ocr_seconds);
+    }
   }
   const long long render_ms = ms_since(render_started);
   const int page_count = images                     ? static_cast<int>(images->size())

@@ -1,7 +1,9 @@
 #include "queue/dispatcher.h"
 
+#include "metrics/registry.h"
 #include "pg/error.h"
 #include "queue/queue_sql.h"
+#include "schema/compatibility.h"
 #include "util/log.h"
 
 #include <poll.h>
@@ -53,9 +55,11 @@ bool Dispatcher::sleep(util::Duration d) {
 }
 
 void Dispatcher::on_connect(pg::Connection& conn) {
-  if (!sql::schema_installed(conn)) {
-    throw pg::Error("the examq schema is not installed in this database (run `examq migrate` or psql -f sql/install.sql)",
-                    "42883", "examq schema not installed", {}, {}, {}, false);
+  // On every (re)connect: the database may have been restored from a backup older than us.
+  try {
+    schema::require_schema(conn);
+  } catch (const schema::SchemaMismatch& e) {
+    throw pg::Error(e.what(), "42883", "examq schema too old", {}, {}, {}, false);  // not retryable: fatal
   }
   listener_.subscribe(conn);
   listening_ = true;
@@ -88,6 +92,7 @@ void Dispatcher::supersede(const std::shared_ptr<JobRun>& stale, JobRun& fresh) 
   util::log_event(spdlog::level::warn, "job.lease_lost",
                   {{"job_id", stale->job().id}, {"job_type", stale->job().type}, {"attempt", stale->job().attempt},
                    {"outcome_dropped", "superseded by attempt " + std::to_string(fresh.job().attempt)}});
+  metrics::registry().count(stale->job().type, metrics::JobEvent::lease_lost);
   stale->abandon();
   if (!stale->transition(RunState::queued, RunState::done) && stale->state() != RunState::done) {
     fresh.wait_for_before_start(stale);
@@ -127,6 +132,7 @@ int Dispatcher::claim(pg::Connection& conn, int n) {
   for (handlers::Job& job : jobs) {
     util::log_event(spdlog::level::info, "job.claimed",
                     {{"job_id", job.id}, {"job_type", job.type}, {"attempt", job.attempt}, {"priority", job.priority}});
+    metrics::registry().count(job.type, metrics::JobEvent::claimed);
     auto run = std::make_shared<JobRun>(std::move(job), sent + state_.config.lease);
     if (std::shared_ptr<JobRun> stale = state_.held.add(run)) supersede(stale, *run);
     runs.push_back(std::move(run));

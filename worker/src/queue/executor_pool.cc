@@ -1,5 +1,6 @@
 #include "queue/executor_pool.h"
 
+#include "metrics/registry.h"
 #include "queue/job_runner.h"
 #include "util/log.h"
 
@@ -81,7 +82,12 @@ void ExecutorPool::execute(const std::shared_ptr<JobRun>& run) {
     return;
   }
   WorkerJobContext ctx(*run, state_);
-  route(run_job(run, registry_, ctx));
+  metrics::Registry& metrics = metrics::registry();
+  metrics.jobs_running.fetch_add(1, std::memory_order_relaxed);
+  Settlement outcome = run_job(run, registry_, ctx);
+  metrics.jobs_running.fetch_sub(1, std::memory_order_relaxed);
+  metrics.observe_run(run->job().type, std::chrono::duration<double>(Clock::now() - run->started_at()).count());
+  route(std::move(outcome));
 }
 
 void ExecutorPool::route(Settlement s) {

@@ -1,5 +1,6 @@
 #include "queue/lease_keeper.h"
 
+#include "metrics/registry.h"
 #include "pg/error.h"
 #include "queue/queue_sql.h"
 #include "queue/settler.h"
@@ -102,6 +103,7 @@ void LeaseKeeper::renew(pg::Connection& conn) {
     auto it = held.find(run->job().id);
     if (it != held.end()) {
       run->extend_lease(sent + state_.config.lease);
+      metrics::registry().lease_renewals.fetch_add(1, std::memory_order_relaxed);
       if (it->second && !run->cancel_requested()) {
         util::log_event(spdlog::level::info, "job.cancel_requested", {{"job_id", run->job().id}, {"job_type", run->job().type}});
         run->request_cancel();
@@ -112,10 +114,12 @@ void LeaseKeeper::renew(pg::Connection& conn) {
     // or running one lost its lease and was taken over.
     if (run->transition(RunState::queued, RunState::done)) {
       util::log_event(spdlog::level::warn, "job.lease_lost", {{"job_id", run->job().id}, {"job_type", run->job().type}, {"outcome_dropped", "not started"}});
+      metrics::registry().count(run->job().type, metrics::JobEvent::lease_lost);
       run->abandon();
       state_.held.remove(*run);
     } else if (run->state() == RunState::running && !run->abandoned()) {
       util::log_event(spdlog::level::warn, "job.lease_lost", {{"job_id", run->job().id}, {"job_type", run->job().type}, {"outcome_dropped", "running"}});
+      metrics::registry().count(run->job().type, metrics::JobEvent::lease_lost);
       run->abandon();
     }
   }

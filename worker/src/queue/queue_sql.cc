@@ -179,11 +179,4 @@ bool worker_heartbeat(pg::Connection& conn, const std::string& worker_id) {
 
 void deregister_worker(pg::Connection& conn, const std::string& worker_id) { conn.exec(kDeregisterWorker, worker_id); }
 
-bool schema_installed(pg::Connection& conn) {
-  pg::Result r = conn.exec(
-      "SELECT to_regprocedure('get_next_processing_jobs(integer,text,text[],interval)') IS NOT NULL "
-      "AND to_regprocedure('heartbeat_processing_jobs(uuid[],text,integer[],interval)') IS NOT NULL");
-  return r.get<bool>(0, 0);
-}
-
 }  // namespace examq::queue::sql

@@ -88,7 +88,4 @@ bool worker_heartbeat(pg::Connection& conn, const std::string& worker_id);
 // examq_deregister_worker: marks it stopped.
 void deregister_worker(pg::Connection& conn, const std::string& worker_id);
 
-// Whether the queue's functions are installed (a clearer error than "function does not exist").
-bool schema_installed(pg::Connection& conn);
-
 }  // namespace examq::queue::sql

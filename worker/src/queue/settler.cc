@@ -2,6 +2,7 @@
 
 #include "pg/error.h"
 #include "handlers/handler.h"
+#include "metrics/registry.h"
 #include "pg/transaction.h"
 #include "queue/queue_sql.h"
 #include "util/log.h"
@@ -20,34 +21,50 @@ double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
+// Each settled outcome is logged and counted (metrics::JobEvent) in one place: here.
 void log_completed(const JobRun& run) {
   util::log_event(spdlog::level::info, "job.completed",
                   {{"job_id", run.job().id}, {"job_type", run.job().type}, {"run_ms", ms_since(run.started_at())}});
+  metrics::registry().count(run.job().type, metrics::JobEvent::completed);
 }
 
 void log_not_held(const JobRun& run, std::string_view what, const std::string& error) {
   util::log_event(spdlog::level::warn, "job.lease_lost",
                   {{"job_id", run.job().id}, {"job_type", run.job().type}, {"outcome_dropped", what}, {"error", error}});
+  metrics::registry().count(run.job().type, metrics::JobEvent::lease_lost);
+}
+
+void log_cancelled(const JobRun& run) {
+  util::log_event(spdlog::level::info, "job.cancelled", {{"job_id", run.job().id}, {"job_type", run.job().type}});
+  metrics::registry().count(run.job().type, metrics::JobEvent::cancelled);
+}
+
+void log_released(const handlers::Job& job, const std::string& status) {
+  util::log_event(spdlog::level::info, "job.released", {{"job_id", job.id}, {"job_type", job.type}, {"status", status}});
+  metrics::registry().count(job.type, metrics::JobEvent::released);
 }
 
 // The log line for a fail / release, from the row the function returned.
 void log_settled(const Settlement& s, const sql::SettledRow& row) {
   const handlers::Job& job = s.run->job();
   if (s.kind == Settlement::Kind::release) {
-    util::log_event(spdlog::level::info, "job.released", {{"job_id", job.id}, {"job_type", job.type}, {"status", row.status}});
+    log_released(job, row.status);
   } else if (s.kind == Settlement::Kind::snooze) {
     util::log_event(spdlog::level::info, "job.snoozed",
                     {{"job_id", job.id}, {"job_type", job.type}, {"reason", s.error_message}, {"run_at", row.run_at.value_or("")}});
+    metrics::registry().count(job.type, metrics::JobEvent::snoozed);
   } else if (row.status == "pending") {
     util::log_event(spdlog::level::warn, "job.retrying",
                     {{"job_id", job.id}, {"job_type", job.type}, {"error", s.error_message},
                      {"retry", row.retry_count}, {"max_retries", row.max_retries}, {"run_at", row.run_at.value_or("")}});
+    metrics::registry().count(job.type, metrics::JobEvent::retried);
   } else if (row.status == "cancelled") {
-    util::log_event(spdlog::level::info, "job.cancelled", {{"job_id", job.id}, {"job_type", job.type}});
+    log_cancelled(*s.run);
   } else {
     util::log_event(spdlog::level::err, "job.failed",
                     {{"job_id", job.id}, {"job_type", job.type}, {"error", s.error_message}, {"critical", s.critical},
                      {"retries_used", row.retry_count}});
+    metrics::registry().count(job.type, metrics::JobEvent::failed);
   }
 }
 
@@ -229,8 +246,7 @@ void Settler::release_batch(pg::Connection& conn, std::vector<Settlement*>& item
   }
   std::unordered_map<std::string, std::string> status(released.begin(), released.end());
   for (Settlement* s : items) {
-    const handlers::Job& job = s->run->job();
-    util::log_event(spdlog::level::info, "job.released", {{"job_id", job.id}, {"job_type", job.type}, {"status", status[job.id]}});
+    log_released(s->run->job(), status[s->run->job().id]);
     finish_job(state_, *s->run);
     s->settled = true;
   }
@@ -255,7 +271,7 @@ void Settler::settle_one(pg::Connection& conn, Settlement& s) {
       case Settlement::Kind::snooze:
         if (s.run->cancel_requested()) {
           sql::confirm_cancelled(conn, job, worker);
-          util::log_event(spdlog::level::info, "job.cancelled", {{"job_id", id}, {"job_type", s.run->job().type}});
+          log_cancelled(*s.run);
           break;
         }
         try {
@@ -265,12 +281,12 @@ void Settler::settle_one(pg::Connection& conn, Settlement& s) {
           // confirm the cancellation; if that is refused too, the job is not ours.
           if (!e.job_not_held()) throw;
           sql::confirm_cancelled(conn, job, worker);
-          util::log_event(spdlog::level::info, "job.cancelled", {{"job_id", id}, {"job_type", s.run->job().type}});
+          log_cancelled(*s.run);
         }
         break;
       case Settlement::Kind::cancel:
         sql::confirm_cancelled(conn, job, worker);
-        util::log_event(spdlog::level::info, "job.cancelled", {{"job_id", id}, {"job_type", s.run->job().type}});
+        log_cancelled(*s.run);
         break;
       case Settlement::Kind::none:
         break;

@@ -16,5 +16,7 @@ const std::vector<Migration>& migrations();
 
 // CREATE TABLE IF NOT EXISTS examq_migrations ... (sql/migrations_table.sql).
 const std::string& migrations_table_sql();
+// GRANT SELECT ON examq_migrations ... (sql/migrations_access.sql), run after the migrations.
+const std::string& migrations_access_sql();
 
 }  // namespace examq::schema

@@ -59,6 +59,7 @@ MigrateResult migrate(pg::Connection& conn) {
     }
     result.applied.push_back(m.version);
   }
+  conn.exec_script(migrations_access_sql(), "granting read access to examq_migrations");
   result.version = installed_version(conn);
   return result;
 }
