@@ -600,6 +600,15 @@ BOOST_AUTO_TEST_CASE(ocr_roman_parts_and_b_read_as_6_are_repaired_in_sequence) {
              boost::test_tools::per_element());
 }
 
+// OCR keeps only the ")" of a first part "(a)" printed right after the question's label.
+BOOST_AUTO_TEST_CASE(ocr_first_part_reduced_to_its_bracket_is_restored_before_b) {
+  BOOST_TEST(repaired({"Q.9 ) [3 marks] Explain", "(b) [3 marks] Give", "Q.10 ) [2 marks] Name it", "Q.11 ) and more",
+                       "Q.12. Define"}) ==
+                 (std::vector<std::string>{"Q.9 (a) [3 marks] Explain", "(b) [3 marks] Give", "Q.10 ) [2 marks] Name it",
+                                           "Q.11 ) and more", "Q.12. Define"}),
+             boost::test_tools::per_element());
+}
+
 // Edexcel prints a part's marks alone at the right margin: "(6)" after part (a) is 6 marks.
 BOOST_AUTO_TEST_CASE(ocr_lone_bracketed_digit_after_a_part_stays_marks) {
   BOOST_TEST(repaired({"(a) Describe a method", "(6)", "(b) Next part"}) ==

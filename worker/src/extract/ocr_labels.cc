@@ -9,6 +9,9 @@ namespace {
 
 // No label word is longer; also keeps std::regex away from long hostile words.
 constexpr std::size_t kLongestLabelWord = 12;
+// Lines searched after a question's label for its next part label: a part's wording, a figure's
+// labels or a table may stand between them.
+constexpr std::size_t kPartLookahead = 40;
 
 char as_digit(char c) {
   switch (c) {
@@ -205,9 +208,34 @@ void drop_junk_before_label(Line& line) {
   line.update_box();
 }
 
+// "Q.9 ) [3 marks] Explain ..." then "(b) ...": Tesseract's layout analysis dropped the "(a" of
+// the first part and kept its ")" (measured on a rasterised Melbourne paper, in both of its
+// readings). A word of brackets only, right after a question's label, is that question's part (a)
+// when the next part label the paper prints is (b); otherwise it is left alone.
+void restore_lost_first_parts(std::vector<Line>& lines) {
+  static const std::regex question(R"(^(Q\.?)?[0-9]{1,3}[.:)]?$)", std::regex::optimize);
+  static const std::regex brackets(R"(^[(\[{]?[)\]}]\.?$|^[(\[{]$)", std::regex::optimize);
+  static const std::regex part(R"(^(\(?)([a-z])\)$)", std::regex::optimize);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    auto& w = lines[i].words;
+    if (w.size() < 3 || !std::regex_match(w[1].text, brackets)) continue;
+    if (!std::regex_match(w[0].text, question) && repaired_number(w[0].text).empty()) continue;
+    for (std::size_t j = i + 1; j < lines.size() && j <= i + kPartLookahead; ++j) {
+      if (lines[j].words.empty()) continue;
+      const std::string& first = lines[j].words[0].text;
+      if (std::regex_match(first, question)) break;  // the next question came first
+      std::smatch m;
+      if (!std::regex_match(first, m, part)) continue;
+      if (std::string(m[2]) == "b") w[1].text = std::string(m[1]) + "a)";
+      break;
+    }
+  }
+}
+
 }  // namespace
 
 void repair_ocr_labels(std::vector<Line>& lines) {
+  restore_lost_first_parts(lines);
   char last_letter = 0;
   for (Line& line : lines) {
     if (line.words.empty()) continue;

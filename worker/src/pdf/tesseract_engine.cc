@@ -563,7 +563,10 @@ void read_missed_ink(tesseract::TessBaseAPI& api, Pix* gray, Pix* ink, double dp
 // part's wording, measured on real scanned papers. Read as a single column, the page keeps those
 // starts (but loses other things, such as marks far out at the right margin). So the page is read
 // a second time as one column, and the words of that reading that overlap no word of the first
-// are added. Costs a second recognition of the page.
+// are added, when Tesseract is as sure of them as of missed ink: read as one column, hatched
+// margins and figures come back as junk ("os", "foe", "if" down an Edexcel margin, confidence
+// 7-57) that would make a right column of their own and take the marks beside them. Costs a
+// second recognition of the page.
 void add_single_column_reading(tesseract::TessBaseAPI& api, Pix* pix, Pix* ink, double dpi,
                                std::vector<PixelWord>& words) {
   api.SetPageSegMode(tesseract::PSM_SINGLE_COLUMN);
@@ -578,7 +581,7 @@ void add_single_column_reading(tesseract::TessBaseAPI& api, Pix* pix, Pix* ink, 
         const PixelWord& w = words[k];
         overlaps = m.left < w.right && w.left < m.right && m.top < w.bottom && w.top < m.bottom;
       }
-      if (!overlaps) words.push_back(m);
+      if (!overlaps && m.confidence >= kMissedInkMinConfidence) words.push_back(m);
     }
   }
   api.SetPageSegMode(tesseract::PSM_AUTO);
