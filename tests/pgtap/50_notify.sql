@@ -3,36 +3,12 @@
 BEGIN;
 SELECT plan(22);
 
-SELECT format('dbname=%s host=%s port=%s', current_database(), coalesce(host(inet_server_addr()), 'localhost'),
-              current_setting('port')) AS dsn \gset
-SELECT dblink_connect('listener', :'dsn');
-SELECT dblink_connect('writer', :'dsn');
+\ir support/listener.psql
 -- Leftovers of an interrupted earlier run.
 SELECT dblink_exec('writer', $$DELETE FROM processing_jobs WHERE job_type IN ('n-test', 'n-retry', 'n-bulk', 'n-size')$$);
 SELECT dblink_exec('listener', 'LISTEN processing_jobs_changes');
 SELECT dblink_exec('listener', 'LISTEN processing_jobs_available');
 
--- Runs a query in the writer session (autocommit), discarding its rows.
-CREATE FUNCTION pg_temp.w(query text) RETURNS void LANGUAGE sql AS $$
-  SELECT FROM dblink('writer', 'SELECT count(*) FROM (' || query || ') AS q') AS t(n bigint)
-$$;
-CREATE TEMP TABLE heard (n serial, channel text, payload jsonb);
--- Collects what the listener has received until it holds at least WANT notifications (the
--- writer's commit has returned, so they are on their way; the deadline only bounds a failure).
-CREATE FUNCTION pg_temp.hear(want integer) RETURNS integer LANGUAGE plpgsql AS $$
-DECLARE
-  deadline timestamptz := clock_timestamp() + interval '10 seconds';
-  got integer;
-BEGIN
-  LOOP
-    INSERT INTO heard (channel, payload)
-    SELECT notify_name, extra::jsonb FROM dblink_get_notify('listener');
-    SELECT count(*) INTO got FROM heard;
-    EXIT WHEN got >= want OR clock_timestamp() > deadline;
-    PERFORM pg_sleep(0.01);
-  END LOOP;
-  RETURN got;
-END $$;
 
 -- ---- insert
 SELECT dblink_exec('writer', $$INSERT INTO processing_jobs (id, job_type, payload, exam_paper_id)

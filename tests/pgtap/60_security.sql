@@ -2,29 +2,7 @@
 BEGIN;
 SELECT plan(44);
 
--- Runs QUERY as role R; returns 'ok' or the SQLSTATE it failed with. (pgTAP's own bookkeeping
--- must stay with the test's superuser, so the role switch lives inside this function.)
-CREATE FUNCTION pg_temp.as_role(r text, query text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-  BEGIN
-    EXECUTE format('SET LOCAL ROLE %I', r);
-    EXECUTE query;
-    RESET ROLE;
-    RETURN 'ok';
-  EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE;  -- the subtransaction's rollback also undid SET ROLE
-  END;
-END $$;
--- How many rows QUERY returns when run as R.
-CREATE FUNCTION pg_temp.rows_as(r text, query text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-  n bigint;
-BEGIN
-  EXECUTE format('SET LOCAL ROLE %I', r);
-  EXECUTE 'SELECT count(*) FROM (' || query || ') AS q' INTO n;
-  RESET ROLE;
-  RETURN n;
-END $$;
+\ir support/roles.psql
 
 CREATE ROLE t_admin IN ROLE examq_admin;
 CREATE ROLE t_worker IN ROLE examq_worker;

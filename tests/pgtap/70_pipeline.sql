@@ -3,17 +3,7 @@ BEGIN;
 SELECT plan(27);
 
 CREATE ROLE t_admin2 IN ROLE examq_admin;
-CREATE FUNCTION pg_temp.as_role(r text, query text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-  BEGIN
-    EXECUTE format('SET LOCAL ROLE %I', r);
-    EXECUTE query;
-    RESET ROLE;
-    RETURN 'ok';
-  EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE;
-  END;
-END $$;
+\ir support/roles.psql
 
 INSERT INTO exam_papers (id, title) VALUES ('00000000-0000-0000-0000-00000000d001', 'History');
 INSERT INTO processing_jobs (id, job_type, exam_paper_id) VALUES

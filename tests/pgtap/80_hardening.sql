@@ -3,18 +3,7 @@
 BEGIN;
 SELECT plan(110);
 
--- Runs QUERY as role R; returns 'ok' or the SQLSTATE it failed with (see 60_security.sql).
-CREATE FUNCTION pg_temp.as_role(r text, query text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-  BEGIN
-    EXECUTE format('SET LOCAL ROLE %I', r);
-    EXECUTE query;
-    RESET ROLE;
-    RETURN 'ok';
-  EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE;
-  END;
-END $$;
+\ir support/roles.psql
 
 INSERT INTO exam_papers (id, title) VALUES
   ('00000000-0000-0000-0000-00000000e801', 'Fencing'),
@@ -259,31 +248,10 @@ RESET examq.max_payload_bytes;
 -- =============================================================================================
 -- (e) examq.notify_payload = 'minimal': changes carry op, id and status only.
 -- =============================================================================================
-SELECT format('dbname=%s host=%s port=%s', current_database(), coalesce(host(inet_server_addr()), 'localhost'),
-              current_setting('port')) AS dsn \gset
-SELECT dblink_connect('listener', :'dsn');
-SELECT dblink_connect('writer', :'dsn');
+\ir support/listener.psql
 SELECT dblink_exec('writer', $$DELETE FROM processing_jobs WHERE job_type = 'h-notify'$$);
 SELECT dblink_exec('listener', 'LISTEN processing_jobs_changes');
 SELECT dblink_exec('listener', 'LISTEN processing_jobs_available');
-CREATE FUNCTION pg_temp.w(query text) RETURNS void LANGUAGE sql AS $$
-  SELECT FROM dblink('writer', 'SELECT count(*) FROM (' || query || ') AS q') AS t(n bigint)
-$$;
-CREATE TEMP TABLE heard (n serial, channel text, payload jsonb);
-CREATE FUNCTION pg_temp.hear(want integer) RETURNS integer LANGUAGE plpgsql AS $$
-DECLARE
-  deadline timestamptz := clock_timestamp() + interval '10 seconds';
-  got integer;
-BEGIN
-  LOOP
-    INSERT INTO heard (channel, payload)
-    SELECT notify_name, extra::jsonb FROM dblink_get_notify('listener');
-    SELECT count(*) INTO got FROM heard;
-    EXIT WHEN got >= want OR clock_timestamp() > deadline;
-    PERFORM pg_sleep(0.01);
-  END LOOP;
-  RETURN got;
-END $$;
 
 SELECT dblink_exec('writer', $$SET examq.notify_payload = 'minimal'$$);
 SELECT dblink_exec('writer', $$INSERT INTO processing_jobs (id, job_type, payload, exam_paper_id) VALUES

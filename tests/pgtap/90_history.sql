@@ -3,17 +3,7 @@
 BEGIN;
 SELECT plan(14);
 
-CREATE FUNCTION pg_temp.as_role(r text, query text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-  BEGIN
-    EXECUTE format('SET LOCAL ROLE %I', r);
-    EXECUTE query;
-    RESET ROLE;
-    RETURN 'ok';
-  EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE;
-  END;
-END $$;
+\ir support/roles.psql
 
 CREATE ROLE h_admin IN ROLE examq_admin;
 CREATE ROLE h_other;

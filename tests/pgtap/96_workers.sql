@@ -3,38 +3,7 @@
 BEGIN;
 SELECT plan(55);
 
-CREATE FUNCTION pg_temp.as_role(r text, query text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-  BEGIN
-    EXECUTE format('SET LOCAL ROLE %I', r);
-    EXECUTE query;
-    RESET ROLE;
-    RETURN 'ok';
-  EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE;
-  END;
-END $$;
--- As another login (session_user, which the registry records), not only another role.
-CREATE FUNCTION pg_temp.as_login(r text, query text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  answer text;
-BEGIN
-  EXECUTE format('SET LOCAL SESSION AUTHORIZATION %I', r);
-  EXECUTE query INTO answer;
-  RESET SESSION AUTHORIZATION;
-  RETURN answer;
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE;
-END $$;
-CREATE FUNCTION pg_temp.rows_as(r text, query text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-  n bigint;
-BEGIN
-  EXECUTE format('SET LOCAL ROLE %I', r);
-  EXECUTE 'SELECT count(*) FROM (' || query || ') AS q' INTO n;
-  RESET ROLE;
-  RETURN n;
-END $$;
+\ir support/roles.psql
 CREATE FUNCTION pg_temp.state(w text) RETURNS text LANGUAGE sql AS $$
   SELECT coalesce((SELECT state FROM examq_worker_status WHERE worker_id = w), 'absent')
 $$;
