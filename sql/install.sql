@@ -80,6 +80,14 @@ INSERT INTO examq_migrations (version, name) VALUES (8, 'worker_registry');
 COMMIT;
 \endif
 
+SELECT NOT EXISTS (SELECT 1 FROM examq_migrations WHERE version = 9) AS examq_pending \gset
+\if :examq_pending
+BEGIN;
+\ir 0009_api_privileges_as_data.sql
+INSERT INTO examq_migrations (version, name) VALUES (9, 'api_privileges_as_data');
+COMMIT;
+\endif
+
 -- After the migrations, every time (the roles it names are made by the first one).
 \ir migrations_access.sql
 SELECT pg_advisory_unlock(hashtext('examq.install')) AS unlocked \gset

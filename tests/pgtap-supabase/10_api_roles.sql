@@ -3,31 +3,9 @@
 -- anon gets nothing; authenticated and service_role get the admin set of docs/sql-api.md
 -- (filtered by row-level security and the JWT checks), never the worker functions.
 BEGIN;
-SELECT plan(78);
+SELECT plan(84);
 
--- Runs QUERY as role R; returns 'ok' or the SQLSTATE it failed with. (pgTAP's bookkeeping stays
--- with the test's superuser, so the role switch lives inside this function.)
-CREATE FUNCTION pg_temp.as_role(r text, query text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-  BEGIN
-    EXECUTE format('SET LOCAL ROLE %I', r);
-    EXECUTE query;
-    RESET ROLE;
-    RETURN 'ok';
-  EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE;  -- the subtransaction's rollback also undid SET ROLE
-  END;
-END $$;
--- How many rows QUERY returns when run as R.
-CREATE FUNCTION pg_temp.rows_as(r text, query text) RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-  n bigint;
-BEGIN
-  EXECUTE format('SET LOCAL ROLE %I', r);
-  EXECUTE 'SELECT count(*) FROM (' || query || ') AS q' INTO n;
-  RESET ROLE;
-  RETURN n;
-END $$;
+\ir ../pgtap/support/roles.psql
 -- examq's functions: everything in public that no extension (pgTAP) brought.
 CREATE FUNCTION pg_temp.examq_functions() RETURNS SETOF regprocedure LANGUAGE sql AS $$
   SELECT p.oid::regprocedure FROM pg_proc AS p
@@ -222,6 +200,17 @@ SELECT is(pg_temp.functions_of('authenticated'), pg_temp.functions_of('service_r
           'authenticated lost the re-granted worker function');
 SELECT is(pg_temp.as_role('authenticated', $$SELECT examq_apply_api_role_privileges()$$), '42501',
           'the API roles cannot run it themselves');
+
+-- ---- the privileges are data (sql/0009): one function, a new relation is a row
+SELECT hasnt_function('examq_apply_api_role_privileges_0004', 'one privilege function: 0008''s wrapped copy of 0004 is gone');
+SELECT throws_ok($$INSERT INTO examq_api_admin_relations (relation, privileges) VALUES ('questions', 'SELECT; DROP TABLE questions')$$,
+                 '23514', NULL, 'a privileges list is only SELECT, INSERT, UPDATE, DELETE (it is spliced into GRANT)');
+CREATE TABLE public.sb_later (x integer);
+INSERT INTO examq_api_admin_relations (relation, privileges, service_role_privileges) VALUES ('sb_later', 'SELECT, UPDATE', 'SELECT');
+SELECT lives_ok($$SELECT examq_apply_api_role_privileges()$$, 'a relation added as a row is applied');
+SELECT is(pg_temp.privs('anon', 'sb_later'), '{}'::text[], 'anon: nothing on it');
+SELECT is(pg_temp.privs('authenticated', 'sb_later'), ARRAY['SELECT', 'UPDATE'], 'authenticated: the row''s privileges');
+SELECT is(pg_temp.privs('service_role', 'sb_later'), ARRAY['SELECT'], 'service_role: its own column''s');
 
 SELECT * FROM finish();
 ROLLBACK;
