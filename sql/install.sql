@@ -88,6 +88,14 @@ INSERT INTO examq_migrations (version, name) VALUES (9, 'api_privileges_as_data'
 COMMIT;
 \endif
 
+SELECT NOT EXISTS (SELECT 1 FROM examq_migrations WHERE version = 11) AS examq_pending \gset
+\if :examq_pending
+BEGIN;
+\ir 0011_batches.sql
+INSERT INTO examq_migrations (version, name) VALUES (11, 'batches');
+COMMIT;
+\endif
+
 -- After the migrations, every time (the roles it names are made by the first one).
 \ir migrations_access.sql
 SELECT pg_advisory_unlock(hashtext('examq.install')) AS unlocked \gset

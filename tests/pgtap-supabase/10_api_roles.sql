@@ -3,7 +3,7 @@
 -- anon gets nothing; authenticated and service_role get the admin set of docs/sql-api.md
 -- (filtered by row-level security and the JWT checks), never the worker functions.
 BEGIN;
-SELECT plan(84);
+SELECT plan(88);
 
 \ir ../pgtap/support/roles.psql
 -- examq's functions: everything in public that no extension (pgTAP) brought.
@@ -42,7 +42,8 @@ $$;
 CREATE FUNCTION pg_temp.examq_tables() RETURNS SETOF text LANGUAGE sql AS $$
   SELECT unnest(ARRAY['processing_jobs', 'processing_job_stats', 'exam_papers', 'exam_paper_files',
                       'exam_paper_pages', 'syllabus_topics', 'questions', 'examq_migrations',
-                      'examq_workers', 'examq_worker_status', 'examq_live_workers', 'examq_api_admin_relations'])
+                      'examq_workers', 'examq_worker_status', 'examq_live_workers', 'examq_api_admin_relations',
+                      'processing_job_batches', 'processing_job_batch_status'])
 $$;
 
 INSERT INTO exam_papers (id, title) VALUES ('00000000-0000-0000-0000-00000000c001', 'Supabase paper'),
@@ -107,10 +108,14 @@ SELECT is(pg_temp.privs('authenticated', 'examq_workers'), ARRAY['SELECT'], 'aut
 SELECT is(pg_temp.privs('authenticated', 'examq_api_admin_relations'), '{}'::text[], 'authenticated: nothing on examq_api_admin_relations');
 SELECT is(pg_temp.privs('authenticated', 'exam_paper_pages'), ARRAY['DELETE', 'SELECT'],
           'authenticated: read and delete rendered pages (written only by the worker)');
+SELECT is(pg_temp.privs('authenticated', 'processing_job_batches'), ARRAY['INSERT', 'SELECT'],
+          'authenticated: read and begin batches (sql/0011; settled only by the triggers)');
+SELECT is(pg_temp.privs('service_role', 'processing_job_batch_status'), ARRAY['SELECT'], 'service_role: read the batch view');
 SELECT is(pg_temp.functions_of('authenticated'),
           ARRAY['cancel_processing_job(uuid)', 'cleanup_old_processing_jobs(interval)',
-                'create_exam_paper_job(uuid,text[],uuid,boolean,integer)',
-                'process_background_jobs()', 'processing_job_estimated_seconds(text,integer,integer)',
+                'create_exam_paper_job(uuid,text[],uuid,boolean,integer)', 'examq_begin_batch(text)',
+                'process_background_jobs()', 'processing_job_batch_estimated_seconds(uuid)',
+                'processing_job_estimated_seconds(text,integer,integer)',
                 'processing_job_history(timestamp with time zone,timestamp with time zone,text)',
                 'retry_processing_job(uuid)',
                 'submit_exam_paper(text,text,bytea,integer,uuid,text,bytea)'],

@@ -14,7 +14,7 @@ SELECT columns_are('processing_jobs', ARRAY[
   'id', 'job_type', 'status', 'priority', 'exam_paper_id', 'payload', 'progress_percentage',
   'current_step', 'result', 'error_message', 'retry_count', 'max_retries', 'created_at',
   'started_at', 'completed_at', 'updated_at', 'created_by', 'error_details', 'attempts', 'run_at',
-  'locked_by', 'locked_until', 'lease_duration', 'cancel_requested']);
+  'locked_by', 'locked_until', 'lease_duration', 'cancel_requested', 'batch_id']);
 SELECT col_is_pk('processing_jobs', 'id');
 SELECT col_type_is('processing_jobs', 'id', 'uuid');
 SELECT col_type_is('processing_jobs', 'payload', 'jsonb');
@@ -96,7 +96,7 @@ SELECT has_function(f) FROM unnest(ARRAY['get_next_processing_job', 'get_next_pr
 
 SELECT ok((SELECT relrowsecurity AND relforcerowsecurity FROM pg_class
             WHERE oid = 'processing_jobs'::regclass), 'row-level security enabled and forced');
-SELECT is((SELECT array_agg(version ORDER BY version) FROM examq_migrations), ARRAY[1, 2, 3, 4, 5, 6, 7, 8, 9], 'migrations 1 to 9 recorded once each');
+SELECT is((SELECT array_agg(version ORDER BY version) FROM examq_migrations), ARRAY[1, 2, 3, 4, 5, 6, 7, 8, 9, 11], 'migrations 1 to 11 recorded once each');
 SELECT ok((SELECT proconfig @> ARRAY['plan_cache_mode=force_custom_plan'] FROM pg_proc
             WHERE oid = 'complete_processing_jobs(uuid[], jsonb[], text, integer[])'::regprocedure),
           'batch completion always plans for its actual array');

@@ -17,7 +17,7 @@ SELECT is(pg_temp.hear(2), 2, 'an insert sends a change and a wake-up');
 SELECT is((SELECT payload - 'updated_at' FROM heard WHERE channel = 'processing_jobs_changes'),
           '{"op": "INSERT", "id": "00000000-0000-0000-0000-00000000a001", "job_type": "n-test", "status": "pending",
             "priority": 0, "progress_percentage": 0, "current_step": "Queued for processing", "exam_paper_id": null,
-            "retry_count": 0, "cancel_requested": false}'::jsonb,
+            "retry_count": 0, "cancel_requested": false, "batch_id": null}'::jsonb,
           'the change payload: op, id, type, status, progress, step, paper, retries ...');
 SELECT is((SELECT (payload ->> 'updated_at')::timestamptz FROM heard WHERE channel = 'processing_jobs_changes'),
           (SELECT updated_at FROM processing_jobs WHERE id = '00000000-0000-0000-0000-00000000a001'),
@@ -97,7 +97,7 @@ SELECT is_empty($$
                                       NULL::jsonb, NULL::text, v.retry_count, 3, now(), NULL::timestamptz,
                                       NULL::timestamptz, now(), NULL::uuid, NULL::jsonb, 0, now(),
                                       NULL::text, NULL::timestamptz, NULL::interval,
-                                      v.cancel_requested) AS p
+                                      v.cancel_requested, NULL::uuid) AS p
            CROSS JOIN (VALUES ('INSERT'), ('UPDATE'), (NULL)) AS o(op)
           UNION ALL
           SELECT NULL::processing_jobs, 'UPDATE') AS j
@@ -106,7 +106,7 @@ SELECT is_empty($$
            'priority', (j.job).priority, 'progress_percentage', (j.job).progress_percentage,
            'current_step', left((j.job).current_step, 200), 'exam_paper_id', (j.job).exam_paper_id,
            'retry_count', (j.job).retry_count, 'cancel_requested', (j.job).cancel_requested,
-           'updated_at', (j.job).updated_at)::text$$,
+           'updated_at', (j.job).updated_at, 'batch_id', (j.job).batch_id)::text$$,
   'the change payload text is the same as json_build_object''s, escapes and NULLs included');
 
 SELECT dblink_exec('writer', $$DELETE FROM processing_jobs WHERE job_type IN ('n-test', 'n-retry', 'n-bulk', 'n-size')$$);

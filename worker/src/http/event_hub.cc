@@ -27,11 +27,12 @@ namespace {
 // last event may commit after it: a replay reaches back this far.
 #define EXAMQ_REPLAY_MARGIN "interval '60 seconds'"
 
-// The same keys as processing_job_change_payload (sql/0005), for rows read from the table.
+// The same keys as processing_job_change_payload (sql/0011), for rows read from the table.
 #define EXAMQ_JOB_EVENT_JSON                                                                           \
   "jsonb_build_object('id', j.id, 'job_type', j.job_type, 'status', j.status, 'priority', j.priority, 'progress_percentage',"  \
   " j.progress_percentage, 'current_step', left(j.current_step, 200), 'exam_paper_id', j.exam_paper_id," \
-  " 'retry_count', j.retry_count, 'cancel_requested', j.cancel_requested, 'updated_at', j.updated_at)::text"
+  " 'retry_count', j.retry_count, 'cancel_requested', j.cancel_requested, 'updated_at', j.updated_at,"  \
+  " 'batch_id', j.batch_id)::text"
 
 const pg::Statement kBecomeReader{"examq_http_hub_role", "SELECT set_config('role', $1, false)"};
 const pg::Statement kRows{"examq_http_hub_rows",
