@@ -27,6 +27,7 @@ CREATE TABLE processing_job_batches (
   id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   label       text CONSTRAINT processing_job_batches_label_check CHECK (length(label) <= 200),
   created_by  uuid DEFAULT examq_request_user_id(),
+  created_by_role text NOT NULL DEFAULT session_user,
   created_at  timestamptz NOT NULL DEFAULT now(),
   settled_at  timestamptz
 );
@@ -34,6 +35,9 @@ COMMENT ON TABLE processing_job_batches IS
   'Jobs created together (one upload of several papers). Create with examq_begin_batch(); read '
   'progress from processing_job_batch_status.';
 COMMENT ON COLUMN processing_job_batches.label IS 'What the submitter called it (at most 200 characters).';
+COMMENT ON COLUMN processing_job_batches.created_by_role IS
+  'The database login that created it (session_user): whom a notification about it is for when '
+  'no Supabase user is (created_by).';
 COMMENT ON COLUMN processing_job_batches.settled_at IS
   'When its last pending or running job settled; NULL while any is pending or running.';
 CREATE INDEX processing_job_batches_created_idx ON processing_job_batches (created_at DESC);
@@ -60,7 +64,8 @@ CREATE POLICY processing_job_batches_admin_select ON processing_job_batches FOR 
   USING ((SELECT examq_is_admin()));
 CREATE POLICY processing_job_batches_admin_insert ON processing_job_batches FOR INSERT TO PUBLIC
   WITH CHECK ((SELECT examq_is_admin()) AND settled_at IS NULL
-              AND (created_by IS NULL OR created_by = (SELECT examq_request_user_id())));
+              AND (created_by IS NULL OR created_by = (SELECT examq_request_user_id()))
+              AND created_by_role = session_user);
 REVOKE ALL ON processing_job_batches FROM PUBLIC;
 GRANT SELECT, INSERT (id, label, created_by) ON processing_job_batches TO examq_admin;
 GRANT SELECT ON processing_job_batches TO examq_worker;
@@ -206,7 +211,7 @@ COMMENT ON FUNCTION processing_job_batch_estimated_seconds(uuid) IS
 
 -- Through the caller's row-level security, like processing_job_stats.
 CREATE VIEW processing_job_batch_status WITH (security_invoker = true) AS
-SELECT b.id AS batch_id, b.label, b.created_by, b.created_at, b.settled_at,
+SELECT b.id AS batch_id, b.label, b.created_by, b.created_by_role, b.created_at, b.settled_at,
        CASE WHEN b.settled_at IS NOT NULL
               THEN CASE WHEN coalesce(j.failed, 0) + coalesce(j.cancelled, 0) = 0 THEN 'completed'
                         ELSE 'completed_with_errors' END

@@ -2,7 +2,7 @@
 -- once (also when the last two jobs settle at the same time), reopening, the cleanup, and who
 -- may do what. Committed work in other sessions (dblink) is deleted at the end.
 BEGIN;
-SELECT plan(29);
+SELECT plan(31);
 
 \ir support/roles.psql
 \ir support/listener.psql
@@ -105,6 +105,9 @@ SELECT is(pg_temp.as_role('b_admin', $$SELECT examq_begin_batch('b-by-admin')$$)
 SELECT is(pg_temp.rows_as('b_admin', $$SELECT * FROM processing_job_batch_status WHERE label LIKE 'b-%'$$), 4::bigint, 'and read them all');
 SELECT is(pg_temp.as_role('b_admin', $$INSERT INTO processing_job_batches (label, settled_at) VALUES ('b-fake', now())$$), '42501',
           'an admin may not insert a settled batch');
+SELECT is(pg_temp.as_role('b_admin', $$INSERT INTO processing_job_batches (label, created_by_role) VALUES ('b-fake', 'someone_else')$$), '42501',
+          'nor one in another login''s name');
+SELECT is((SELECT created_by_role FROM processing_job_batches WHERE label = 'b-upload'), session_user::text, 'a batch records the login that made it');
 SELECT is(pg_temp.as_role('b_admin', $$UPDATE processing_job_batches SET settled_at = now()$$), '42501',
           'nor settle one by hand');
 SELECT is(pg_temp.as_role('b_other', $$SELECT examq_begin_batch('b-other')$$), '42501', 'another role may not begin a batch');
