@@ -84,6 +84,8 @@ DECLARE
   deadline timestamptz := clock_timestamp() + interval '10 seconds';
 BEGIN
   LOOP
+    -- pg_stat_activity is read once per transaction unless the snapshot is cleared.
+    PERFORM pg_stat_clear_snapshot();
     IF EXISTS (SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%complete_processing_job%b-race%') THEN
       RETURN true;
     END IF;
