@@ -88,11 +88,11 @@ INSERT INTO examq_migrations (version, name) VALUES (9, 'api_privileges_as_data'
 COMMIT;
 \endif
 
-SELECT NOT EXISTS (SELECT 1 FROM examq_migrations WHERE version = 11) AS examq_pending \gset
+SELECT NOT EXISTS (SELECT 1 FROM examq_migrations WHERE version = 10) AS examq_pending \gset
 \if :examq_pending
 BEGIN;
-\ir 0011_batches.sql
-INSERT INTO examq_migrations (version, name) VALUES (11, 'batches');
+\ir 0010_batches.sql
+INSERT INTO examq_migrations (version, name) VALUES (10, 'batches');
 COMMIT;
 \endif
 

@@ -109,7 +109,7 @@ SELECT is(pg_temp.privs('authenticated', 'examq_api_admin_relations'), '{}'::tex
 SELECT is(pg_temp.privs('authenticated', 'exam_paper_pages'), ARRAY['DELETE', 'SELECT'],
           'authenticated: read and delete rendered pages (written only by the worker)');
 SELECT is(pg_temp.privs('authenticated', 'processing_job_batches'), ARRAY['INSERT', 'SELECT'],
-          'authenticated: read and begin batches (sql/0011; settled only by the triggers)');
+          'authenticated: read and begin batches (sql/0010; settled only by the triggers)');
 SELECT is(pg_temp.privs('service_role', 'processing_job_batch_status'), ARRAY['SELECT'], 'service_role: read the batch view');
 SELECT is(pg_temp.functions_of('authenticated'),
           ARRAY['cancel_processing_job(uuid)', 'cleanup_old_processing_jobs(interval)',

@@ -1,4 +1,4 @@
--- Batches (sql/0011): jobs created together, their status view and estimate, settling exactly
+-- Batches (sql/0010): jobs created together, their status view and estimate, settling exactly
 -- once (also when the last two jobs settle at the same time), reopening, the cleanup, and who
 -- may do what. Committed work in other sessions (dblink) is deleted at the end.
 BEGIN;

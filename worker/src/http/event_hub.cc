@@ -27,7 +27,7 @@ namespace {
 // last event may commit after it: a replay reaches back this far.
 #define EXAMQ_REPLAY_MARGIN "interval '60 seconds'"
 
-// The same keys as processing_job_change_payload (sql/0011), for rows read from the table.
+// The same keys as processing_job_change_payload (sql/0010), for rows read from the table.
 #define EXAMQ_JOB_EVENT_JSON                                                                           \
   "jsonb_build_object('id', j.id, 'job_type', j.job_type, 'status', j.status, 'priority', j.priority, 'progress_percentage',"  \
   " j.progress_percentage, 'current_step', left(j.current_step, 200), 'exam_paper_id', j.exam_paper_id," \

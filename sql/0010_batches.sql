@@ -1,4 +1,4 @@
--- 0011 batches (issue 17, part 1): jobs created together are one unit.
+-- 0010 batches (issue 17, part 1): jobs created together are one unit.
 --
 -- A school's admin uploads thirty papers at once and wants to know when "the upload" is done,
 -- not to watch thirty jobs. A batch is a row of processing_job_batches; a job belongs to at most
