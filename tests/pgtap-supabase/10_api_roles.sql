@@ -3,7 +3,7 @@
 -- anon gets nothing; authenticated and service_role get the admin set of docs/sql-api.md
 -- (filtered by row-level security and the JWT checks), never the worker functions.
 BEGIN;
-SELECT plan(78);
+SELECT plan(79);
 
 -- Runs QUERY as role R; returns 'ok' or the SQLSTATE it failed with. (pgTAP's bookkeeping stays
 -- with the test's superuser, so the role switch lives inside this function.)
@@ -132,10 +132,12 @@ SELECT is(pg_temp.privs('authenticated', 'exam_paper_pages'), ARRAY['DELETE', 'S
 SELECT is(pg_temp.functions_of('authenticated'),
           ARRAY['cancel_processing_job(uuid)', 'cleanup_old_processing_jobs(interval)',
                 'create_exam_paper_job(uuid,text[],uuid,boolean,integer)',
+                'examq_resolve_exam_paper_id(text)', 'examq_resolve_job_id(text)',
                 'process_background_jobs()', 'processing_job_estimated_seconds(text,integer,integer)',
                 'processing_job_history(timestamp with time zone,timestamp with time zone,text)',
                 'retry_processing_job(uuid)',
-                'submit_exam_paper(text,text,bytea,integer,uuid,text,bytea)'],
+                'submit_exam_paper(text,text,bytea,integer,uuid,text,bytea)',
+                'submit_exam_paper(text,text,bytea,integer,uuid,text,bytea,uuid,integer)'],
           'authenticated: exactly the admin functions, never a worker function');
 SELECT is_empty($$SELECT r.rolname, t FROM pg_roles AS r, pg_temp.examq_tables() AS t
                     WHERE r.rolname IN ('anon', 'authenticated', 'service_role')
@@ -151,6 +153,8 @@ SELECT is(pg_temp.rows_as('authenticated', 'SELECT * FROM exam_papers'), 0::bigi
 SELECT is(pg_temp.rows_as('authenticated', 'SELECT * FROM examq_worker_status'), 0::bigint, 'authenticated, no admin JWT: zero workers visible');
 SELECT is(pg_temp.as_role('authenticated', $$SELECT cancel_processing_job('00000000-0000-0000-0000-00000000c0b1')$$), '42501',
           'authenticated, no admin JWT: cancel refused');
+SELECT is(pg_temp.as_role('authenticated', $$SELECT examq_resolve_job_id('00000000-0000-0000-0000-00000000c0b1')$$), 'P0002',
+          'authenticated, no admin JWT: a job id resolves to no job (the lookup reads through row-level security)');
 SELECT is(pg_temp.as_role('authenticated', $$SELECT create_exam_paper_job('00000000-0000-0000-0000-00000000c001')$$), '42501',
           'authenticated, no admin JWT: create_exam_paper_job refused');
 SELECT is(pg_temp.as_role('authenticated', $$SELECT cleanup_old_processing_jobs()$$), '42501',
