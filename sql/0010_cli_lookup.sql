@@ -16,44 +16,68 @@
 -- 1. Ids by unique prefix.
 -- ---------------------------------------------------------------------------------------------
 
-CREATE FUNCTION examq_resolve_job_id(prefix text) RETURNS uuid
-LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = public, pg_temp AS $$
+-- The uuids a prefix covers, as a range: every hex digit given, then all 0s (LOW) or all fs
+-- (HIGH). uuids compare as their bytes, the order of their hex text, so "id BETWEEN low AND
+-- high" is a range scan of a primary key. Reads no table and is not SECURITY DEFINER, so PUBLIC
+-- may run it: the lookups below run as their caller and need it.
+CREATE FUNCTION examq_id_prefix_range(prefix text, what text, OUT low uuid, OUT high uuid)
+LANGUAGE plpgsql IMMUTABLE SET search_path = public, pg_temp AS $$
 DECLARE
   digits text := lower(replace(coalesce(btrim(prefix), ''), '-', ''));
-  low uuid;
-  high uuid;
-  matches uuid[];
-  listed text;
 BEGIN
   IF digits !~ '^[0-9a-f]{0,32}$' THEN
-    RAISE EXCEPTION 'job id "%" is not a uuid or a prefix of one (hex digits and dashes)', prefix
+    RAISE EXCEPTION '% id "%" is not a uuid or a prefix of one (hex digits and dashes)', what, prefix
       USING ERRCODE = '22023';
   END IF;
   IF length(digits) < 4 THEN
-    RAISE EXCEPTION 'job id prefix "%" is too short: give at least 4 hex digits', prefix
+    RAISE EXCEPTION '% id prefix "%" is too short: give at least 4 hex digits', what, prefix
       USING ERRCODE = '22023';
   END IF;
-  -- uuids compare as their bytes, the order of their hex text: the ids starting with the
-  -- digits are a range of the primary key.
   low := rpad(digits, 32, '0')::uuid;
   high := rpad(digits, 32, 'f')::uuid;
-  -- One more than is listed, to know whether there are more.
-  SELECT array_agg(j.id ORDER BY j.id) INTO matches
-    FROM (SELECT p.id FROM processing_jobs AS p WHERE p.id BETWEEN low AND high ORDER BY p.id LIMIT 11) AS j;
-  IF matches IS NULL THEN
-    RAISE EXCEPTION 'no job %', prefix USING ERRCODE = 'P0002';
+END $$;
+COMMENT ON FUNCTION examq_id_prefix_range(text, text) IS
+  'The uuid range [LOW, HIGH] of the ids that start with PREFIX (4 to 32 hex digits, any case, '
+  'dashes ignored); 22023 naming WHAT ("job", "exam paper") for anything else. For '
+  'examq_resolve_job_id and examq_resolve_exam_paper_id.';
+
+-- The error for a prefix that did not name one id: P0002 when CANDIDATES (the matches, at most
+-- 11, each described) is empty, else 21000 listing up to 10 of them. Reads no table, like the
+-- range above.
+CREATE FUNCTION examq_id_prefix_unresolved(prefix text, what text, candidates text[]) RETURNS void
+LANGUAGE plpgsql IMMUTABLE SET search_path = public, pg_temp AS $$
+BEGIN
+  IF coalesce(cardinality(candidates), 0) = 0 THEN
+    RAISE EXCEPTION 'no % %', what, prefix USING ERRCODE = 'P0002';
   END IF;
+  RAISE EXCEPTION '% id prefix % is ambiguous: it matches % %', what, prefix,
+    CASE WHEN cardinality(candidates) > 10 THEN format('more than 10 %ss, among them', what)
+         ELSE format('%s %ss:', cardinality(candidates), what) END,
+    array_to_string(candidates[1:10], ', ')
+    USING ERRCODE = '21000', HINT = 'give more of the id';
+END $$;
+COMMENT ON FUNCTION examq_id_prefix_unresolved(text, text, text[]) IS
+  'Raises the error of an id PREFIX of WHAT that matched no row (P0002) or several (21000, '
+  'listing up to 10 of CANDIDATES). For examq_resolve_job_id and examq_resolve_exam_paper_id.';
+
+-- Each lookup reads one more match than it lists, to know whether there are more.
+CREATE FUNCTION examq_resolve_job_id(prefix text) RETURNS uuid
+LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = public, pg_temp AS $$
+DECLARE
+  matches uuid[];
+  described text[];
+BEGIN
+  SELECT array_agg(j.id ORDER BY j.id),
+         array_agg(format('%s (%s, %s, %s)', j.id, j.job_type, j.status,
+                          to_char(j.created_at, 'YYYY-MM-DD HH24:MI:SS')) ORDER BY j.id)
+    INTO matches, described
+    FROM examq_id_prefix_range(prefix, 'job') AS r,
+         LATERAL (SELECT p.id, p.job_type, p.status, p.created_at FROM processing_jobs AS p
+                   WHERE p.id BETWEEN r.low AND r.high ORDER BY p.id LIMIT 11) AS j;
   IF cardinality(matches) = 1 THEN
     RETURN matches[1];
   END IF;
-  SELECT string_agg(format('%s (%s, %s, %s)', p.id, p.job_type, p.status,
-                           to_char(p.created_at, 'YYYY-MM-DD HH24:MI:SS')), ', ' ORDER BY p.id)
-    INTO listed
-    FROM processing_jobs AS p WHERE p.id = ANY (matches[1:10]);
-  RAISE EXCEPTION 'job id prefix % is ambiguous: it matches % %', prefix,
-    CASE WHEN cardinality(matches) > 10 THEN 'more than 10 jobs, among them' ELSE cardinality(matches) || ' jobs:' END,
-    listed
-    USING ERRCODE = '21000', HINT = 'give more of the id';
+  PERFORM examq_id_prefix_unresolved(prefix, 'job', described);
 END $$;
 COMMENT ON FUNCTION examq_resolve_job_id(text) IS
   'The id of the one job whose id starts with PREFIX (4 to 32 hex digits, dashes ignored; a '
@@ -64,38 +88,18 @@ COMMENT ON FUNCTION examq_resolve_job_id(text) IS
 CREATE FUNCTION examq_resolve_exam_paper_id(prefix text) RETURNS uuid
 LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = public, pg_temp AS $$
 DECLARE
-  digits text := lower(replace(coalesce(btrim(prefix), ''), '-', ''));
-  low uuid;
-  high uuid;
   matches uuid[];
-  listed text;
+  described text[];
 BEGIN
-  IF digits !~ '^[0-9a-f]{0,32}$' THEN
-    RAISE EXCEPTION 'exam paper id "%" is not a uuid or a prefix of one (hex digits and dashes)', prefix
-      USING ERRCODE = '22023';
-  END IF;
-  IF length(digits) < 4 THEN
-    RAISE EXCEPTION 'exam paper id prefix "%" is too short: give at least 4 hex digits', prefix
-      USING ERRCODE = '22023';
-  END IF;
-  -- uuids compare as their bytes, the order of their hex text: the ids starting with the
-  -- digits are a range of the primary key.
-  low := rpad(digits, 32, '0')::uuid;
-  high := rpad(digits, 32, 'f')::uuid;
-  SELECT array_agg(e.id ORDER BY e.id) INTO matches
-    FROM (SELECT p.id FROM exam_papers AS p WHERE p.id BETWEEN low AND high ORDER BY p.id LIMIT 11) AS e;
-  IF matches IS NULL THEN
-    RAISE EXCEPTION 'no exam paper %', prefix USING ERRCODE = 'P0002';
-  END IF;
+  SELECT array_agg(e.id ORDER BY e.id), array_agg(format('%s (%s)', e.id, e.title) ORDER BY e.id)
+    INTO matches, described
+    FROM examq_id_prefix_range(prefix, 'exam paper') AS r,
+         LATERAL (SELECT p.id, p.title FROM exam_papers AS p
+                   WHERE p.id BETWEEN r.low AND r.high ORDER BY p.id LIMIT 11) AS e;
   IF cardinality(matches) = 1 THEN
     RETURN matches[1];
   END IF;
-  SELECT string_agg(format('%s (%s)', p.id, p.title), ', ' ORDER BY p.id) INTO listed
-    FROM exam_papers AS p WHERE p.id = ANY (matches[1:10]);
-  RAISE EXCEPTION 'exam paper id prefix % is ambiguous: it matches % %', prefix,
-    CASE WHEN cardinality(matches) > 10 THEN 'more than 10 papers, among them' ELSE cardinality(matches) || ' papers:' END,
-    listed
-    USING ERRCODE = '21000', HINT = 'give more of the id';
+  PERFORM examq_id_prefix_unresolved(prefix, 'exam paper', described);
 END $$;
 COMMENT ON FUNCTION examq_resolve_exam_paper_id(text) IS
   'The id of the one exam paper whose id starts with PREFIX, as examq_resolve_job_id does for '
@@ -157,6 +161,15 @@ COMMENT ON FUNCTION submit_exam_paper(text, text, bytea, integer, uuid, text, by
   'jobs submitted together can be listed together; P_PAGE_COUNT (1..100000, or NULL) is the '
   'paper''s page count as the submitter read it, stored on the paper so the estimate uses it '
   '(the worker replaces it with its own reading).';
+-- One body: the documented 7-argument form is now this one without a batch or a page count.
+CREATE OR REPLACE FUNCTION submit_exam_paper(p_title text, p_filename text, p_pdf bytea,
+                                             p_priority integer DEFAULT 0, p_syllabus_id uuid DEFAULT NULL,
+                                             p_insert_filename text DEFAULT NULL, p_insert_pdf bytea DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT submit_exam_paper(p_title, p_filename, p_pdf, p_priority, p_syllabus_id, p_insert_filename,
+                           p_insert_pdf, NULL::uuid, NULL::integer)
+$$;
 REVOKE ALL ON FUNCTION submit_exam_paper(text, text, bytea, integer, uuid, text, bytea, uuid, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION submit_exam_paper(text, text, bytea, integer, uuid, text, bytea, uuid, integer) TO examq_admin;
 

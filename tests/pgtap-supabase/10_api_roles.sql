@@ -39,10 +39,12 @@ $$;
 -- and triggers call them as the calling role, so every role that may touch a table at all needs
 -- them. None is SECURITY DEFINER and none reads a table: they read settings and the JWT claims
 -- (which the caller can read anyway), format notification text from a row the caller already
--- has, or are trigger functions that cannot be called directly.
+-- has, or are trigger functions that cannot be called directly; the id lookups' prefix check
+-- (sql/0010) turns text into a uuid range, and raises the error of a prefix that names no one id.
 CREATE FUNCTION pg_temp.public_helpers() RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
   SELECT ARRAY[
-    'examq_assert_admin_caller()', 'examq_is_admin()', 'examq_jwt_is_admin()',
+    'examq_assert_admin_caller()', 'examq_id_prefix_range(text,text)', 'examq_id_prefix_unresolved(text,text,text[])',
+    'examq_is_admin()', 'examq_jwt_is_admin()',
     'examq_request_user_id()', 'examq_setting_int(text,bigint)',
     'examq_setting_interval(text,interval)', 'processing_job_change_payload(text,processing_jobs)',
     'processing_job_minimal_payload(text,processing_jobs)', 'processing_job_retry_delay(integer)',

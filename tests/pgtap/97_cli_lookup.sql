@@ -68,7 +68,7 @@ SELECT is((SELECT prosecdef FROM pg_proc WHERE oid = 'examq_resolve_job_id(text)
 
 -- ---- papers by prefix
 SELECT is(examq_resolve_exam_paper_id('0bae'), '0bae0000-0000-4000-8000-000000000003'::uuid, 'a paper by unique prefix');
-SELECT throws_like($$SELECT examq_resolve_exam_paper_id('0bad0001')$$, '%matches 2 papers: % (Physics), % (Chemistry)',
+SELECT throws_like($$SELECT examq_resolve_exam_paper_id('0bad0001')$$, '%matches 2 exam papers: % (Physics), % (Chemistry)',
                    'an ambiguous paper prefix lists the candidates with their titles');
 SELECT throws_ok($$SELECT examq_resolve_exam_paper_id('0ba')$$, '22023', NULL, 'a short paper prefix is refused');
 

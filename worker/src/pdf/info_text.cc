@@ -1,55 +1,10 @@
 #include "pdf/info_text.h"
 
+#include "util/utf8.h"
+
 namespace examq::pdf {
 
 namespace {
-
-// The valid UTF-8 sequence at text[i]: its length and code point, or length 0 when there is
-// none (overlong forms, surrogates and code points above U+10FFFF are not valid).
-std::size_t decode_utf8(std::string_view text, std::size_t i, char32_t& code_point) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char lead = byte(i);
-  std::size_t n = 0;
-  char32_t cp = 0, min = 0;
-  if (lead < 0x80) {
-    code_point = lead;
-    return 1;
-  } else if ((lead & 0xe0) == 0xc0) {
-    n = 2, cp = lead & 0x1f, min = 0x80;
-  } else if ((lead & 0xf0) == 0xe0) {
-    n = 3, cp = lead & 0x0f, min = 0x800;
-  } else if ((lead & 0xf8) == 0xf0) {
-    n = 4, cp = lead & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + n > text.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((byte(i + k) & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (byte(i + k) & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  code_point = cp;
-  return n;
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xc0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xe0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  }
-}
 
 // PDF 32000-1:2008 Annex D.2: PDFDocEncoding where it differs from Latin-1. 0x9F is undefined.
 constexpr char32_t kAccents[8] = {0x02d8, 0x02c7, 0x02c6, 0x02d9, 0x02dd, 0x02db, 0x02da, 0x02dc};  // 0x18..0x1F
@@ -65,15 +20,15 @@ std::string from_pdf_doc_encoding(std::string_view text) {
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
     char32_t cp = 0;
-    const std::size_t n = decode_utf8(text, i, cp);
+    const std::size_t n = util::utf8_sequence(text, i, cp);
     if (n == 0) {  // not UTF-8: left for is_clean_text to refuse
       out += text[i++];
       continue;
     }
     if (cp >= 0x18 && cp <= 0x1f) {
-      append_utf8(out, kAccents[cp - 0x18]);
+      util::append_utf8(out, kAccents[cp - 0x18]);
     } else if (cp >= 0x80 && cp <= 0x9e) {
-      append_utf8(out, kPunctuation[cp - 0x80]);
+      util::append_utf8(out, kPunctuation[cp - 0x80]);
     } else {
       out.append(text.substr(i, n));
     }
@@ -85,7 +40,7 @@ std::string from_pdf_doc_encoding(std::string_view text) {
 bool is_clean_text(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     char32_t cp = 0;
-    const std::size_t n = decode_utf8(text, i, cp);
+    const std::size_t n = util::utf8_sequence(text, i, cp);
     if (n == 0) return false;
     if ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || (cp >= 0x7f && cp <= 0x9f)) return false;
     i += n;
