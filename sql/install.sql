@@ -96,6 +96,14 @@ INSERT INTO examq_migrations (version, name) VALUES (10, 'batches');
 COMMIT;
 \endif
 
+SELECT NOT EXISTS (SELECT 1 FROM examq_migrations WHERE version = 11) AS examq_pending \gset
+\if :examq_pending
+BEGIN;
+\ir 0011_cli_lookup.sql
+INSERT INTO examq_migrations (version, name) VALUES (11, 'cli_lookup');
+COMMIT;
+\endif
+
 -- After the migrations, every time (the roles it names are made by the first one).
 \ir migrations_access.sql
 SELECT pg_advisory_unlock(hashtext('examq.install')) AS unlocked \gset

@@ -532,7 +532,7 @@ BOOST_AUTO_TEST_CASE(usage_errors_exit_2_and_help_exits_0) {
     BOOST_TEST(r.exit_code == 2);
   }
   for (const char* sub : {"up", "down", "status", "workers", "migrate", "submit", "watch", "jobs", "show", "retry",
-                          "cancel", "stats", "questions"}) {
+                          "cancel", "stats", "questions", "pages"}) {
     CliResult r = run_examq({sub, "--help"}, kEnv);
     BOOST_TEST_INFO(sub);
     BOOST_TEST(r.exit_code == 0);
@@ -614,6 +614,253 @@ BOOST_AUTO_TEST_CASE(watch_reconnects_after_the_server_restarts_and_reads_the_ro
   BOOST_TEST(watched.out.find("connection lost") != std::string::npos);
   BOOST_TEST(watched.out.find("reconnected") != std::string::npos);
   BOOST_TEST(watched.out.find("1 cancelled") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Issue 20: the CLI never leaves you guessing. Ids by prefix, jobs you can find by paper, title,
+// batch and age, questions as CSV, the stored page images, and the messages that were wrong.
+BOOST_AUTO_TEST_SUITE(cli_lookups)
+
+const std::string kJobA = "abcd1234-0000-4000-8000-000000000001";
+const std::string kJobB = "abcd1234-0000-4000-8000-000000000002";
+const std::string kJobC = "abce0000-0000-4000-8000-000000000003";
+
+BOOST_AUTO_TEST_CASE(job_ids_are_accepted_by_unique_prefix_and_an_ambiguous_one_lists_the_candidates) {
+  TestDatabase db("cli_prefix");
+  auto conn = db.connect();
+  conn.exec("INSERT INTO processing_jobs (id, job_type) VALUES ($1::uuid, 'noop'), ($2::uuid, 'noop'), ($3::uuid, 'noop')",
+            kJobA, kJobB, kJobC);
+
+  // show, by the 8 characters watch prints, and by 4.
+  BOOST_TEST(parse(examq_on(db, {"show", "abce0000", "--json"})).at("id").get_string() == kJobC);
+  BOOST_TEST(parse(examq_on(db, {"show", "ABCE", "--json"})).at("id").get_string() == kJobC);
+
+  CliResult ambiguous = examq_on(db, {"show", "abcd"});
+  BOOST_TEST_INFO(describe(ambiguous));
+  BOOST_TEST(ambiguous.exit_code == 1);
+  BOOST_TEST(ambiguous.err.find("job id prefix abcd is ambiguous: it matches 2 jobs: " + kJobA + " (noop, pending, ") !=
+             std::string::npos);
+  BOOST_TEST(ambiguous.err.find(kJobB + " (noop, pending, ") != std::string::npos);
+
+  CliResult short_prefix = examq_on(db, {"show", "abc"});
+  BOOST_TEST_INFO(describe(short_prefix));
+  BOOST_TEST(short_prefix.exit_code == 2);
+  BOOST_TEST(short_prefix.err.find("at least 4 hex digits") != std::string::npos);
+
+  CliResult none = examq_on(db, {"show", "ffff"});
+  BOOST_TEST_INFO(describe(none));
+  BOOST_TEST(none.exit_code == 1);
+  BOOST_TEST(none.err.find("no job ffff") != std::string::npos);
+
+  // cancel, watch and retry take prefixes too (dashes and all).
+  BOOST_TEST(parse(examq_on(db, {"cancel", "abcd1234-0000-4000-8000-000000000002", "--json"})).at("id").get_string() == kJobB);
+  BOOST_TEST(parse(examq_on(db, {"cancel", "abce", "--json"})).at("status").get_string() == "cancelled");
+  CliResult watched = examq_on(db, {"watch", "abce0000"});
+  BOOST_TEST_INFO(describe(watched));
+  BOOST_TEST(watched.exit_code == 1);
+  BOOST_TEST(watched.out.find("1 cancelled") != std::string::npos);
+  BOOST_TEST(parse(examq_on(db, {"retry", "abce0000", "--json"})).at("status").get_string() == "pending");
+  BOOST_TEST(job_field(conn, kJobC, "status") == "pending");
+  BOOST_TEST(examq_on(db, {"retry", "abcd"}).exit_code == 1);  // ambiguous: nothing retried
+  BOOST_TEST(job_field(conn, kJobB, "status") == "cancelled");
+
+  // Papers by prefix for questions.
+  conn.exec("INSERT INTO exam_papers (id, title) VALUES ('0bad0000-0000-4000-8000-000000000001', 'Prefix paper')");
+  CliResult questions = examq_on(db, {"questions", "0bad", "--json"});
+  BOOST_TEST(parse(questions).at("exam_paper").at("title").get_string() == "Prefix paper");
+}
+
+BOOST_AUTO_TEST_CASE(jobs_filters_by_paper_title_batch_and_since_and_shows_each_papers_file_and_title) {
+  TestDatabase db("cli_jobs_filters");
+  auto conn = db.connect();
+  tao::json::value two = parse(examq_on(db, {"submit", kSample, kSample, "--title", "Physics sample", "--json"}));
+  tao::json::value one = parse(examq_on(db, {"submit", kSample, "--json"}));
+  BOOST_REQUIRE_EQUAL(two.get_array().size(), 2u);
+  const std::string batch = two[0].at("batch").get_string();
+  BOOST_TEST(two[1].at("batch").get_string() == batch);  // one submit, one batch
+  BOOST_TEST(one[0].at("batch").get_string() != batch);
+  // The estimate uses the paper's 6 pages at the default 3 s a page (no history), not 10 pages.
+  BOOST_TEST(two[0].at("estimatedTime").as<int>() == 18);
+
+  tao::json::value batched = parse(examq_on(db, {"jobs", "--batch", batch, "--json"}));
+  BOOST_REQUIRE_EQUAL(batched.get_array().size(), 2u);
+  for (const auto& j : batched.get_array()) {
+    BOOST_TEST(j.at("batch").get_string() == batch);
+    BOOST_TEST(j.at("title").get_string() == "Physics sample");
+    BOOST_TEST(j.at("filename").get_string() == "sample-exam-paper.pdf");
+    BOOST_TEST(j.at("run_at").is_string());
+    BOOST_TEST(j.at("run_in_seconds").is_null());  // due now
+  }
+  BOOST_TEST(parse(examq_on(db, {"jobs", "--batch", batch.substr(0, 8), "--json"})).get_array().size() == 2u);
+  BOOST_TEST(parse(examq_on(db, {"jobs", "--title", "PHYSICS", "--json"})).get_array().size() == 2u);
+  BOOST_TEST(parse(examq_on(db, {"jobs", "--title", "sample-exam", "--json"})).get_array().size() == 1u);
+  const std::string paper = one[0].at("examPaperId").get_string();
+  tao::json::value of_paper = parse(examq_on(db, {"jobs", "--paper", paper.substr(0, 8), "--json"}));
+  BOOST_REQUIRE_EQUAL(of_paper.get_array().size(), 1u);
+  BOOST_TEST(of_paper[0].at("id").get_string() == one[0].at("jobId").get_string());
+  BOOST_TEST(parse(examq_on(db, {"jobs", "--since", "1h", "--json"})).get_array().size() == 3u);
+  BOOST_TEST(parse(examq_on(db, {"jobs", "--since", "2000-01-01", "--json"})).get_array().size() == 3u);
+  BOOST_TEST(parse(examq_on(db, {"jobs", "--since", "2999-01-01 12:00", "--json"})).get_array().empty());
+  conn.exec("UPDATE processing_jobs SET created_at = now() - interval '2 hours' WHERE id = $1::uuid",
+            one[0].at("jobId").get_string());
+  BOOST_TEST(parse(examq_on(db, {"jobs", "--since", "1h", "--json"})).get_array().size() == 2u);
+  BOOST_TEST(parse(examq_on(db, {"jobs", "--since", "1h", "--title", "physics", "--batch", batch, "--status", "pending",
+                                 "--json"}))
+                 .get_array()
+                 .size() == 2u);
+  CliResult bad_since = examq_on(db, {"jobs", "--since", "yesterday-ish"});
+  BOOST_TEST_INFO(describe(bad_since));
+  BOOST_TEST(bad_since.exit_code == 2);
+  BOOST_TEST(bad_since.err.find("--since") != std::string::npos);
+
+  // The table names the paper: title and file, or only the file when the title is its name.
+  CliResult table = examq_on(db, {"jobs"});
+  BOOST_TEST_INFO(describe(table));
+  BOOST_TEST(table.out.find("PAPER") != std::string::npos);
+  BOOST_TEST(table.out.find("  Physics sample (sample-exam-paper.pdf)  ") != std::string::npos);
+  BOOST_TEST(table.out.find("  sample-exam-paper.pdf  ") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_job_waiting_for_its_run_at_says_how_long_in_jobs_and_show) {
+  TestDatabase db("cli_run_at");
+  auto conn = db.connect();
+  const std::string id = insert_job(conn, "noop", "{}");
+  conn.exec("UPDATE processing_jobs SET run_at = now() + interval '35 seconds', retry_count = 1, "
+            "error_message = 'server closed the connection' WHERE id = $1::uuid", id);
+  const std::string fresh = insert_job(conn, "noop", "{}");
+
+  tao::json::value jobs = parse(examq_on(db, {"jobs", "--json"}));
+  for (const auto& j : jobs.get_array()) {
+    if (j.at("id").get_string() == id) {
+      BOOST_TEST(j.at("run_in_seconds").as<double>() > 30.0);
+      BOOST_TEST(j.at("run_in_seconds").as<double>() <= 35.0);
+    } else {
+      BOOST_TEST(j.at("run_in_seconds").is_null());
+    }
+  }
+  CliResult table = examq_on(db, {"jobs"});
+  BOOST_TEST_INFO(describe(table));
+  BOOST_TEST(std::regex_search(table.out, std::regex(id + "  noop  pending, retry in 3[0-5] s ")));
+  BOOST_TEST(std::regex_search(table.out, std::regex(fresh + "  noop  pending  ")));
+  CliResult shown = examq_on(db, {"show", id});
+  BOOST_TEST_INFO(describe(shown));
+  BOOST_TEST(std::regex_search(shown.out, std::regex("\nrun at +[^\n]+  \\(retry in 3[0-5] s\\)\n")));
+  BOOST_TEST(examq_on(db, {"show", fresh}).out.find("retry in") == std::string::npos);
+  BOOST_TEST(parse(examq_on(db, {"show", id, "--json"})).at("run_in_seconds").as<double>() > 30.0);
+}
+
+BOOST_AUTO_TEST_CASE(questions_csv_quotes_as_rfc_4180_and_a_failed_paper_says_its_job_failed) {
+  TestDatabase db("cli_questions_csv");
+  auto conn = db.connect();
+  const std::string paper =
+      conn.exec("INSERT INTO exam_papers (title) VALUES ('CSV paper') RETURNING id::text").get<std::string>(0, 0);
+  conn.exec("INSERT INTO questions (exam_paper_id, question_number, parent_number, position, text, marks, page_number, "
+            "source, topic_ids) VALUES "
+            "($1::uuid, '1', NULL, 1, 'Plain text', 2, 1, 'text', '{}'),"
+            "($1::uuid, '1(a)', '1', 2, $2, NULL, 2, 'ocr', "
+            "'{00000000-0000-0000-0000-00000000000a,00000000-0000-0000-0000-00000000000b}')",
+            paper, std::string("Say \"hello\", then\nwrite it down"));
+  CliResult csv = examq_on(db, {"questions", paper, "--csv"});
+  BOOST_TEST_INFO(describe(csv));
+  BOOST_TEST(csv.exit_code == 0);
+  BOOST_TEST(csv.out ==
+             "position,question_number,parent_number,text,marks,page_number,source,topic_ids\r\n"
+             "1,1,,Plain text,2,1,text,\r\n"
+             "2,1(a),1,\"Say \"\"hello\"\", then\nwrite it down\",,2,ocr,"
+             "00000000-0000-0000-0000-00000000000a;00000000-0000-0000-0000-00000000000b\r\n");
+  BOOST_TEST(examq_on(db, {"questions", paper, "--csv", "--json"}).exit_code == 2);
+
+  // A paper whose job failed says so, with the error, instead of "none yet".
+  const std::string failed_paper =
+      conn.exec("INSERT INTO exam_papers (title) VALUES ('Broken paper') RETURNING id::text").get<std::string>(0, 0);
+  const std::string job = insert_job(conn, "process-exam-paper", "{}");
+  conn.exec("UPDATE processing_jobs SET status = 'failed', completed_at = now(), exam_paper_id = $2::uuid, "
+            "error_message = 'the PDF is encrypted' WHERE id = $1::uuid",
+            job, failed_paper);
+  CliResult failed = examq_on(db, {"questions", failed_paper});
+  BOOST_TEST_INFO(describe(failed));
+  BOOST_TEST(failed.exit_code == 0);
+  BOOST_TEST(failed.out.find("(none: its job " + job + " failed: the PDF is encrypted") != std::string::npos);
+  BOOST_TEST(failed.out.find("none yet") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(pages_writes_each_stored_page_image_named_by_its_number) {
+  TestDatabase db("cli_pages");
+  auto conn = db.connect();
+  const std::string paper =
+      conn.exec("INSERT INTO exam_papers (title) VALUES ('Pages paper') RETURNING id::text").get<std::string>(0, 0);
+  conn.exec("INSERT INTO exam_paper_pages (exam_paper_id, page_number, width, height, dpi, jpeg) VALUES "
+            "($1::uuid, 1, 10, 10, 150, '\\xffd8ff01'), ($1::uuid, 2, 10, 10, 150, '\\xffd8ff0200ff'),"
+            "($1::uuid, 10, 10, 10, 150, '\\xffd8ff10')",
+            paper);
+  TempDir dir;
+  const std::string out = dir.path + "/new/pages";  // made when missing
+  CliResult r = examq_on(db, {"pages", paper.substr(0, 8), "--out", out});
+  BOOST_TEST_INFO(describe(r));
+  BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+  BOOST_TEST(r.out.find("wrote 3 page images") != std::string::npos);
+  auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  BOOST_TEST(read(out + "/page-001.jpg") == std::string("\xff\xd8\xff\x01", 4));
+  BOOST_TEST(read(out + "/page-002.jpg") == std::string("\xff\xd8\xff\x02\x00\xff", 6));
+  BOOST_TEST(read(out + "/page-010.jpg") == std::string("\xff\xd8\xff\x10", 4));
+  BOOST_TEST(std::distance(fs::directory_iterator(out), fs::directory_iterator()) == 3);
+
+  const std::string empty =
+      conn.exec("INSERT INTO exam_papers (title) VALUES ('Unrendered') RETURNING id::text").get<std::string>(0, 0);
+  CliResult none = examq_on(db, {"pages", empty, "--out", dir.path + "/none"});
+  BOOST_TEST_INFO(describe(none));
+  BOOST_TEST(none.exit_code == 1);
+  BOOST_TEST(none.err.find("has no page images stored") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(submit_reports_every_bad_file_and_a_directory_as_one_and_sends_nothing) {
+  TestDatabase db("cli_bad_files");
+  auto conn = db.connect();
+  TempDir dir;
+  const std::string text = dir.path + "/notes.pdf";
+  std::ofstream(text) << "these are not the droids\n";
+  CliResult r = examq_on(db, {"submit", kSample, "/nonexistent/paper.pdf", text, dir.path});
+  BOOST_TEST_INFO(describe(r));
+  BOOST_TEST(r.exit_code == 1);
+  BOOST_TEST(r.err.find("examq submit: /nonexistent/paper.pdf: cannot read") != std::string::npos);
+  BOOST_TEST(r.err.find("examq submit: " + text + ": file is not a PDF") != std::string::npos);
+  BOOST_TEST(r.err.find("examq submit: " + dir.path + ": is a directory") != std::string::npos);
+  BOOST_TEST(r.err.find("file is empty") == std::string::npos);
+  BOOST_TEST(r.err.find("3 of 4 files cannot be submitted: nothing submitted") != std::string::npos);
+  BOOST_TEST(count(conn, "SELECT count(*)::int FROM exam_papers") == 0);
+  BOOST_TEST(count(conn, "SELECT count(*)::int FROM processing_jobs") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(usage_messages_name_what_was_wrong) {
+  CliResult unknown = run_examq({"frobnicate"}, kEnv);
+  BOOST_TEST_INFO(describe(unknown));
+  BOOST_TEST(unknown.exit_code == 2);
+  BOOST_TEST(unknown.err.find("unknown subcommand 'frobnicate'") != std::string::npos);
+  BOOST_TEST(unknown.err.find("submit") != std::string::npos);
+  BOOST_TEST(unknown.err.find("pages") != std::string::npos);
+  BOOST_TEST(unknown.err.find("A subcommand is required") == std::string::npos);
+
+  CliResult priority = run_examq({"submit", kSample, "--priority", "urgent"}, kEnv);
+  BOOST_TEST_INFO(describe(priority));
+  BOOST_TEST(priority.exit_code == 2);
+  BOOST_TEST(priority.err.find("--priority: --priority") == std::string::npos);
+  BOOST_TEST(priority.err.find("must be high, normal, low or an integer in -1000..1000, not 'urgent'") != std::string::npos);
+
+  // A bare word is not taken as a database name.
+  CliResult db = run_examq({"jobs", "--db", "localhost"}, kEnv);
+  BOOST_TEST_INFO(describe(db));
+  BOOST_TEST(db.exit_code == 2);
+  BOOST_TEST(db.err.find("dbname=localhost") != std::string::npos);
+  for (const char* accepted : {"postgres://127.0.0.1:1/x?connect_timeout=1", "postgresql://127.0.0.1:1/x?connect_timeout=1",
+                               "host=127.0.0.1 port=1 connect_timeout=1"}) {
+    CliResult r = run_examq({"jobs", "--db", accepted}, kEnv);
+    BOOST_TEST_INFO(accepted << "\n" << describe(r));
+    BOOST_TEST(r.exit_code == 1);  // accepted, then the connection fails
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -45,6 +45,9 @@ std::string make_pdf(const FixtureDocument& document) {
       doc.SetEncrypted(document.user_password, "owner-" + document.user_password,
                        PdfEncrypt::ePdfPermissions_Print, PdfEncrypt::ePdfEncryptAlgorithm_AESV3,
                        PdfEncrypt::ePdfKeyLength_256);
+    } else if (!document.owner_password.empty()) {
+      doc.SetEncrypted("", document.owner_password, PdfEncrypt::ePdfPermissions_Print,
+                       PdfEncrypt::ePdfEncryptAlgorithm_AESV3, PdfEncrypt::ePdfKeyLength_256);
     }
     PdfRefCountedBuffer buffer;
     PdfOutputDevice device(&buffer);

@@ -20,6 +20,9 @@ struct FixtureDocument {
   std::string producer;
   // Non-empty: encrypt with AES-256 and this user password (Poppler then reports it locked).
   std::string user_password;
+  // Non-empty (and no user password): encrypted with AES-256, an empty user password and this
+  // owner password, as a "protected" PDF that anyone may open.
+  std::string owner_password;
 };
 
 // Where fixture line `index` (0-based) sits: its baseline, in points from the top.

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "pdf/info_text.h"
 #include "pdf/pdf_error.h"
 #include "pdf/render_pool.h"
 #include "pdf/validator.h"
@@ -141,6 +142,32 @@ BOOST_AUTO_TEST_CASE(pdf_podofo_rejects_but_poppler_reads_falls_back_to_poppler_
   BOOST_TEST(result.info.title == "Fallback Title");
   BOOST_TEST(result.info.page_count == 1);
   BOOST_TEST(result.pages.size() == 1u);
+}
+
+// Issue 20: an owner-password PDF's title came out as control characters.
+BOOST_AUTO_TEST_CASE(an_owner_password_pdfs_title_is_decrypted_text) {
+  FixtureDocument doc = one_page("protected");
+  doc.title = "Physics Paper 2";
+  doc.producer = "examq fixture";
+  doc.owner_password = "owner-only";
+  const std::string pdf = make_pdf(doc);
+  BOOST_REQUIRE(pdf.find("/Encrypt") != std::string::npos);
+  const DocumentInfo info = inspect_pdf(pdf, test_options());
+  BOOST_TEST(info.title == "Physics Paper 2");
+  BOOST_TEST(info.producer == "examq fixture");
+  BOOST_TEST(info.page_count == 1);
+}
+
+BOOST_AUTO_TEST_CASE(info_strings_are_read_as_pdf_doc_encoding_and_undecodable_ones_dropped) {
+  // Poppler reads a string without a byte-order mark one byte per code point: PDFDocEncoding's
+  // 0x8D and 0x8E (curly double quotes) and 0x84 (em dash) became C1 controls, 0x19 a C0 one.
+  BOOST_TEST(from_pdf_doc_encoding("\xc2\x8dPaper\xc2\x8e \xc2\x84 Ha\x19" "cek") == "\u201cPaper\u201d \u2014 Ha\u02c7cek");
+  BOOST_TEST(from_pdf_doc_encoding("Caf\xc3\xa9 \xe2\x80\x94 plain") == "Caf\xc3\xa9 \xe2\x80\x94 plain");  // untouched
+  BOOST_TEST(is_clean_text("Physics: Paper 2\t(June)"));
+  BOOST_TEST(!is_clean_text("\x01\x02garbage"));
+  BOOST_TEST(!is_clean_text("bad \xff byte"));
+  BOOST_TEST(!is_clean_text("C1 \xc2\x9b control"));
+  BOOST_TEST(!is_clean_text("DEL \x7f"));
 }
 
 BOOST_AUTO_TEST_CASE(metadata_can_be_skipped) {

@@ -3,7 +3,7 @@
 -- anon gets nothing; authenticated and service_role get the admin set of docs/sql-api.md
 -- (filtered by row-level security and the JWT checks), never the worker functions.
 BEGIN;
-SELECT plan(88);
+SELECT plan(89);
 
 \ir ../pgtap/support/roles.psql
 -- examq's functions: everything in public that no extension (pgTAP) brought.
@@ -17,10 +17,12 @@ $$;
 -- and triggers call them as the calling role, so every role that may touch a table at all needs
 -- them. None is SECURITY DEFINER and none reads a table: they read settings and the JWT claims
 -- (which the caller can read anyway), format notification text from a row the caller already
--- has, or are trigger functions that cannot be called directly.
+-- has, or are trigger functions that cannot be called directly; the id lookups' prefix check
+-- (sql/0011) turns text into a uuid range, and raises the error of a prefix that names no one id.
 CREATE FUNCTION pg_temp.public_helpers() RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
   SELECT ARRAY[
-    'examq_assert_admin_caller()', 'examq_is_admin()', 'examq_jwt_is_admin()',
+    'examq_assert_admin_caller()', 'examq_id_prefix_range(text,text)', 'examq_id_prefix_unresolved(text,text,text[])',
+    'examq_is_admin()', 'examq_jwt_is_admin()',
     'examq_request_user_id()', 'examq_setting_int(text,bigint)',
     'examq_setting_interval(text,interval)', 'processing_job_change_payload(text,processing_jobs)',
     'processing_job_minimal_payload(text,processing_jobs)', 'processing_job_retry_delay(integer)',
@@ -114,11 +116,13 @@ SELECT is(pg_temp.privs('service_role', 'processing_job_batch_status'), ARRAY['S
 SELECT is(pg_temp.functions_of('authenticated'),
           ARRAY['cancel_processing_job(uuid)', 'cleanup_old_processing_jobs(interval)',
                 'create_exam_paper_job(uuid,text[],uuid,boolean,integer)', 'examq_begin_batch(text)',
+                'examq_resolve_exam_paper_id(text)', 'examq_resolve_job_id(text)',
                 'process_background_jobs()', 'processing_job_batch_estimated_seconds(uuid)',
                 'processing_job_estimated_seconds(text,integer,integer)',
                 'processing_job_history(timestamp with time zone,timestamp with time zone,text)',
                 'retry_processing_job(uuid)',
-                'submit_exam_paper(text,text,bytea,integer,uuid,text,bytea)'],
+                'submit_exam_paper(text,text,bytea,integer,uuid,text,bytea)',
+                'submit_exam_paper(text,text,bytea,integer,uuid,text,bytea,uuid,integer)'],
           'authenticated: exactly the admin functions, never a worker function');
 SELECT is_empty($$SELECT r.rolname, t FROM pg_roles AS r, pg_temp.examq_tables() AS t
                     WHERE r.rolname IN ('anon', 'authenticated', 'service_role')
@@ -134,6 +138,8 @@ SELECT is(pg_temp.rows_as('authenticated', 'SELECT * FROM exam_papers'), 0::bigi
 SELECT is(pg_temp.rows_as('authenticated', 'SELECT * FROM examq_worker_status'), 0::bigint, 'authenticated, no admin JWT: zero workers visible');
 SELECT is(pg_temp.as_role('authenticated', $$SELECT cancel_processing_job('00000000-0000-0000-0000-00000000c0b1')$$), '42501',
           'authenticated, no admin JWT: cancel refused');
+SELECT is(pg_temp.as_role('authenticated', $$SELECT examq_resolve_job_id('00000000-0000-0000-0000-00000000c0b1')$$), 'P0002',
+          'authenticated, no admin JWT: a job id resolves to no job (the lookup reads through row-level security)');
 SELECT is(pg_temp.as_role('authenticated', $$SELECT create_exam_paper_job('00000000-0000-0000-0000-00000000c001')$$), '42501',
           'authenticated, no admin JWT: create_exam_paper_job refused');
 SELECT is(pg_temp.as_role('authenticated', $$SELECT cleanup_old_processing_jobs()$$), '42501',

@@ -1,6 +1,7 @@
 #include "cli/app.h"
 
 #include "cli/command.h"
+#include "cli/output.h"
 #include "schema/compatibility.h"
 
 #include <iostream>
@@ -17,6 +18,20 @@ int run(int argc, char** argv) {
   std::vector<Command> commands;
   for (AddCommand add : all_commands()) commands.push_back(add(app));
 
+  // An unknown first word: CLI11 would only say "A subcommand is required".
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string known;
+    bool found = false;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      found = found || sub->check_name(argv[1]);
+      known += (known.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!found) {
+      std::cerr << "examq: unknown subcommand '" << printable(argv[1]) << "'; the subcommands are: " << known
+                << " (`examq --help` says what each does)\n";
+      return kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,6 +1,7 @@
 #include "cli/cancel_command.h"
 
 #include "cli/common_options.h"
+#include "cli/id_lookup.h"
 #include "cli/output.h"
 #include "pg/connection.h"
 #include "pg/error.h"
@@ -28,7 +29,9 @@ const pg::Statement kCancel{"examq_cli_cancel_job",
 Command add_cancel_command(CLI::App& app) {
   auto o = std::make_shared<CancelOptions>();
   CLI::App* sub = app.add_subcommand("cancel", "Cancel a job: a pending one at once, a running one at its next progress report");
-  sub->add_option("JOB_ID", o->id, "The job")->required()->check(uuid_validator());
+  sub->add_option("JOB_ID", o->id, "The job: its id or a unique prefix (at least 4 hex digits)")
+      ->required()
+      ->check(id_prefix_validator());
   sub->add_flag("--json", o->json, "Print the job's new state as JSON");
   add_database_option(*sub, o->db);
   sub->footer(
@@ -37,12 +40,13 @@ Command add_cancel_command(CLI::App& app) {
   return {sub, [o]() {
             return run_reporting("cancel", [&]() {
               pg::Connection conn(resolve_database(o->db), "examq cancel");
+              const std::string id = resolve_job_id(conn, o->id);
               tao::json::value job;
               try {
-                job = conn.exec(kCancel, o->id).get<tao::json::value>(0, 0);
+                job = conn.exec(kCancel, id).get<tao::json::value>(0, 0);
               } catch (const pg::Error& e) {
                 if (!e.not_found()) throw;
-                throw std::runtime_error("no job " + o->id);
+                throw std::runtime_error("no job " + id);
               }
               if (o->json) {
                 print_json(std::cout, job);

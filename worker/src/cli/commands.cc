@@ -13,6 +13,7 @@
 #include "cli/cancel_command.h"
 #include "cli/stats_command.h"
 #include "cli/questions_command.h"
+#include "cli/pages_command.h"
 #include "cli/serve_command.h"
 #include "cli/token_command.h"
 
@@ -34,6 +35,7 @@ const std::vector<AddCommand>& all_commands() {
       add_cancel_command,
       add_stats_command,
       add_questions_command,
+      add_pages_command,
       add_serve_command,
       add_token_command,
   };

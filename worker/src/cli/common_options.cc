@@ -15,7 +15,22 @@ void add_database_option(CLI::App& app, std::string& db) {
                  "PostgreSQL connection: a libpq conninfo (\"host=... dbname=...\") or URI "
                  "(postgres://user@host/db). Default: $EXAMQ_DB, then $DATABASE_URL, then the cluster `examq up` "
                  "recorded in $EXAMQ_HOME (./.examq), then the PG* variables")
-      ->type_name("CONNINFO");
+      ->type_name("CONNINFO")
+      ->check(conninfo_validator());
+}
+
+CLI::Validator conninfo_validator() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        // libpq takes a string that is neither a URI nor key=value pairs as a database name, so
+        // "--db localhost" would quietly connect to the database "localhost" on the default host.
+        if (value.empty() || value.rfind("postgres://", 0) == 0 || value.rfind("postgresql://", 0) == 0 ||
+            value.find('=') != std::string::npos)
+          return {};
+        return "\"" + value + "\" is neither a postgres:// (or postgresql://) URI nor a key=value conninfo; for a "
+               "database name, write dbname=" + value;
+      },
+      "CONNINFO", "conninfo");
 }
 
 std::string resolve_database(const std::string& db_flag) {

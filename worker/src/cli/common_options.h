@@ -12,6 +12,9 @@ namespace examq::cli {
 // libpq's own PG* variables (PGHOST, PGPORT, PGDATABASE, ...).
 void add_database_option(CLI::App& app, std::string& db);
 std::string resolve_database(const std::string& db_flag);
+// The check --db makes: a postgres:// or postgresql:// URI, or key=value pairs (a bare word would
+// be taken by libpq as a database name).
+CLI::Validator conninfo_validator();
 
 struct LoggingOptions {
   std::string level = "info";

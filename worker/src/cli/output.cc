@@ -2,6 +2,7 @@
 
 #include "cli/command.h"
 #include "pg/error.h"
+#include "util/utf8.h"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -19,35 +20,6 @@ namespace examq::cli {
 
 namespace {
 
-// The length of the valid UTF-8 sequence at text[i], or 0 when there is none (overlong forms,
-// surrogates and code points above U+10FFFF are not valid).
-std::size_t utf8_length(std::string_view text, std::size_t i, char32_t& code_point) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char lead = byte(i);
-  std::size_t n = 0;
-  char32_t cp = 0, min = 0;
-  if (lead < 0x80) {
-    code_point = lead;
-    return 1;
-  } else if ((lead & 0xe0) == 0xc0) {
-    n = 2, cp = lead & 0x1f, min = 0x80;
-  } else if ((lead & 0xf0) == 0xe0) {
-    n = 3, cp = lead & 0x0f, min = 0x800;
-  } else if ((lead & 0xf8) == 0xf0) {
-    n = 4, cp = lead & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + n > text.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((byte(i + k) & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (byte(i + k) & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  code_point = cp;
-  return n;
-}
-
 // keep_newlines: \n and \t pass (layout, not commands to the terminal).
 std::string escape_controls(std::string_view text, bool keep_newlines) {
   std::string out;
@@ -55,7 +27,7 @@ std::string escape_controls(std::string_view text, bool keep_newlines) {
   char buf[8];
   for (std::size_t i = 0; i < text.size();) {
     char32_t cp = 0;
-    const std::size_t n = utf8_length(text, i, cp);
+    const std::size_t n = util::utf8_sequence(text, i, cp);
     if (n == 0) {  // not UTF-8: show the byte
       std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(text[i]));
       out += buf;

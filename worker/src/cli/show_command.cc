@@ -1,8 +1,10 @@
 #include "cli/show_command.h"
 
 #include "cli/common_options.h"
+#include "cli/id_lookup.h"
 #include "cli/output.h"
 #include "cli/review_summary.h"
+#include "cli/run_at_note.h"
 #include "pg/connection.h"
 
 #include <tao/json/to_string.hpp>
@@ -21,11 +23,14 @@ struct ShowOptions {
   bool json = false;
 };
 
-// The job row without its payload, the payload without base64 images (only their count), and
+// The job row without its payload (plus run_in_seconds: how long a pending job still waits for
+// its run_at), the payload without base64 images (only their count), and
 // the paper it is about (title, files with sizes and checksums, questions stored).
 const pg::Statement kShowJob{
     "examq_cli_show_job",
     "SELECT (to_jsonb(j) - 'payload') || jsonb_build_object("
+    "  'run_in_seconds', CASE WHEN j.status = 'pending' AND j.run_at > now()"
+    "                         THEN extract(epoch FROM j.run_at - now())::float8 END,"
     "  'payload', CASE WHEN jsonb_typeof(j.payload) = 'object' AND j.payload ? 'base64_images'"
     "                  THEN (j.payload - 'base64_images') || jsonb_build_object('base64_images_omitted',"
     "                       CASE WHEN jsonb_typeof(j.payload -> 'base64_images') = 'array'"
@@ -59,15 +64,18 @@ void json_block(std::ostream& out, const std::string& label, const tao::json::va
 Command add_show_command(CLI::App& app) {
   auto o = std::make_shared<ShowOptions>();
   CLI::App* sub = app.add_subcommand("show", "Everything about one job: state, timings, error details, result, paper");
-  sub->add_option("JOB_ID", o->id, "The job")->required()->check(uuid_validator());
+  sub->add_option("JOB_ID", o->id, "The job: its id or a unique prefix (at least 4 hex digits)")
+      ->required()
+      ->check(id_prefix_validator());
   sub->add_flag("--json", o->json, "Print the job as one JSON object");
   add_database_option(*sub, o->db);
   sub->footer("Page images sent in the payload (base64_images) are never printed, only counted.");
   return {sub, [o]() {
             return run_reporting("show", [&]() {
               pg::Connection conn(resolve_database(o->db), "examq show");
-              pg::Result r = conn.exec(kShowJob, o->id);
-              if (r.rows() == 0) throw std::runtime_error("no job " + o->id);
+              const std::string id = resolve_job_id(conn, o->id);
+              pg::Result r = conn.exec(kShowJob, id);
+              if (r.rows() == 0) throw std::runtime_error("no job " + id);
               tao::json::value job = r.get<tao::json::value>(0, 0);
               if (o->json) {
                 print_json(std::cout, job);
@@ -82,7 +90,8 @@ Command add_show_command(CLI::App& app) {
               field(out, "retries", cell(job, "retry_count") + " of " + cell(job, "max_retries") + " (attempts: " +
                                         cell(job, "attempts") + ")");
               field(out, "created", cell(job, "created_at"));
-              field(out, "run at", cell(job, "run_at"));
+              const std::string waiting = run_at_note(job);
+              field(out, "run at", cell(job, "run_at") + (waiting.empty() ? "" : "  (" + waiting + ")"));
               field(out, "started", cell(job, "started_at"));
               field(out, "completed", cell(job, "completed_at"));
               field(out, "locked by", cell(job, "locked_by"));

@@ -48,7 +48,8 @@ int parse_priority(const std::string& text) {
     used = 0;
   }
   if (used != text.size() || text.empty() || value < -1000 || value > 1000)
-    throw std::invalid_argument("--priority must be high, normal, low or an integer in -1000..1000, not '" + text + "'");
+    // No "--priority" here: CLI11 prefixes the option's name to what a check returns.
+    throw std::invalid_argument("must be high, normal, low or an integer in -1000..1000, not '" + text + "'");
   return value;
 }
 
@@ -59,6 +60,9 @@ struct CheckedPdf {
 };
 
 CheckedPdf check_pdf(const std::string& path) {
+  // A directory opens as a stream that reads nothing, which the renderer calls an empty file.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw std::runtime_error(path + ": is a directory, not a PDF file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot read: " + std::strerror(errno));
   std::ostringstream buf;
@@ -75,13 +79,37 @@ CheckedPdf check_pdf(const std::string& path) {
   return pdf;
 }
 
+// Every file checked before anything is sent, and every bad one reported (on stderr), not only
+// the first: throws after the last, naming how many, when any is bad.
+std::vector<CheckedPdf> check_pdfs(const std::vector<std::string>& paths, const std::string& what) {
+  std::vector<CheckedPdf> pdfs;
+  int bad = 0;
+  for (const std::string& path : paths) {
+    try {
+      pdfs.push_back(check_pdf(path));
+    } catch (const std::runtime_error& e) {
+      std::cerr << "examq submit: " << printable(e.what()) << "\n";
+      ++bad;
+    }
+  }
+  if (bad > 0) {
+    throw std::runtime_error(bad == 1 && paths.size() == 1
+                                 ? "nothing submitted"
+                                 : std::to_string(bad) + " of " + std::to_string(paths.size()) + " " + what +
+                                       " cannot be submitted: nothing submitted");
+  }
+  return pdfs;
+}
+
 }  // namespace
 
 Command add_submit_command(CLI::App& app) {
   auto o = std::make_shared<SubmitOptions>();
   CLI::App* sub = app.add_subcommand("submit", "Upload exam-paper PDFs: each becomes an exam paper and its processing job");
   sub->add_option("FILE", o->files, "PDF files; several files make several jobs")->required()->type_name("FILE.pdf");
-  sub->add_option("--title", o->title, "Title of the paper (default: the file name)");
+  sub->add_option("--title", o->title,
+                 "Title of the paper; given once, it applies to every file (default: each file's name without its "
+                 "extension: paper for paper.pdf)");
   sub->add_option("--priority", o->priority, "high (10), normal (0), low (-10), or -1000..1000")
       ->capture_default_str()
       ->check(CLI::Validator(
@@ -106,12 +134,18 @@ Command add_submit_command(CLI::App& app) {
   return {sub, [o]() {
             return run_reporting("submit", [&]() {
               const int priority = parse_priority(o->priority);
-              std::vector<CheckedPdf> papers;
-              for (const std::string& f : o->files) papers.push_back(check_pdf(f));
+              std::vector<std::string> paths = o->files;
+              if (!o->insert.empty()) paths.push_back(o->insert);
+              std::vector<CheckedPdf> papers = check_pdfs(paths, "files");
               std::optional<CheckedPdf> insert;
-              if (!o->insert.empty()) insert = check_pdf(o->insert);
+              if (!o->insert.empty()) {
+                insert = papers.back();
+                papers.pop_back();
+              }
 
               pg::Connection conn(resolve_database(o->db), "examq submit");
+              // The papers of this submit share a batch (payload.batch), for `examq jobs --batch`.
+              const std::string batch = conn.exec("SELECT gen_random_uuid()::text").get<std::string>(0, 0);
               tao::json::value submitted = tao::json::empty_array;
               std::vector<std::string> job_ids;
               int rc = kExitOk;
@@ -120,11 +154,12 @@ Command add_submit_command(CLI::App& app) {
                 if (title.empty()) title = std::filesystem::path(paper.filename).stem().string();
                 try {
                   pg::Result r = conn.exec(
-                      "SELECT submit_exam_paper($1, $2, $3::bytea, $4::integer, $5::uuid, $6, $7::bytea)", title,
-                      paper.filename, pipeline::to_bytea_hex(paper.bytes), priority,
+                      "SELECT submit_exam_paper($1, $2, $3::bytea, $4::integer, $5::uuid, $6, $7::bytea, $8::uuid, $9::integer)",
+                      title, paper.filename, pipeline::to_bytea_hex(paper.bytes), priority,
                       o->syllabus.empty() ? pg::Param() : pg::Param(o->syllabus),
                       insert ? pg::Param(insert->filename) : pg::Param(),
-                      insert ? pg::Param(pipeline::to_bytea_hex(insert->bytes)) : pg::Param());
+                      insert ? pg::Param(pipeline::to_bytea_hex(insert->bytes)) : pg::Param(), batch,
+                      paper.pages > 0 ? pg::Param(std::to_string(paper.pages)) : pg::Param());
                   tao::json::value answer = r.get<tao::json::value>(0, 0);
                   answer["file"] = paper.path;
                   answer["pages"] = paper.pages;
@@ -143,6 +178,10 @@ Command add_submit_command(CLI::App& app) {
                   submitted.push_back({{"file", paper.path}, {"success", false}, {"error", e.primary()}});
                   rc = kExitFailure;
                 }
+              }
+              if (!o->json && job_ids.size() > 1) {
+                std::cout << "batch " << batch << ": `examq jobs --batch " << batch.substr(0, 8) << "` lists them\n";
+                std::cout.flush();
               }
               if (o->wait && !job_ids.empty()) {
                 std::ostream& progress = o->json ? std::cerr : std::cout;

@@ -1,6 +1,7 @@
 #include "cli/watch_command.h"
 
 #include "cli/common_options.h"
+#include "cli/id_lookup.h"
 #include "cli/output.h"
 #include "cli/worker_registry.h"
 #include "pg/array.h"
@@ -365,8 +366,9 @@ int watch_jobs(const std::string& conninfo, const std::vector<std::string>& job_
 Command add_watch_command(CLI::App& app) {
   auto o = std::make_shared<WatchOptions>();
   CLI::App* sub = app.add_subcommand("watch", "Follow jobs live (LISTEN processing_jobs_changes) until they settle");
-  sub->add_option("JOB_ID", o->ids, "Jobs to follow (default: active and recent jobs, and new ones, until Ctrl-C)")
-      ->check(uuid_validator());
+  sub->add_option("JOB_ID", o->ids,
+                 "Jobs to follow, by id or unique prefix (default: active and recent jobs, and new ones, until Ctrl-C)")
+      ->check(id_prefix_validator());
   add_database_option(*sub, o->db);
   sub->add_flag("--plain", o->plain, "One line per change even on a terminal");
   sub->footer(
@@ -376,7 +378,13 @@ Command add_watch_command(CLI::App& app) {
   return {sub, [o]() {
             return run_reporting("watch", [&]() {
               const bool tty = !o->plain && is_terminal(STDOUT_FILENO);
-              return watch_jobs(resolve_database(o->db), o->ids, std::cout, tty, terminal_columns(STDOUT_FILENO));
+              const std::string conninfo = resolve_database(o->db);
+              std::vector<std::string> ids;
+              if (!o->ids.empty()) {
+                pg::Connection conn(conninfo, "examq watch");
+                for (const std::string& id : o->ids) ids.push_back(resolve_job_id(conn, id));
+              }
+              return watch_jobs(conninfo, ids, std::cout, tty, terminal_columns(STDOUT_FILENO));
             });
           }};
 }

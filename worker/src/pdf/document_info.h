@@ -45,6 +45,8 @@ struct PodofoInfo {
 };
 
 // PoDoFo's metadata where it has it, Poppler's page count always (it decides what is rendered).
+// Title and producer are text fit to show or none (info_text.h): from an encrypted file and where
+// PoDoFo has none, Poppler's, read as PDFDocEncoding.
 DocumentInfo merge_document_info(const PopplerInfo& poppler, const PodofoInfo* podofo,
                                  const std::string& podofo_error);
 

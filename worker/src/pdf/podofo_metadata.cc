@@ -22,7 +22,10 @@ std::variant<PodofoInfo, std::string> read_podofo_info(std::string_view pdf) {
     if (version >= 0 && version <= MAX_PDF_VERSION_STRING_INDEX) {
       info.pdf_version = PoDoFo::s_szPdfVersionNums[version];
     }
-    if (const PoDoFo::PdfInfo* meta = doc.GetInfo()) {
+    // PoDoFo 0.9.8 does not reliably decrypt an encrypted file's Info strings (an owner-password
+    // PDF's title came out as control characters): merge_document_info takes Poppler's.
+    const PoDoFo::PdfInfo* meta = doc.GetEncrypted() ? nullptr : doc.GetInfo();
+    if (meta != nullptr) {
       info.title = utf8(meta->GetTitle());
       info.producer = utf8(meta->GetProducer());
     }
