@@ -45,7 +45,7 @@ Command add_jobs_command(CLI::App& app) {
   sub->add_flag("--json", o->json, "Print a JSON array of jobs");
   add_database_option(*sub, o->db);
   return {sub, [o]() {
-            return run_reporting("jobs", [&]() {
+            return run_reporting("jobs", o->json, [&]() {
               pg::Connection conn(resolve_database(o->db), "examq jobs");
               tao::json::value jobs =
                   conn.exec(kListJobs, o->status.empty() ? pg::Param() : pg::Param(o->status), o->limit)

@@ -72,7 +72,7 @@ Command add_questions_command(CLI::App& app) {
   sub->add_flag("--json", o->json, "Print {exam_paper, review, questions: [...]} as JSON");
   add_database_option(*sub, o->db);
   return {sub, [o]() {
-            return run_reporting("questions", [&]() {
+            return run_reporting("questions", o->json, [&]() {
               pg::Connection conn(resolve_database(o->db), "examq questions");
               pg::Result paper_row = conn.exec(kPaper, o->paper);
               if (paper_row.rows() == 0) throw std::runtime_error("no exam paper " + o->paper);

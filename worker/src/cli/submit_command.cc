@@ -97,14 +97,16 @@ Command add_submit_command(CLI::App& app) {
   sub->add_option("--syllabus", o->syllabus, "Syllabus id, for tagging questions with its topics")->check(uuid_validator());
   sub->add_option("--insert", o->insert, "An insert (resource booklet) PDF stored with each paper")->type_name("FILE.pdf");
   sub->add_flag("--wait", o->wait, "Follow the jobs live until they settle (exit 1 if any fails)");
-  sub->add_flag("--json", o->json, "Print the submissions as JSON (with --wait, their final state; progress goes to stderr)");
+  sub->add_flag("--json", o->json,
+                "Print the submissions as JSON (with --wait, their final state; progress goes to stderr as watch --json's "
+                "events)");
   add_database_option(*sub, o->db);
   sub->footer(
       "Every file is checked to be a readable PDF (in the sandboxed renderer) before anything is sent: a missing\n"
       "file or a non-PDF is an error (exit 1) and nothing is submitted. Each paper, its file(s) and its job are\n"
       "created in one transaction (submit_exam_paper); the job id and the estimated time are printed at once.");
   return {sub, [o]() {
-            return run_reporting("submit", [&]() {
+            return run_reporting("submit", o->json, [&]() {
               const int priority = parse_priority(o->priority);
               std::vector<CheckedPdf> papers;
               for (const std::string& f : o->files) papers.push_back(check_pdf(f));
@@ -125,38 +127,46 @@ Command add_submit_command(CLI::App& app) {
                       o->syllabus.empty() ? pg::Param() : pg::Param(o->syllabus),
                       insert ? pg::Param(insert->filename) : pg::Param(),
                       insert ? pg::Param(pipeline::to_bytea_hex(insert->bytes)) : pg::Param());
-                  tao::json::value answer = r.get<tao::json::value>(0, 0);
+                  // submit_exam_paper's answer (camelCase, the SQL API's) in the command line's style.
+                  tao::json::value answer = snake_case_keys(r.get<tao::json::value>(0, 0));
                   answer["file"] = paper.path;
                   answer["pages"] = paper.pages;
-                  job_ids.push_back(answer.at("jobId").get_string());
+                  job_ids.push_back(answer.at("job_id").get_string());
                   if (!o->json) {
-                    std::cout << printable(paper.path) << ": job " << cell(answer, "jobId") << ", exam paper "
-                              << cell(answer, "examPaperId") << ", " << paper.pages << " page"
-                              << (paper.pages == 1 ? "" : "s") << ", estimated " << cell(answer, "estimatedTime")
+                    std::cout << printable(paper.path) << ": job " << cell(answer, "job_id") << ", exam paper "
+                              << cell(answer, "exam_paper_id") << ", " << paper.pages << " page"
+                              << (paper.pages == 1 ? "" : "s") << ", estimated " << cell(answer, "estimated_time")
                               << " s\n";
                     std::cout.flush();
                   }
                   submitted.push_back(std::move(answer));
                 } catch (const pg::Error& e) {
                   // One refused paper (e.g. 22023) does not stop the others; the exit code says so.
-                  std::cerr << "examq submit: " << printable(paper.path) << ": " << printable(e.primary()) << "\n";
-                  submitted.push_back({{"file", paper.path}, {"success", false}, {"error", e.primary()}});
+                  tao::json::value error = error_json("submit", e);
+                  error["error"]["file"] = paper.path;
+                  if (o->json) {
+                    print_json_line(std::cerr, error);
+                  } else {
+                    std::cerr << "examq submit: " << printable(paper.path) << ": " << printable(e.primary()) << "\n";
+                  }
+                  submitted.push_back({{"file", paper.path}, {"success", false}, {"error", error.at("error")}});
                   rc = kExitFailure;
                 }
               }
               if (o->wait && !job_ids.empty()) {
                 std::ostream& progress = o->json ? std::cerr : std::cout;
                 const int fd = o->json ? STDERR_FILENO : STDOUT_FILENO;
-                int watched = watch_jobs(resolve_database(o->db), job_ids, progress, is_terminal(fd), terminal_columns(fd), "submit");
+                const WatchStyle style = o->json ? WatchStyle::json : is_terminal(fd) ? WatchStyle::bars : WatchStyle::lines;
+                int watched = watch_jobs(resolve_database(o->db), job_ids, progress, style, terminal_columns(fd), "submit");
                 if (watched != kExitOk) rc = watched;
                 if (o->json) {
                   for (auto& s : submitted.get_array()) {
-                    if (const auto* id = s.find("jobId")) {
+                    if (const auto* id = s.find("job_id")) {
                       pg::Result r = conn.exec(
                           "SELECT status, error_message, result FROM processing_jobs WHERE id = $1::uuid", id->get_string());
                       if (r.rows() == 1) {
                         s["status"] = r.get<std::string>(0, 0);
-                        s["errorMessage"] = r.is_null(0, 1) ? tao::json::value(tao::json::null)
+                        s["error_message"] = r.is_null(0, 1) ? tao::json::value(tao::json::null)
                                                             : tao::json::value(r.get<std::string>(0, 1));
                         s["result"] = r.is_null(0, 2) ? tao::json::value(tao::json::null) : r.get<tao::json::value>(0, 2);
                       }
