@@ -172,7 +172,7 @@ BOOST_AUTO_TEST_CASE(the_queue_commands_print_what_their_schemas_say) {
   BOOST_TEST(answer.at("status").get_string() == "completed");
   const tao::json::value progress = tao::json::from_string(submitted.err.substr(0, submitted.err.find('\n')));
   BOOST_TEST(progress.at("title").get_string() == "JSON paper");
-  BOOST_TEST(progress.at("file_name").get_string() == "sample-exam-paper.pdf");
+  BOOST_TEST(progress.at("filename").get_string() == "sample-exam-paper.pdf");
   const std::string job = answer.at("job_id").get_string(), paper = answer.at("exam_paper_id").get_string();
 
   expect_valid("submit", examq({"submit", kPaper, "--json"}));

@@ -57,7 +57,7 @@ const pg::Statement kRecentJobs{"examq_watch_recent_jobs",
 // escapes for itself.
 struct JobView {
   std::string id, job_type, status, step;
-  std::optional<std::string> error, exam_paper_id, title, file_name;
+  std::optional<std::string> error, exam_paper_id, title, filename;
   int progress = 0, retries = 0, max_retries = 0;
   bool started = false;
   double elapsed = 0;        // seconds, as of `fetched`
@@ -73,8 +73,8 @@ struct JobView {
   // without ".pdf" (submit's default); "" for a job without a paper.
   std::string paper() const {
     std::string s = title.value_or("");
-    if (file_name && std::filesystem::path(*file_name).stem().string() != s && *file_name != s) {
-      s += (s.empty() ? "" : " ") + ("(" + *file_name + ")");
+    if (filename && std::filesystem::path(*filename).stem().string() != s && *filename != s) {
+      s += (s.empty() ? "" : " ") + ("(" + *filename + ")");
     }
     return printable(s);
   }
@@ -264,7 +264,7 @@ class JobBoard {
       j.elapsed = r.get<double>(i, 9);
       j.exam_paper_id = text_or_null(10);
       j.title = text_or_null(11);
-      j.file_name = text_or_null(12);
+      j.filename = text_or_null(12);
       j.fetched = Clock::now();
     }
   }
@@ -298,7 +298,7 @@ class JobBoard {
             {"elapsed_seconds", j.elapsed_now()},
             {"exam_paper_id", optional_json(j.exam_paper_id)},
             {"title", optional_json(j.title)},
-            {"file_name", optional_json(j.file_name)}};
+            {"filename", optional_json(j.filename)}};
   }
 
   std::string plain_line(const JobView& j) const {
