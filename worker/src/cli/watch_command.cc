@@ -25,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <string>
 
 namespace examq::cli {
 
@@ -34,23 +35,20 @@ using Clock = std::chrono::steady_clock;
 
 // What a watch shows of a job, the same columns for each query below: the row's state, and the
 // title and file name of its paper (null for a job without one).
-#define EXAMQ_WATCH_COLUMNS                                                                                  \
-  "j.id::text, j.job_type, j.status, j.progress_percentage, coalesce(j.current_step, ''), j.retry_count, "  \
-  "j.max_retries, j.error_message, j.started_at IS NOT NULL, "                                              \
-  "extract(epoch FROM coalesce(j.completed_at, now()) - coalesce(j.started_at, j.created_at))::float8, "     \
-  "j.exam_paper_id::text, p.title, "                                                                         \
-  "(SELECT f.filename FROM exam_paper_files f WHERE f.exam_paper_id = j.exam_paper_id AND f.kind = 'paper') " \
-  "FROM processing_jobs j LEFT JOIN exam_papers p ON p.id = j.exam_paper_id "
-
-const pg::Statement kJobsById{"examq_watch_jobs_by_id",
-                              "SELECT " EXAMQ_WATCH_COLUMNS
-                              "WHERE j.id = ANY($1::uuid[]) ORDER BY j.created_at, j.id"};
-const pg::Statement kRecentJobs{"examq_watch_recent_jobs",
-                                "SELECT " EXAMQ_WATCH_COLUMNS
-                                "WHERE j.status IN ('pending', 'processing') "
-                                "OR j.completed_at > now() - interval '10 minutes' "
-                                "ORDER BY j.created_at DESC, j.id LIMIT 50"};
-#undef EXAMQ_WATCH_COLUMNS
+const std::string kWatchJobs =
+    "SELECT j.id::text, j.job_type, j.status, j.progress_percentage, coalesce(j.current_step, ''), j.retry_count, "
+    "j.max_retries, j.error_message, j.started_at IS NOT NULL, "
+    "extract(epoch FROM coalesce(j.completed_at, now()) - coalesce(j.started_at, j.created_at))::float8, "
+    "j.exam_paper_id::text, p.title, "
+    "(SELECT f.filename FROM exam_paper_files f WHERE f.exam_paper_id = j.exam_paper_id AND f.kind = 'paper') "
+    "FROM processing_jobs j LEFT JOIN exam_papers p ON p.id = j.exam_paper_id ";
+const std::string kJobsByIdSql = kWatchJobs + "WHERE j.id = ANY($1::uuid[]) ORDER BY j.created_at, j.id";
+const std::string kRecentJobsSql = kWatchJobs +
+                                   "WHERE j.status IN ('pending', 'processing') "
+                                   "OR j.completed_at > now() - interval '10 minutes' "
+                                   "ORDER BY j.created_at DESC, j.id LIMIT 50";
+const pg::Statement kJobsById{"examq_watch_jobs_by_id", kJobsByIdSql.c_str()};
+const pg::Statement kRecentJobs{"examq_watch_recent_jobs", kRecentJobsSql.c_str()};
 
 // The fields hold what the database holds: text output escapes them (printable()) as it is
 // built, so the bars' own escape sequences are the only ones reaching the terminal; JSON
