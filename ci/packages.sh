@@ -16,7 +16,9 @@ EXAMQ_PACKAGES=(
 # Sans. fonts-urw-base35 (what ghostscript brings) makes fontconfig resolve Helvetica to Nimbus
 # Sans, so that ci/test's two font configurations differ (docs/testing.md).
 # The web page is tested in a real browser (tests/web): chromium, its driver and selenium.
-EXAMQ_TEST_PACKAGES=(fonts-liberation2 fonts-dejavu-core fonts-urw-base35 chromium chromium-driver python3-selenium)
+# The --json outputs are checked against docs/schemas (tests/cli/validate_json.py): jsonschema.
+EXAMQ_TEST_PACKAGES=(fonts-liberation2 fonts-dejavu-core fonts-urw-base35 chromium chromium-driver python3-selenium
+  python3-jsonschema)
 
 # examq_install_packages [EXTRA...]: EXAMQ_PACKAGES and the extra packages named.
 examq_install_packages() {

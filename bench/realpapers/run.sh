@@ -95,7 +95,7 @@ run_paper() {  # SET NAME PDF TRUTH-or-empty
     echo "run.sh: $name did not settle within ${PAPER_TIMEOUT}s; worker log tail:" >&2; tail -n 20 "$TMP/worker.log" >&2; exit 1
   fi
   if python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))[0].get("status") else 1)' "$TMP/submit.json" 2>/dev/null; then
-    read -r job paper < <(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))[0]; print(s["jobId"], s["examPaperId"])' "$TMP/submit.json")
+    read -r job paper < <(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))[0]; print(s["job_id"], s["exam_paper_id"])' "$TMP/submit.json")
     psql -Atq -v ON_ERROR_STOP=1 -c "
       SELECT coalesce(json_agg(json_build_object('question_number', question_number, 'marks', marks,
                                                  'page_number', page_number) ORDER BY position), '[]')
@@ -109,8 +109,15 @@ run_paper() {  # SET NAME PDF TRUTH-or-empty
     # Refused before any job was made (not a readable PDF, or the database said no).
     refused=$((refused + 1))
     echo '[]' >"$TMP/rows.json"
-    python3 -c 'import json,sys; print(json.dumps({"status": "refused", "error": (open(sys.argv[1]).read().strip().splitlines() or ["exit " + sys.argv[2]])[-1]}))' \
-      "$TMP/submit.err" "$rc" >"$TMP/job.json"
+    # With --json the reason is an {"error": {...}} line on stderr (docs/schemas/error.schema.json).
+    python3 -c '
+import json, sys
+last = (open(sys.argv[1]).read().strip().splitlines() or ["exit " + sys.argv[2]])[-1]
+try:
+    last = json.loads(last)["error"]["message"]
+except (ValueError, KeyError, TypeError):
+    pass
+print(json.dumps({"status": "refused", "error": last}))' "$TMP/submit.err" "$rc" >"$TMP/job.json"
   fi
   if [ -n "$truth" ]; then
     python3 "$FOLDER/score.py" "$truth" "$TMP/rows.json" >"$TMP/score.json"

@@ -12,18 +12,18 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 namespace examq::testing {
 
 namespace {
 
-// Runs examq with stdout on `out_fd_child` (a pipe's write end, or a terminal's name when
-// `terminal` is set) and reads `out_fd_parent` and a stderr pipe until both close.
-CliResult run(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env,
+// Runs argv_s (argv_s[0] a path) with stdout on `out_fd_child` (a pipe's write end, or a
+// terminal's name when `terminal` is set) and reads `out_fd_parent` and a stderr pipe until both
+// close.
+CliResult run(std::vector<std::string> argv_s, const std::vector<std::pair<std::string, std::string>>& env,
               std::chrono::milliseconds timeout, const char* terminal, int terminal_master) {
-  std::vector<std::string> argv_s = {examq_binary()};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -95,11 +95,37 @@ CliResult run(const std::vector<std::string>& args, const std::vector<std::pair<
   return result;
 }
 
+
+std::vector<std::string> examq_argv(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {examq_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
 }  // namespace
+
+std::string describe(const CliResult& r) {
+  return "exit " + std::to_string(r.exit_code) + "\n--- stdout\n" + r.out + "\n--- stderr\n" + r.err;
+}
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/examq-cli-test-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
+  path = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
 
 CliResult run_examq(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env,
                     std::chrono::milliseconds timeout) {
-  return run(args, env, timeout, nullptr, -1);
+  return run(examq_argv(args), env, timeout, nullptr, -1);
+}
+
+CliResult run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  return run(argv, {}, timeout, nullptr, -1);
 }
 
 CliResult run_examq_in_terminal(const std::vector<std::string>& args,
@@ -113,7 +139,7 @@ CliResult run_examq_in_terminal(const std::vector<std::string>& args,
   ws.ws_row = 40;
   ioctl(master, TIOCSWINSZ, &ws);
   const std::string name = ptsname(master);
-  return run(args, env, timeout, name.c_str(), master);
+  return run(examq_argv(args), env, timeout, name.c_str(), master);
 }
 
 }  // namespace examq::testing

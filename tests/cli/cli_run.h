@@ -14,12 +14,26 @@ struct CliResult {
   std::string err;     // stderr
 };
 
+// "exit N", then stdout and stderr under headings: what a failed check shows.
+std::string describe(const CliResult& r);
+
+// A scratch directory under /tmp, removed with what it holds when this goes.
+struct TempDir {
+  TempDir();
+  ~TempDir();
+  std::string path;
+};
+
 // `examq args...` with extra environment variables set (an empty value unsets one), stdin from
 // /dev/null. Reads both pipes until the process closes them, then reaps it; kills it after
 // `timeout` (the result then has exit_code -1).
 CliResult run_examq(const std::vector<std::string>& args,
                     const std::vector<std::pair<std::string, std::string>>& env = {},
                     std::chrono::milliseconds timeout = std::chrono::seconds(120));
+
+// Any program (argv[0] a path) the same way, in this process's environment.
+CliResult run_program(const std::vector<std::string>& argv,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(120));
 
 // The same with stdout on a pseudo-terminal `columns` wide (stdin from /dev/null, stderr a pipe),
 // so the command believes a person is watching. `out` is what the terminal received, escape

@@ -26,12 +26,14 @@
 
 namespace fs = std::filesystem;
 using examq::testing::CliResult;
+using examq::testing::describe;
 using examq::testing::count_status;
 using examq::testing::insert_job;
 using examq::testing::job_field;
 using examq::testing::JobWatcher;
 using examq::testing::run_examq;
 using examq::testing::run_examq_in_terminal;
+using examq::testing::TempDir;
 using examq::testing::TestDatabase;
 using examq::testing::WorkerProcess;
 
@@ -48,10 +50,6 @@ CliResult examq_on(const TestDatabase& db, std::vector<std::string> args) {
   args.push_back("--db");
   args.push_back(db.conninfo());
   return run_examq(args, kEnv);
-}
-
-std::string describe(const CliResult& r) {
-  return "exit " + std::to_string(r.exit_code) + "\n--- stdout\n" + r.out + "\n--- stderr\n" + r.err;
 }
 
 tao::json::value parse(const CliResult& r) {
@@ -74,18 +72,6 @@ int unused_loopback_port() {
   return ntohs(addr.sin_port);
 }
 
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/examq-cli-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string path;
-};
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(submit_and_follow)
@@ -103,6 +89,7 @@ BOOST_AUTO_TEST_CASE(submit_wait_prints_a_line_per_change_until_completed_then_s
   // Off a terminal: one line per change, the last of them the completion, then a summary.
   BOOST_TEST(std::regex_search(submitted.out, std::regex(job_id + "  completed  100%  Completed")));
   BOOST_TEST(submitted.out.find("\x1b[") == std::string::npos);  // no cursor movement in a pipe
+  BOOST_TEST(submitted.out.find("  paper: Physics sample (sample-exam-paper.pdf)") != std::string::npos);
   BOOST_TEST(submitted.out.find("1 completed") != std::string::npos);
 
   tao::json::value job = parse(examq_on(db, {"show", job_id, "--json"}));
@@ -155,13 +142,13 @@ BOOST_AUTO_TEST_CASE(submit_json_makes_one_job_per_file) {
   BOOST_REQUIRE_EQUAL(answers.get_array().size(), 2u);
   for (const auto& a : answers.get_array()) {
     BOOST_TEST(a.at("success").get_boolean());
-    BOOST_TEST(a.at("estimatedTime").as<int>() > 0);
+    BOOST_TEST(a.at("estimated_time").as<int>() > 0);
     BOOST_TEST(a.at("pages").as<int>() == 6);
     BOOST_TEST(a.at("file").get_string() == kSample);
-    BOOST_TEST(job_field(conn, a.at("jobId").get_string(), "priority") == "-5");
-    BOOST_TEST(job_field(conn, a.at("jobId").get_string(), "exam_paper_id") == a.at("examPaperId").get_string());
+    BOOST_TEST(job_field(conn, a.at("job_id").get_string(), "priority") == "-5");
+    BOOST_TEST(job_field(conn, a.at("job_id").get_string(), "exam_paper_id") == a.at("exam_paper_id").get_string());
   }
-  BOOST_TEST(answers[0].at("jobId").get_string() != answers[1].at("jobId").get_string());
+  BOOST_TEST(answers[0].at("job_id").get_string() != answers[1].at("job_id").get_string());
   BOOST_TEST(count_status(conn, "pending") == 2);
 }
 
@@ -555,7 +542,7 @@ BOOST_AUTO_TEST_CASE(up_creates_a_cluster_others_find_and_down_stops_it) {
 
   tao::json::value up = parse(run_examq({"up", "--json"}, env));
   BOOST_TEST(up.at("created").get_boolean());
-  BOOST_TEST(up.at("schemaVersion").as<int>() >= 2);
+  BOOST_TEST(up.at("schema_version").as<int>() >= 2);
   tao::json::value again = parse(run_examq({"up", "--json"}, env));  // idempotent
   BOOST_TEST(!again.at("created").get_boolean());
   BOOST_TEST(!again.at("started").get_boolean());
@@ -563,8 +550,8 @@ BOOST_AUTO_TEST_CASE(up_creates_a_cluster_others_find_and_down_stops_it) {
 
   // No --db: status (and any other subcommand) finds the recorded connection before PG*.
   tao::json::value status = parse(run_examq({"status", "--json"}, env));
-  BOOST_TEST(status.at("localCluster").at("running").get_boolean());
-  BOOST_TEST(status.at("schemaVersion").as<int>() == up.at("schemaVersion").as<int>());
+  BOOST_TEST(status.at("local_cluster").at("running").get_boolean());
+  BOOST_TEST(status.at("schema_version").as<int>() == up.at("schema_version").as<int>());
   BOOST_TEST(status.at("server").get_string().find("examq on PostgreSQL") == 0);
   examq::pg::Connection conn(up.at("connection").get_string());
   BOOST_TEST(count(conn, "SELECT count(*)::int FROM processing_jobs") == 0);
@@ -573,7 +560,7 @@ BOOST_AUTO_TEST_CASE(up_creates_a_cluster_others_find_and_down_stops_it) {
   BOOST_TEST_INFO(describe(stopped));
   BOOST_TEST(stopped.exit_code == 0);
   tao::json::value after = tao::json::from_string(run_examq({"status", "--json"}, env).out);
-  BOOST_TEST(!after.at("localCluster").at("running").get_boolean());
+  BOOST_TEST(!after.at("local_cluster").at("running").get_boolean());
   BOOST_TEST(run_examq({"jobs"}, env).exit_code == 1);  // recorded, but down
 }
 

@@ -24,6 +24,7 @@ using examq::http::JwtError;
 using examq::http::mint_jwt;
 using examq::http::verify_jwt;
 using examq::testing::CliResult;
+using examq::testing::describe;
 using examq::testing::run_examq;
 using namespace std::chrono;
 
@@ -394,10 +395,6 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(examq_token_command)
 
 const std::regex kUuidV4("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
-
-std::string describe(const CliResult& r) {
-  return "exit " + std::to_string(r.exit_code) + "\n--- stdout\n" + r.out + "\n--- stderr\n" + r.err;
-}
 
 CliResult token(const std::vector<std::string>& args, const std::string& secret = kSecret) {
   return run_examq(args, {{"EXAMQ_JWT_SECRET", secret}}, seconds(30));

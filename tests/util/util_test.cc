@@ -68,6 +68,17 @@ BOOST_AUTO_TEST_CASE(text_events_quote_values_that_need_it) {
   BOOST_TEST(line.find(" info job.failed job_id=abc error=\"bad \\\"thing\\\" happened\" retry=2") != std::string::npos, line);
 }
 
+// Issue 20: text said "warning" where --log-level, the JSON format and the docs say "warn".
+BOOST_AUTO_TEST_CASE(text_lines_name_levels_as_log_level_and_json_do) {
+  CapturedLog log(LogFormat::text);
+  log_event(spdlog::level::warn, "job.retrying", {{"job_id", "abc"}});
+  spdlog::error("plain");
+  const std::string text = log.out.str();
+  BOOST_TEST(text.find(" warn job.retrying job_id=abc") != std::string::npos, text);
+  BOOST_TEST(text.find(" error plain") != std::string::npos, text);
+  BOOST_TEST(text.find("warning") == std::string::npos, text);
+}
+
 BOOST_AUTO_TEST_CASE(json_events_are_one_valid_object_per_line) {
   CapturedLog log(LogFormat::json);
   set_log_context("worker_id", "host:1");

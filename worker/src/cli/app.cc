@@ -6,6 +6,7 @@
 
 #include <iostream>
 #include <string>
+#include <string_view>
 
 namespace examq::cli {
 
@@ -41,8 +42,15 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kExitUsage;
+    // Like every other error: "examq SUB: message", or the error object when --json was asked for.
+    std::string name;
+    for (const CLI::App* sub = &app; !sub->get_subcommands().empty();) {
+      sub = sub->get_subcommands().front();
+      name += (name.empty() ? "" : " ") + sub->get_name();
+    }
+    bool json = false;
+    for (int i = 1; i < argc && std::string_view(argv[i]) != "--"; ++i) json = json || std::string_view(argv[i]) == "--json";
+    return report_usage_error(name, e.what(), json);
   }
   for (const Command& c : commands) {
     if (c.app->parsed()) return c.run();

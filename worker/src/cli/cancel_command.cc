@@ -38,7 +38,7 @@ Command add_cancel_command(CLI::App& app) {
       "A running job is marked cancel_requested and stops when its worker next reports progress; follow it\n"
       "with `examq watch JOB_ID`. Exit 1 when the job does not exist or has already finished.");
   return {sub, [o]() {
-            return run_reporting("cancel", [&]() {
+            return run_reporting("cancel", o->json, [&]() {
               pg::Connection conn(resolve_database(o->db), "examq cancel");
               const std::string id = resolve_job_id(conn, o->id);
               tao::json::value job;

@@ -87,7 +87,7 @@ Command add_jobs_command(CLI::App& app) {
   add_database_option(*sub, o->db);
   sub->footer("Filters combine (all must hold). A pending job waiting for its run_at says so: \"pending, retry in 35 s\".");
   return {sub, [o]() {
-            return run_reporting("jobs", [&]() {
+            return run_reporting("jobs", o->json, [&]() {
               // --since: a duration, else a time PostgreSQL reads (checked there).
               pg::Param since_interval, since_time;
               if (!o->since.empty()) {

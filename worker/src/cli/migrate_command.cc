@@ -29,13 +29,13 @@ Command add_migrate_command(CLI::App& app) {
       "under the same advisory lock as sql/install.sql (the two can be mixed). Needs a role that may create\n"
       "tables and, the first time on a cluster, roles.");
   return {sub, [o]() {
-            return run_reporting("migrate", [&]() {
+            return run_reporting("migrate", o->json, [&]() {
               pg::Connection conn(resolve_database(o->db), "examq migrate");
               schema::MigrateResult r = schema::migrate(conn);
               if (o->json) {
                 tao::json::value applied = tao::json::empty_array;
                 for (int v : r.applied) applied.push_back(v);
-                print_json(std::cout, {{"applied", applied}, {"version", r.version}, {"newestKnown", r.newest_known}});
+                print_json(std::cout, {{"applied", applied}, {"version", r.version}, {"newest_known", r.newest_known}});
               } else if (r.applied.empty()) {
                 std::cout << "schema is up to date (version " << r.version << ")\n";
               } else {
@@ -44,8 +44,10 @@ Command add_migrate_command(CLI::App& app) {
                 std::cout << "; schema version " << r.version << "\n";
               }
               if (r.version > r.newest_known) {
-                std::cerr << "examq migrate: the database is at version " << r.version << ", newer than this binary ("
-                          << r.newest_known << "): upgrade examq\n";
+                print_warning("migrate",
+                              "the database is at version " + std::to_string(r.version) + ", newer than this binary (" +
+                                  std::to_string(r.newest_known) + "): upgrade examq",
+                              o->json);
               }
               return kExitOk;
             });

@@ -11,6 +11,8 @@
 #include <tao/json/to_string.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -19,6 +21,9 @@
 namespace examq::cli {
 
 namespace {
+
+constexpr const char* kConnectionHint =
+    "start a local database with `examq up`, or point examq at yours with --db or DATABASE_URL";
 
 // keep_newlines: \n and \t pass (layout, not commands to the terminal).
 std::string escape_controls(std::string_view text, bool keep_newlines) {
@@ -94,6 +99,62 @@ void print_json(std::ostream& out, const tao::json::value& value) {
   out << "\n";
 }
 
+void print_json_line(std::ostream& out, const tao::json::value& value) {
+  tao::json::to_stream(out, value);
+  out << "\n";
+  out.flush();  // a reader of the stream sees each object as it happens
+}
+
+std::string snake_case(std::string_view key) {
+  std::string out;
+  out.reserve(key.size() + 4);
+  for (char c : key) {
+    if (c >= 'A' && c <= 'Z') {
+      if (!out.empty() && out.back() != '_') out += '_';
+      out += static_cast<char>(c - 'A' + 'a');
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+tao::json::value snake_case_keys(const tao::json::value& object) {
+  if (!object.is_object()) return object;
+  tao::json::value out = tao::json::empty_object;
+  for (const auto& [key, value] : object.get_object()) out[snake_case(key)] = value;
+  return out;
+}
+
+tao::json::value error_json(const std::string& command, const std::string& message, int exit_code,
+                            const std::optional<std::string>& hint) {
+  tao::json::value error = {{"command", command},
+                            {"message", message},
+                            {"exit_code", exit_code},
+                            {"sqlstate", tao::json::null}};
+  if (hint) error["hint"] = *hint;
+  return {{"error", error}};
+}
+
+tao::json::value error_json(const std::string& command, const pg::Error& e) {
+  std::optional<std::string> hint;
+  if (!e.hint().empty()) hint = e.hint();
+  if (e.connection_lost()) hint = std::string(kConnectionHint);
+  tao::json::value out = error_json(command, e.sqlstate().empty() ? e.what() : e.primary(), kExitFailure, hint);
+  tao::json::value& error = out["error"];
+  if (!e.sqlstate().empty()) error["sqlstate"] = e.sqlstate();
+  if (!e.detail().empty()) error["detail"] = e.detail();
+  return out;
+}
+
+void print_warning(const std::string& command, const std::string& message, bool json) {
+  if (json) {
+    print_json_line(std::cerr, {{"warning", {{"command", command}, {"message", message}}}});
+  } else {
+    std::cerr << "examq " << command << ": warning: " << printable_lines(message) << "\n";
+  }
+}
+
 std::string cell(const tao::json::value& value) {
   if (value.is_null() || value.is_uninitialized()) return "-";
   if (value.is_string()) return printable(value.get_string());
@@ -115,6 +176,19 @@ std::string text_block(const tao::json::value& object, const std::string& key) {
   const tao::json::value* v = object.is_object() ? object.find(key) : nullptr;
   if (v != nullptr && v->is_string()) return printable_lines(v->get_string());
   return v != nullptr ? cell(*v) : "-";
+}
+
+std::string utc_now() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const long ms = static_cast<long>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03ldZ", ms);
+  return buf;
 }
 
 std::string format_clock(double seconds) {
@@ -156,10 +230,23 @@ int terminal_columns(int fd) {
   return 80;
 }
 
-int run_reporting(const std::string& name, const std::function<int()>& body) {
+int run_reporting(const std::string& name, bool json, const std::function<int()>& body) {
+  // Text: "examq NAME: message" (and hint lines); JSON: one error_json() line.
+  const auto fail = [&](const std::string& message, int code) {
+    if (json) {
+      print_json_line(std::cerr, error_json(name, message, code));
+    } else {
+      std::cerr << "examq " << name << ": " << printable_lines(message) << "\n";
+    }
+    return code;
+  };
   try {
     return body();
   } catch (const pg::Error& e) {
+    if (json) {
+      print_json_line(std::cerr, error_json(name, e));
+      return kExitFailure;
+    }
     // The server's own sentence and SQLSTATE; the SQL that was running means nothing to a user.
     if (e.sqlstate().empty()) {
       std::cerr << "examq " << name << ": " << printable_lines(e.what()) << "\n";
@@ -167,18 +254,26 @@ int run_reporting(const std::string& name, const std::function<int()>& body) {
       std::cerr << "examq " << name << ": " << printable_lines(e.primary()) << " [" << printable(e.sqlstate()) << "]\n";
     }
     if (!e.hint().empty()) std::cerr << "hint: " << printable_lines(e.hint()) << "\n";
-    if (e.connection_lost()) {
-      std::cerr << "hint: start a local database with `examq up`, or point examq at yours with --db or "
-                   "DATABASE_URL\n";
-    }
+    if (e.connection_lost()) std::cerr << "hint: " << kConnectionHint << "\n";
     return kExitFailure;
   } catch (const std::invalid_argument& e) {
-    std::cerr << "examq " << name << ": " << printable_lines(e.what()) << "\n";
-    return kExitUsage;
+    return fail(e.what(), kExitUsage);
   } catch (const std::exception& e) {
-    std::cerr << "examq " << name << ": " << printable_lines(e.what()) << "\n";
-    return kExitFailure;
+    return fail(e.what(), kExitFailure);
   }
+}
+
+int run_reporting(const std::string& name, const std::function<int()>& body) { return run_reporting(name, false, body); }
+
+int report_usage_error(const std::string& name, const std::string& message, bool json) {
+  const std::string command = name.empty() ? "examq" : "examq " + name;
+  if (json) {
+    print_json_line(std::cerr, error_json(name, message, kExitUsage, "`" + command + " --help` shows the usage"));
+  } else {
+    std::cerr << command << ": " << printable_lines(message) << "\n"
+              << "Run `" << command << " --help` for the usage.\n";
+  }
+  return kExitUsage;
 }
 
 CLI::Validator uuid_validator() {

@@ -140,7 +140,7 @@ Command add_questions_command(CLI::App& app) {
       ->excludes(json);
   add_database_option(*sub, o->db);
   return {sub, [o]() {
-            return run_reporting("questions", [&]() {
+            return run_reporting("questions", o->json, [&]() {
               pg::Connection conn(resolve_database(o->db), "examq questions");
               const std::string id = resolve_exam_paper_id(conn, o->paper);
               pg::Result paper_row = conn.exec(kPaper, id);

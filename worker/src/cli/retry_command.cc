@@ -36,7 +36,7 @@ Command add_retry_command(CLI::App& app) {
   add_database_option(*sub, o->db);
   sub->footer("Exit 1 when the job does not exist or is not failed or cancelled.");
   return {sub, [o]() {
-            return run_reporting("retry", [&]() {
+            return run_reporting("retry", o->json, [&]() {
               pg::Connection conn(resolve_database(o->db), "examq retry");
               const std::string id = resolve_job_id(conn, o->id);
               tao::json::value job;

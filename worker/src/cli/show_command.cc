@@ -71,7 +71,7 @@ Command add_show_command(CLI::App& app) {
   add_database_option(*sub, o->db);
   sub->footer("Page images sent in the payload (base64_images) are never printed, only counted.");
   return {sub, [o]() {
-            return run_reporting("show", [&]() {
+            return run_reporting("show", o->json, [&]() {
               pg::Connection conn(resolve_database(o->db), "examq show");
               const std::string id = resolve_job_id(conn, o->id);
               pg::Result r = conn.exec(kShowJob, id);

@@ -46,7 +46,7 @@ Command add_stats_command(CLI::App& app) {
   add_database_option(*sub, o->db);
   sub->footer("Run times are of completed jobs (completed_at - started_at); failure rate = failed / (completed + failed).");
   return {sub, [o]() {
-            return run_reporting("stats", [&]() {
+            return run_reporting("stats", o->json, [&]() {
               pg::Connection conn(resolve_database(o->db), "examq stats");
               tao::json::value rows = conn.exec(kStats).get<tao::json::value>(0, 0);
               if (o->json) {

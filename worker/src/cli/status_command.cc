@@ -68,30 +68,30 @@ Command add_status_command(CLI::App& app) {
   sub->add_flag("--json", o->json, "Print the status as JSON");
   sub->footer("Exit code 0 when the database answers, 1 when it cannot be reached.");
   return {sub, [o]() {
-            return run_reporting("status", [&]() {
+            return run_reporting("status", o->json, [&]() {
               LocalCluster cluster;
               const std::string conninfo = resolve_database(o->db);
               tao::json::value local = {{"home", cluster.home()},
                                         {"exists", cluster.exists()},
                                         {"running", cluster.running()}};
-              if (auto pid = cluster.worker_pid()) local["backgroundWorkerPid"] = *pid;
-              tao::json::value status = {{"localCluster", local},
+              if (auto pid = cluster.worker_pid()) local["background_worker_pid"] = *pid;
+              tao::json::value status = {{"local_cluster", local},
                                          {"connection", conninfo.empty() ? "(PG* environment)" : redact(conninfo)},
-                                         {"cleanupExtensionInstalled", LocalCluster::cleanup_extension_available()}};
+                                         {"cleanup_extension_installed", LocalCluster::cleanup_extension_available()}};
               int rc = kExitOk;
               try {
                 pg::Connection conn(conninfo, "examq status");
                 const int version = schema::installed_version(conn);
-                status["schemaVersion"] = version;
-                status["binarySchemaVersion"] =
+                status["schema_version"] = version;
+                status["binary_schema_version"] =
                     schema::migrations().empty() ? 0 : schema::migrations().back().version;
                 status["server"] = conn.exec("SELECT current_database() || ' on PostgreSQL ' || "
                                              "current_setting('server_version')").get<std::string>(0, 0);
                 auto ext = conn.exec("SELECT extversion FROM pg_extension WHERE extname = 'examq_cleanup'");
-                status["cleanupExtension"] = ext.rows() == 1 ? tao::json::value(std::string(ext.text(0, 0)))
+                status["cleanup_extension"] = ext.rows() == 1 ? tao::json::value(std::string(ext.text(0, 0)))
                                                              : tao::json::value(tao::json::null);
                 auto preload = conn.exec("SELECT current_setting('shared_preload_libraries')");
-                status["cleanupPreloaded"] =
+                status["cleanup_preloaded"] =
                     std::string(preload.text(0, 0)).find("examq_cleanup") != std::string::npos;
                 if (version > 0) {
                   status["jobs"] = conn.exec("SELECT jsonb_build_object("
@@ -105,35 +105,37 @@ Command add_status_command(CLI::App& app) {
                   status["workers"] = live_worker_ids(conn);
                 }
               } catch (const pg::Error& e) {
-                status["error"] = e.what();
+                // The same object --json prints on stderr for any failure.
+                status["error"] = error_json("status", e).at("error");
                 rc = kExitFailure;
               }
               if (o->json) {
                 print_json(std::cout, status);
+                if (rc != kExitOk) print_json_line(std::cerr, {{"error", status["error"]}});
                 return rc;
               }
               std::cout << "local cluster: " << printable(cluster.home()) << "/pg "
                         << (!cluster.exists() ? "(none; `examq up` creates it)"
-                                              : status["localCluster"]["running"].get_boolean() ? "(running)" : "(stopped)")
+                                              : status["local_cluster"]["running"].get_boolean() ? "(running)" : "(stopped)")
                         << "\n";
               if (auto pid = cluster.worker_pid()) std::cout << "background worker: pid " << *pid << "\n";
               std::cout << "connection:    " << printable(status["connection"].get_string()) << "\n";
               if (rc != kExitOk) {
-                std::cout << "database:      unreachable: " << printable(status["error"].get_string()) << "\n";
+                std::cout << "database:      unreachable: " << printable(status["error"]["message"].get_string()) << "\n";
                 return rc;
               }
               std::cout << "database:      " << printable(status["server"].get_string()) << "\n"
-                        << "schema:        version " << status["schemaVersion"].as<int>() << " (this examq ships "
-                        << status["binarySchemaVersion"].as<int>() << ")"
-                        << (status["schemaVersion"].as<int>() < status["binarySchemaVersion"].as<int>()
+                        << "schema:        version " << status["schema_version"].as<int>() << " (this examq ships "
+                        << status["binary_schema_version"].as<int>() << ")"
+                        << (status["schema_version"].as<int>() < status["binary_schema_version"].as<int>()
                                 ? "; run `examq migrate`"
                                 : "")
                         << "\n"
                         << "cleanup:       "
-                        << (!status["cleanupExtension"].is_null()
-                                ? "examq_cleanup " + printable(status["cleanupExtension"].get_string()) +
-                                      (status["cleanupPreloaded"].get_boolean() ? " (preloaded)" : " (not preloaded)")
-                                : status["cleanupExtensionInstalled"].get_boolean() ? std::string("installed, not created")
+                        << (!status["cleanup_extension"].is_null()
+                                ? "examq_cleanup " + printable(status["cleanup_extension"].get_string()) +
+                                      (status["cleanup_preloaded"].get_boolean() ? " (preloaded)" : " (not preloaded)")
+                                : status["cleanup_extension_installed"].get_boolean() ? std::string("installed, not created")
                                                                                    : std::string("not installed"))
                         << "\n";
               if (const auto* jobs = status.find("jobs")) {

@@ -6,6 +6,7 @@
 #include "pdf/render_pool.h"
 #include "pg/connection.h"
 #include "pg/error.h"
+#include "pg/transaction.h"
 #include "pipeline/bytea.h"
 
 #include <unistd.h>
@@ -125,14 +126,17 @@ Command add_submit_command(CLI::App& app) {
   sub->add_option("--syllabus", o->syllabus, "Syllabus id, for tagging questions with its topics")->check(uuid_validator());
   sub->add_option("--insert", o->insert, "An insert (resource booklet) PDF stored with each paper")->type_name("FILE.pdf");
   sub->add_flag("--wait", o->wait, "Follow the jobs live until they settle (exit 1 if any fails)");
-  sub->add_flag("--json", o->json, "Print the submissions as JSON (with --wait, their final state; progress goes to stderr)");
+  sub->add_flag("--json", o->json,
+                "Print the submissions as JSON (with --wait, their final state; progress goes to stderr as watch --json's "
+                "events)");
   add_database_option(*sub, o->db);
   sub->footer(
       "Every file is checked to be a readable PDF (in the sandboxed renderer) before anything is sent: a missing\n"
       "file or a non-PDF is an error (exit 1) and nothing is submitted. Each paper, its file(s) and its job are\n"
-      "created in one transaction (submit_exam_paper); the job id and the estimated time are printed at once.");
+      "created by submit_exam_paper, all the papers of one submit in one transaction as one batch (examq jobs --batch);\n"
+      "the job ids and estimated times are printed once they are committed.");
   return {sub, [o]() {
-            return run_reporting("submit", [&]() {
+            return run_reporting("submit", o->json, [&]() {
               const int priority = parse_priority(o->priority);
               std::vector<std::string> paths = o->files;
               if (!o->insert.empty()) paths.push_back(o->insert);
@@ -144,14 +148,24 @@ Command add_submit_command(CLI::App& app) {
               }
 
               pg::Connection conn(resolve_database(o->db), "examq submit");
-              // The papers of this submit share a batch (payload.batch), for `examq jobs --batch`.
-              const std::string batch = conn.exec("SELECT gen_random_uuid()::text").get<std::string>(0, 0);
+              // The papers of one submit are one batch (sql/0010), created in one transaction:
+              // no worker sees a job before all are in, so the batch cannot settle (and notify)
+              // half-submitted. A paper the database refuses (e.g. 22023) is rolled back to its
+              // savepoint and does not stop the others; the exit code says so. Lines are printed
+              // after the commit, so an id printed is an id that exists.
+              std::string label = std::filesystem::path(papers.front().filename).string();
+              if (papers.size() > 1) label += " and " + std::to_string(papers.size() - 1) + " more";
+              if (label.size() > 200) label = std::filesystem::path(papers.front().filename).stem().string().substr(0, 180);
+              pg::Transaction tx(conn);
+              const std::string batch = conn.exec("SELECT examq_begin_batch($1)::text", label).get<std::string>(0, 0);
               tao::json::value submitted = tao::json::empty_array;
               std::vector<std::string> job_ids;
+              std::ostringstream lines;
               int rc = kExitOk;
               for (const CheckedPdf& paper : papers) {
                 std::string title = o->title;
                 if (title.empty()) title = std::filesystem::path(paper.filename).stem().string();
+                conn.exec("SAVEPOINT examq_submit_paper");
                 try {
                   pg::Result r = conn.exec(
                       "SELECT submit_exam_paper($1, $2, $3::bytea, $4::integer, $5::uuid, $6, $7::bytea, $8::uuid, $9::integer)",
@@ -160,42 +174,55 @@ Command add_submit_command(CLI::App& app) {
                       insert ? pg::Param(insert->filename) : pg::Param(),
                       insert ? pg::Param(pipeline::to_bytea_hex(insert->bytes)) : pg::Param(), batch,
                       paper.pages > 0 ? pg::Param(std::to_string(paper.pages)) : pg::Param());
-                  tao::json::value answer = r.get<tao::json::value>(0, 0);
+                  conn.exec("RELEASE SAVEPOINT examq_submit_paper");
+                  // submit_exam_paper's answer (camelCase, the SQL API's) in the command line's style.
+                  tao::json::value answer = snake_case_keys(r.get<tao::json::value>(0, 0));
                   answer["file"] = paper.path;
                   answer["pages"] = paper.pages;
-                  job_ids.push_back(answer.at("jobId").get_string());
-                  if (!o->json) {
-                    std::cout << printable(paper.path) << ": job " << cell(answer, "jobId") << ", exam paper "
-                              << cell(answer, "examPaperId") << ", " << paper.pages << " page"
-                              << (paper.pages == 1 ? "" : "s") << ", estimated " << cell(answer, "estimatedTime")
-                              << " s\n";
-                    std::cout.flush();
-                  }
+                  job_ids.push_back(answer.at("job_id").get_string());
+                  lines << printable(paper.path) << ": job " << cell(answer, "job_id") << ", exam paper "
+                        << cell(answer, "exam_paper_id") << ", " << paper.pages << " page"
+                        << (paper.pages == 1 ? "" : "s") << ", estimated " << cell(answer, "estimated_time") << " s\n";
                   submitted.push_back(std::move(answer));
                 } catch (const pg::Error& e) {
-                  // One refused paper (e.g. 22023) does not stop the others; the exit code says so.
-                  std::cerr << "examq submit: " << printable(paper.path) << ": " << printable(e.primary()) << "\n";
-                  submitted.push_back({{"file", paper.path}, {"success", false}, {"error", e.primary()}});
+                  if (e.connection_lost()) throw;
+                  conn.exec("ROLLBACK TO SAVEPOINT examq_submit_paper");
+                  tao::json::value error = error_json("submit", e);
+                  error["error"]["file"] = paper.path;
+                  if (o->json) {
+                    print_json_line(std::cerr, error);
+                  } else {
+                    std::cerr << "examq submit: " << printable(paper.path) << ": " << printable(e.primary()) << "\n";
+                  }
+                  submitted.push_back({{"file", paper.path}, {"success", false}, {"error", error.at("error")}});
                   rc = kExitFailure;
                 }
               }
-              if (!o->json && job_ids.size() > 1) {
-                std::cout << "batch " << batch << ": `examq jobs --batch " << batch.substr(0, 8) << "` lists them\n";
+              if (job_ids.empty()) {
+                tx.rollback();  // no empty batch
+              } else {
+                tx.commit();
+              }
+              if (!o->json) {
+                std::cout << lines.str();
+                if (job_ids.size() > 1)
+                  std::cout << "batch " << batch << ": `examq jobs --batch " << batch.substr(0, 8) << "` lists them\n";
                 std::cout.flush();
               }
               if (o->wait && !job_ids.empty()) {
                 std::ostream& progress = o->json ? std::cerr : std::cout;
                 const int fd = o->json ? STDERR_FILENO : STDOUT_FILENO;
-                int watched = watch_jobs(resolve_database(o->db), job_ids, progress, is_terminal(fd), terminal_columns(fd), "submit");
+                const WatchStyle style = o->json ? WatchStyle::json : is_terminal(fd) ? WatchStyle::bars : WatchStyle::lines;
+                int watched = watch_jobs(resolve_database(o->db), job_ids, progress, style, terminal_columns(fd), "submit");
                 if (watched != kExitOk) rc = watched;
                 if (o->json) {
                   for (auto& s : submitted.get_array()) {
-                    if (const auto* id = s.find("jobId")) {
+                    if (const auto* id = s.find("job_id")) {
                       pg::Result r = conn.exec(
                           "SELECT status, error_message, result FROM processing_jobs WHERE id = $1::uuid", id->get_string());
                       if (r.rows() == 1) {
                         s["status"] = r.get<std::string>(0, 0);
-                        s["errorMessage"] = r.is_null(0, 1) ? tao::json::value(tao::json::null)
+                        s["error_message"] = r.is_null(0, 1) ? tao::json::value(tao::json::null)
                                                             : tao::json::value(r.get<std::string>(0, 1));
                         s["result"] = r.is_null(0, 2) ? tao::json::value(tao::json::null) : r.get<tao::json::value>(0, 2);
                       }

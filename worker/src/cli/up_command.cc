@@ -22,17 +22,17 @@ Command add_up_command(CLI::App& app) {
       "every other subcommand (and `examq worker`) finds it unless --db, EXAMQ_DB or DATABASE_URL is given.\n"
       "When the examq_cleanup extension is installed (make -f Makefile.pg install) it is preloaded and created.");
   return {sub, [json]() {
-            return run_reporting("up", [&]() {
+            return run_reporting("up", *json, [&]() {
               LocalCluster cluster;
               LocalCluster::UpReport r = cluster.up();
               if (*json) {
                 print_json(std::cout, tao::json::value{{"home", cluster.home()},
-                                                       {"dataDirectory", cluster.data_dir()},
+                                                       {"data_directory", cluster.data_dir()},
                                                        {"created", r.created},
                                                        {"started", r.started},
                                                        {"connection", r.conninfo},
-                                                       {"schemaVersion", r.schema_version},
-                                                       {"cleanupExtension", r.extension}});
+                                                       {"schema_version", r.schema_version},
+                                                       {"cleanup_extension", r.extension}});
                 return kExitOk;
               }
               std::cout << "PostgreSQL: " << cluster.data_dir()

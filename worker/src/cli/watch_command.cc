@@ -14,15 +14,19 @@
 #include <unistd.h>
 
 #include <tao/json/from_string.hpp>
+#include <tao/json/value.hpp>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
+#include <string>
 
 namespace examq::cli {
 
@@ -30,37 +34,58 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kColumns =
-    "SELECT id::text, job_type, status, progress_percentage, coalesce(current_step, ''), retry_count, max_retries, "
-    "coalesce(error_message, ''), started_at IS NOT NULL, "
-    "extract(epoch FROM coalesce(completed_at, now()) - coalesce(started_at, created_at))::float8 "
-    "FROM processing_jobs ";
+// What a watch shows of a job, the same columns for each query below: the row's state, and the
+// title and file name of its paper (null for a job without one).
+const std::string kWatchJobs =
+    "SELECT j.id::text, j.job_type, j.status, j.progress_percentage, coalesce(j.current_step, ''), j.retry_count, "
+    "j.max_retries, j.error_message, j.started_at IS NOT NULL, "
+    "extract(epoch FROM coalesce(j.completed_at, now()) - coalesce(j.started_at, j.created_at))::float8, "
+    "j.exam_paper_id::text, p.title, "
+    "(SELECT f.filename FROM exam_paper_files f WHERE f.exam_paper_id = j.exam_paper_id AND f.kind = 'paper') "
+    "FROM processing_jobs j LEFT JOIN exam_papers p ON p.id = j.exam_paper_id ";
+const std::string kJobsByIdSql = kWatchJobs + "WHERE j.id = ANY($1::uuid[]) ORDER BY j.created_at, j.id";
+const std::string kRecentJobsSql = kWatchJobs +
+                                   "WHERE j.status IN ('pending', 'processing') "
+                                   "OR j.completed_at > now() - interval '10 minutes' "
+                                   "ORDER BY j.created_at DESC, j.id LIMIT 50";
+const pg::Statement kJobsById{"examq_watch_jobs_by_id", kJobsByIdSql.c_str()};
+const pg::Statement kRecentJobs{"examq_watch_recent_jobs", kRecentJobsSql.c_str()};
 
-const pg::Statement kJobsById{"examq_watch_jobs_by_id",
-                              "SELECT * FROM (SELECT id::text, job_type, status, progress_percentage, "
-                              "coalesce(current_step, ''), retry_count, max_retries, coalesce(error_message, ''), "
-                              "started_at IS NOT NULL, extract(epoch FROM coalesce(completed_at, now()) - "
-                              "coalesce(started_at, created_at))::float8, created_at FROM processing_jobs "
-                              "WHERE id = ANY($1::uuid[])) j ORDER BY created_at, id"};
-
+// The fields hold what the database holds: text output escapes them (printable()) as it is
+// built, so the bars' own escape sequences are the only ones reaching the terminal; JSON
+// escapes for itself.
 struct JobView {
-  std::string id, job_type, status, step, error;
+  std::string id, job_type, status, step;
+  std::optional<std::string> error, exam_paper_id, title, filename;
   int progress = 0, retries = 0, max_retries = 0;
   bool started = false;
   double elapsed = 0;        // seconds, as of `fetched`
   Clock::time_point fetched;
-  std::string last_printed;  // the change key last printed (non-TTY)
+  std::string last_printed;  // the change key last printed (lines, json)
 
   bool settled() const { return status == "completed" || status == "failed" || status == "cancelled"; }
   double elapsed_now() const {
     if (settled()) return elapsed;
     return elapsed + std::chrono::duration<double>(Clock::now() - fetched).count();
   }
+  // The paper in a few words: its title, and its file name unless the title is that name
+  // without ".pdf" (submit's default); "" for a job without a paper.
+  std::string paper() const {
+    std::string s = title.value_or("");
+    if (filename && std::filesystem::path(*filename).stem().string() != s && *filename != s) {
+      s += (s.empty() ? "" : " ") + ("(" + *filename + ")");
+    }
+    return printable(s);
+  }
 };
+
+tao::json::value optional_json(const std::optional<std::string>& v) {
+  return v ? tao::json::value(*v) : tao::json::value(tao::json::null);
+}
 
 class JobBoard {
  public:
-  JobBoard(std::ostream& out, bool tty, int columns) : out_(out), tty_(tty), columns_(std::max(columns, 40)) {}
+  JobBoard(std::ostream& out, WatchStyle style, int columns) : out_(out), style_(style), columns_(std::max(columns, 40)) {}
 
   // Reads the rows of `ids` and records them; returns the ids that were found.
   std::set<std::string> refresh(pg::Connection& conn, const std::vector<std::string>& ids) {
@@ -72,10 +97,7 @@ class JobBoard {
   }
   // Reads the active and recently finished jobs.
   void load_recent(pg::Connection& conn) {
-    static const std::string sql = std::string(kColumns) +
-                                   "WHERE status IN ('pending', 'processing') OR completed_at > now() - interval '10 minutes' "
-                                   "ORDER BY created_at DESC, id LIMIT 50";
-    pg::Result r = conn.exec(sql.c_str());
+    pg::Result r = conn.exec(kRecentJobs);
     std::set<std::string> found;
     store(r, found);
     std::reverse(order_.begin(), order_.end());  // oldest first, as new ones are appended
@@ -100,23 +122,32 @@ class JobBoard {
   void interrupted() { drawn_lines_ = 0; }
   const std::vector<std::string>& ids() const { return order_; }
 
-  // A message between the job lines; on a TTY the bars are then drawn afresh below it.
-  void note(const std::string& message) {
-    out_ << printable(message) << "\n";
-    out_.flush();
+  // An event between the job lines (text: `message`; on a TTY the bars are then drawn afresh
+  // below it; json: {"event": event, "time", "message"}).
+  void note(const std::string& event, const std::string& message) {
+    if (style_ == WatchStyle::json) {
+      print_json_line(out_, {{"event", event}, {"time", utc_now()}, {"message", message}});
+    } else {
+      out_ << printable(message) << "\n";
+      out_.flush();
+    }
     drawn_lines_ = 0;
   }
   std::size_t size() const { return jobs_.size(); }
 
-  // TTY: redraws every bar in place. Otherwise: one line for each job whose state changed.
+  // bars: redraws every bar in place. Otherwise: one line or object for each job whose state changed.
   void draw() {
-    if (!tty_) {
+    if (style_ != WatchStyle::bars) {
       for (const std::string& id : order_) {
         JobView& j = jobs_.at(id);
         std::string key = j.status + "|" + std::to_string(j.progress) + "|" + j.step + "|" + std::to_string(j.retries);
         if (key == j.last_printed) continue;
         j.last_printed = key;
-        out_ << plain_line(j) << "\n";
+        if (style_ == WatchStyle::json) {
+          print_json_line(out_, job_event(j));
+        } else {
+          out_ << plain_line(j) << "\n";
+        }
       }
       out_.flush();
       return;
@@ -176,15 +207,35 @@ class JobBoard {
     order_ = std::move(kept);
   }
 
-  void summary() {
+  // The end: text "2 completed, 1 failed" and each failure's error; json a "summary" event
+  // (`settled` false when a signal stopped the watch first).
+  void summary(bool settled) {
     std::map<std::string, int> counts;
     for (const auto& [id, j] : jobs_) counts[j.status]++;
+    if (style_ == WatchStyle::json) {
+      tao::json::value by_status = tao::json::empty_object, failed = tao::json::empty_array;
+      for (const auto& [status, n] : counts) by_status[status] = n;
+      for (const std::string& id : order_) {
+        const JobView& j = jobs_.at(id);
+        if (j.status == "failed") failed.push_back({{"id", j.id}, {"error_message", optional_json(j.error)}});
+      }
+      print_json_line(out_, {{"event", "summary"}, {"time", utc_now()}, {"settled", settled}, {"counts", by_status},
+                             {"failed", failed}});
+      return;
+    }
+    if (!settled) {
+      out_ << "stopped before the jobs settled\n";
+      out_.flush();
+      return;
+    }
     std::string s;
     for (const auto& [status, n] : counts) s += (s.empty() ? "" : ", ") + std::to_string(n) + " " + status;
     out_ << s << "\n";
     for (const std::string& id : order_) {
       const JobView& j = jobs_.at(id);
-      if (j.status == "failed" && !j.error.empty()) out_ << "job " << j.id << " failed: " << j.error << "\n";
+      if (j.status == "failed" && j.error && !j.error->empty()) {
+        out_ << "job " << j.id << " failed: " << printable(*j.error) << "\n";
+      }
     }
     out_.flush();
   }
@@ -197,18 +248,22 @@ class JobBoard {
       auto [it, inserted] = jobs_.try_emplace(id);
       if (inserted) order_.push_back(id);
       JobView& j = it->second;
-      // The row's text is escaped as it arrives: every line and bar is built from these fields,
-      // and the bars' own escape sequences must be the only ones reaching the terminal.
       j.id = id;
-      j.job_type = printable(r.get<std::string>(i, 1));
+      j.job_type = r.get<std::string>(i, 1);
       j.status = r.get<std::string>(i, 2);
       j.progress = r.get<int>(i, 3);
-      j.step = printable(r.get<std::string>(i, 4));
+      j.step = r.get<std::string>(i, 4);
       j.retries = r.get<int>(i, 5);
       j.max_retries = r.get<int>(i, 6);
-      j.error = printable(r.get<std::string>(i, 7));
+      const auto text_or_null = [&](int column) {
+        return r.is_null(i, column) ? std::nullopt : std::optional<std::string>(r.get<std::string>(i, column));
+      };
+      j.error = text_or_null(7);
       j.started = r.get<bool>(i, 8);
       j.elapsed = r.get<double>(i, 9);
+      j.exam_paper_id = text_or_null(10);
+      j.title = text_or_null(11);
+      j.filename = text_or_null(12);
       j.fetched = Clock::now();
     }
   }
@@ -226,11 +281,32 @@ class JobBoard {
     return "retry " + std::to_string(j.retries) + "/" + std::to_string(j.max_retries);
   }
 
+  // docs/schemas/watch.schema.json, event "job".
+  static tao::json::value job_event(const JobView& j) {
+    return {{"event", "job"},
+            {"time", utc_now()},
+            {"id", j.id},
+            {"job_type", j.job_type},
+            {"status", j.status},
+            {"progress_percentage", j.progress},
+            {"current_step", j.step},
+            {"retry_count", j.retries},
+            {"max_retries", j.max_retries},
+            {"error_message", optional_json(j.error)},
+            {"started", j.started},
+            {"elapsed_seconds", j.elapsed_now()},
+            {"exam_paper_id", optional_json(j.exam_paper_id)},
+            {"title", optional_json(j.title)},
+            {"filename", optional_json(j.filename)}};
+  }
+
   std::string plain_line(const JobView& j) const {
-    std::string s = timestamp() + "  " + j.id + "  " + j.status + "  " + std::to_string(j.progress) + "%  " + j.step;
+    std::string s = timestamp() + "  " + j.id + "  " + j.status + "  " + std::to_string(j.progress) + "%  " +
+                    printable(j.step);
     s += "  " + std::string(j.started ? "elapsed " : "queued ") + format_age(j.elapsed_now());
     if (j.retries > 0) s += "  " + retries(j);
-    if (j.status == "failed" && !j.error.empty()) s += "  error: " + j.error;
+    if (!j.paper().empty()) s += "  paper: " + j.paper();
+    if (j.status == "failed" && j.error && !j.error->empty()) s += "  error: " + printable(*j.error);
     return s;
   }
 
@@ -242,12 +318,13 @@ class JobBoard {
     char pct[8];
     std::snprintf(pct, sizeof pct, "%3d%%", j.progress);
     std::string s = j.id.substr(0, 8) + "  " + bar + " " + pct + "  " + format_clock(j.elapsed_now()) + "  ";
+    if (!j.paper().empty()) s += j.paper() + "  ";
     if (j.retries > 0) s += retries(j) + "  ";
     if (j.settled()) {
       s += j.status;
-      if (j.status == "failed" && !j.error.empty()) s += ": " + j.error;
+      if (j.status == "failed" && j.error && !j.error->empty()) s += ": " + printable(*j.error);
     } else {
-      s += j.started ? j.step : "queued: " + j.step;
+      s += j.started ? printable(j.step) : "queued: " + printable(j.step);
     }
     if (static_cast<int>(s.size()) >= columns_) s = s.substr(0, columns_ - 2) + "…";
     return s;
@@ -257,7 +334,7 @@ class JobBoard {
   static constexpr std::size_t kMaxRemembered = 1000;
 
   std::ostream& out_;
-  const bool tty_;
+  const WatchStyle style_;
   const int columns_;
   std::map<std::string, JobView> jobs_;
   std::vector<std::string> order_;
@@ -268,12 +345,14 @@ struct WatchOptions {
   std::string db;
   std::vector<std::string> ids;
   bool plain = false;
+  bool json = false;
 };
 
 }  // namespace
 
-int watch_jobs(const std::string& conninfo, const std::vector<std::string>& job_ids, std::ostream& out, bool tty,
-               int columns, const std::string& command) {
+int watch_jobs(const std::string& conninfo, const std::vector<std::string>& job_ids, std::ostream& out,
+               WatchStyle style, int columns, const std::string& command) {
+  const bool tty = style == WatchStyle::bars;
   util::ShutdownSignals& signals = util::ShutdownSignals::install();
   auto conn = std::make_unique<pg::Connection>(conninfo, "examq watch");
   // Workers registering or stopping (sql/0008) too: that may change who claims the jobs.
@@ -282,7 +361,7 @@ int watch_jobs(const std::string& conninfo, const std::vector<std::string>& job_
   listener.subscribe(*conn);
 
   const bool follow_all = job_ids.empty();
-  JobBoard board(out, tty, columns);
+  JobBoard board(out, style, columns);
   if (follow_all) {
     board.load_recent(*conn);
   } else {
@@ -292,7 +371,9 @@ int watch_jobs(const std::string& conninfo, const std::vector<std::string>& job_
     }
   }
   // At once: jobs of a type no live worker runs would wait in silence.
-  WorkerCoverage coverage(command, std::cerr);
+  // Text: on stderr, between the bars' redraws; json: events in the stream like the jobs'.
+  const bool json = style == WatchStyle::json;
+  WorkerCoverage coverage(command, json ? out : std::cerr, json);
   coverage.check(*conn, board.waiting_types(), false);
   board.draw();
 
@@ -307,7 +388,7 @@ int watch_jobs(const std::string& conninfo, const std::vector<std::string>& job_
         listener.subscribe(*conn);
         board.refresh(*conn, board.ids());
         if (follow_all) board.load_recent(*conn);
-        board.note("reconnected");
+        board.note("reconnected", "reconnected");
         reported_loss = false;
         if (coverage.check(*conn, board.waiting_types(), true)) board.interrupted();
         board.draw();
@@ -347,7 +428,9 @@ int watch_jobs(const std::string& conninfo, const std::vector<std::string>& job_
     } catch (const pg::Error& e) {
       if (!e.connection_lost()) throw;
       conn.reset();
-      if (!reported_loss) board.note("connection lost (" + e.primary() + "); reconnecting every 2 s, Ctrl-C to stop");
+      if (!reported_loss) {
+        board.note("connection_lost", "connection lost (" + e.primary() + "); reconnecting every 2 s, Ctrl-C to stop");
+      }
       reported_loss = true;
       // Pause before the next attempt; a signal ends the pause (and the watch) at once.
       pollfd sig{signals.fd(), POLLIN, 0};
@@ -355,12 +438,9 @@ int watch_jobs(const std::string& conninfo, const std::vector<std::string>& job_
     }
   }
   if (follow_all) return kExitOk;
-  if (!board.all_settled()) {
-    out << "stopped before the jobs settled\n";
-    return kExitFailure;
-  }
-  board.summary();
-  return board.all_completed() ? kExitOk : kExitFailure;
+  const bool settled = board.all_settled();
+  board.summary(settled);
+  return settled && board.all_completed() ? kExitOk : kExitFailure;
 }
 
 Command add_watch_command(CLI::App& app) {
@@ -371,20 +451,24 @@ Command add_watch_command(CLI::App& app) {
       ->check(id_prefix_validator());
   add_database_option(*sub, o->db);
   sub->add_flag("--plain", o->plain, "One line per change even on a terminal");
+  sub->add_flag("--json", o->json, "One JSON object per line per change (newline-delimited JSON)")->excludes("--plain");
   sub->footer(
-      "On a terminal: a progress bar per job with its step, percentage, elapsed time and retries, redrawn in\n"
-      "place. Otherwise (or with --plain): one line per change. With job ids, ends when they have all settled:\n"
-      "exit 0 when all completed, 1 when any failed or was cancelled.");
+      "On a terminal: a progress bar per job with its paper, step, percentage, elapsed time and retries, redrawn\n"
+      "in place. Otherwise (or with --plain): one line per change. --json: one object per line for each change\n"
+      "(event \"job\"), warning and reconnection, and a \"summary\" at the end (docs/schemas/watch.schema.json).\n"
+      "With job ids, ends when they have all settled: exit 0 when all completed, 1 when any failed or was cancelled.");
   return {sub, [o]() {
-            return run_reporting("watch", [&]() {
-              const bool tty = !o->plain && is_terminal(STDOUT_FILENO);
+            return run_reporting("watch", o->json, [&]() {
+              const WatchStyle style = o->json                                     ? WatchStyle::json
+                                       : !o->plain && is_terminal(STDOUT_FILENO) ? WatchStyle::bars
+                                                                                 : WatchStyle::lines;
               const std::string conninfo = resolve_database(o->db);
               std::vector<std::string> ids;
               if (!o->ids.empty()) {
                 pg::Connection conn(conninfo, "examq watch");
                 for (const std::string& id : o->ids) ids.push_back(resolve_job_id(conn, id));
               }
-              return watch_jobs(conninfo, ids, std::cout, tty, terminal_columns(STDOUT_FILENO));
+              return watch_jobs(conninfo, ids, std::cout, style, terminal_columns(STDOUT_FILENO));
             });
           }};
 }

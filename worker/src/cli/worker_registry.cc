@@ -40,6 +40,14 @@ tao::json::value list_workers(pg::Connection& conn, bool include_gone) {
   return conn.exec(kListWorkers, include_gone).get<tao::json::value>(0, 0);
 }
 
+void WorkerCoverage::say(const char* event, const std::string& type, const std::string& message, bool warning) {
+  if (json_) {
+    print_json_line(err_, {{"event", event}, {"time", utc_now()}, {"job_type", type}, {"message", message}});
+  } else {
+    err_ << "examq " << command_ << ": " << (warning ? "warning: " : "") << printable(message) << "\n";
+  }
+}
+
 bool WorkerCoverage::check(pg::Connection& conn, const std::set<std::string>& waiting, bool workers_changed) {
   if (disabled_) return false;
   // After a change, the types warned about too: their jobs may have been claimed meanwhile, but
@@ -72,11 +80,13 @@ bool WorkerCoverage::check(pg::Connection& conn, const std::set<std::string>& wa
     const bool covered = r.get<bool>(i, 1);
     asked_.insert(type);
     if (!covered && uncovered_.insert(type).second) {
-      err_ << "examq " << command_ << ": warning: no live worker runs " << printable(type)
-           << " jobs; they wait until one starts (`examq worker`; `examq workers` lists the live ones)\n";
+      say("no_live_worker", type,
+          "no live worker runs " + type +
+              " jobs; they wait until one starts (`examq worker`; `examq workers` lists the live ones)",
+          true);
       printed = true;
     } else if (covered && uncovered_.erase(type) > 0) {
-      err_ << "examq " << command_ << ": a worker that runs " << printable(type) << " jobs is live now\n";
+      say("worker_live", type, "a worker that runs " + type + " jobs is live now", false);
       printed = true;
     }
   }

@@ -29,8 +29,11 @@ tao::json::value list_workers(pg::Connection& conn, bool include_gone);
 // database has no registry or the login may not read it.
 class WorkerCoverage {
  public:
-  // `command` names the subcommand in the messages ("examq watch: warning: ...").
-  WorkerCoverage(std::string command, std::ostream& err) : command_(std::move(command)), err_(err) {}
+  // `command` names the subcommand in the messages ("examq watch: warning: ..."). With `json`,
+  // each message is instead a watch event on one line ({"event": "no_live_worker" or
+  // "worker_live", "time", "job_type", "message"}).
+  WorkerCoverage(std::string command, std::ostream& err, bool json = false)
+      : command_(std::move(command)), err_(err), json_(json) {}
 
   // `waiting`: the types of the jobs still pending. Asks the database about the types not asked
   // about before, or, after `workers_changed` (a worker registered or stopped, a reconnect),
@@ -38,8 +41,11 @@ class WorkerCoverage {
   bool check(pg::Connection& conn, const std::set<std::string>& waiting, bool workers_changed);
 
  private:
+  void say(const char* event, const std::string& type, const std::string& message, bool warning);
+
   const std::string command_;
   std::ostream& err_;
+  const bool json_;
   std::set<std::string> asked_;      // types whose coverage is known
   std::set<std::string> uncovered_;  // of those, the ones warned about
   bool disabled_ = false;

@@ -43,7 +43,7 @@ Command add_workers_command(CLI::App& app) {
       "examq.worker_timeout (default 2 minutes), lost after that, stopped after a clean shutdown.\n"
       "Exit 0 even when none is live; 1 when the database cannot be read.");
   return {sub, [o]() {
-            return run_reporting("workers", [&]() {
+            return run_reporting("workers", o->json, [&]() {
               pg::Connection conn(resolve_database(o->db), "examq workers");
               if (!has_worker_registry(conn)) {
                 throw std::runtime_error("this database has no worker registry (schema version " +

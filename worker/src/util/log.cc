@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <memory>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -44,6 +45,17 @@ void append_utc_timestamp(std::string& out, spdlog::log_clock::time_point tp) {
                         static_cast<long long>(micros % 1000000));
   out.append(buf, static_cast<std::size_t>(n));
 }
+
+// The level in text lines by the names --log-level takes and JSON lines print ("warn", not
+// spdlog's own "warning"), so one grep finds a level in either format.
+class LevelFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    const std::string_view name = level_name(msg.level);
+    dest.append(name.data(), name.data() + name.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<LevelFlag>(); }
+};
 
 // {"time":"...","level":"info","event":"job.claimed",...} for structured events and
 // {"time":"...","level":"info","msg":"..."} for plain messages.
@@ -141,7 +153,9 @@ void init_logging(spdlog::level::level_enum level, LogFormat format, spdlog::sin
   if (format == LogFormat::json) {
     sink->set_formatter(std::make_unique<JsonFormatter>());
   } else {
-    sink->set_formatter(std::make_unique<spdlog::pattern_formatter>("%Y-%m-%d %H:%M:%S.%f %l %v"));
+    auto text = std::make_unique<spdlog::pattern_formatter>();
+    text->add_flag<LevelFlag>('*').set_pattern("%Y-%m-%d %H:%M:%S.%f %* %v");
+    sink->set_formatter(std::move(text));
   }
   auto logger = std::make_shared<spdlog::logger>("examq", std::move(sink));
   logger->set_level(level);
