@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 namespace examq::testing {
@@ -21,8 +22,9 @@ namespace {
 // Runs examq with stdout on `out_fd_child` (a pipe's write end, or a terminal's name when
 // `terminal` is set) and reads `out_fd_parent` and a stderr pipe until both close.
 CliResult run(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env,
-              std::chrono::milliseconds timeout, const char* terminal, int terminal_master) {
-  std::vector<std::string> argv_s = {examq_binary()};
+              std::chrono::milliseconds timeout, const char* terminal, int terminal_master, const char* cwd = nullptr) {
+  // Absolute: the command may run from another directory.
+  std::vector<std::string> argv_s = {std::filesystem::absolute(examq_binary()).string()};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
@@ -41,6 +43,7 @@ CliResult run(const std::vector<std::string>& args, const std::vector<std::pair<
         setenv(name.c_str(), value.c_str(), 1);
       }
     }
+    if (cwd != nullptr && chdir(cwd) != 0) _exit(126);
     int in = open("/dev/null", O_RDONLY);
     dup2(in, STDIN_FILENO);
     if (terminal != nullptr) {
@@ -100,6 +103,11 @@ CliResult run(const std::vector<std::string>& args, const std::vector<std::pair<
 CliResult run_examq(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env,
                     std::chrono::milliseconds timeout) {
   return run(args, env, timeout, nullptr, -1);
+}
+
+CliResult run_examq_in(const std::string& cwd, const std::vector<std::string>& args,
+                       const std::vector<std::pair<std::string, std::string>>& env, std::chrono::milliseconds timeout) {
+  return run(args, env, timeout, nullptr, -1, cwd.c_str());
 }
 
 CliResult run_examq_in_terminal(const std::vector<std::string>& args,

@@ -21,6 +21,11 @@ CliResult run_examq(const std::vector<std::string>& args,
                     const std::vector<std::pair<std::string, std::string>>& env = {},
                     std::chrono::milliseconds timeout = std::chrono::seconds(120));
 
+// The same, run from the directory `cwd`.
+CliResult run_examq_in(const std::string& cwd, const std::vector<std::string>& args,
+                       const std::vector<std::pair<std::string, std::string>>& env = {},
+                       std::chrono::milliseconds timeout = std::chrono::seconds(120));
+
 // The same with stdout on a pseudo-terminal `columns` wide (stdin from /dev/null, stderr a pipe),
 // so the command believes a person is watching. `out` is what the terminal received, escape
 // sequences included ("\r\n" line ends).
