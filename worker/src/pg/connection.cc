@@ -120,9 +120,8 @@ bool Connection::alive_after_idle() {
   for (int reads = 0; reads < 4 && !broken(); ++reads) {
     pollfd p{PQsocket(conn_.get()), POLLIN, 0};
     if (::poll(&p, 1, 0) <= 0) break;  // nothing waiting: as alive as can be told
+    // Notifications read here stay queued for next_notification().
     if (PQconsumeInput(conn_.get()) == 0) return false;
-    // Notifications are nobody's on a pooled connection (it never listens): drop them.
-    while (PGnotify* n = PQnotifies(conn_.get())) PQfreemem(n);
   }
   return !broken();
 }
