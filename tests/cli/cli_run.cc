@@ -20,10 +20,10 @@ namespace examq::testing {
 namespace {
 
 // Runs argv_s (argv_s[0] a path) with stdout on `out_fd_child` (a pipe's write end, or a
-// terminal's name when `terminal` is set) and reads `out_fd_parent` and a stderr pipe until both
-// close.
+// terminal's name when `terminal` is set), from the directory `cwd` when given, and reads
+// `out_fd_parent` and a stderr pipe until both close.
 CliResult run(std::vector<std::string> argv_s, const std::vector<std::pair<std::string, std::string>>& env,
-              std::chrono::milliseconds timeout, const char* terminal, int terminal_master) {
+              std::chrono::milliseconds timeout, const char* terminal, int terminal_master, const char* cwd = nullptr) {
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -41,6 +41,7 @@ CliResult run(std::vector<std::string> argv_s, const std::vector<std::pair<std::
         setenv(name.c_str(), value.c_str(), 1);
       }
     }
+    if (cwd != nullptr && chdir(cwd) != 0) _exit(126);
     int in = open("/dev/null", O_RDONLY);
     dup2(in, STDIN_FILENO);
     if (terminal != nullptr) {
@@ -97,7 +98,8 @@ CliResult run(std::vector<std::string> argv_s, const std::vector<std::pair<std::
 
 
 std::vector<std::string> examq_argv(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {examq_binary()};
+  // Absolute: the command may run from another directory.
+  std::vector<std::string> argv = {std::filesystem::absolute(examq_binary()).string()};
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;
 }
@@ -126,6 +128,11 @@ CliResult run_examq(const std::vector<std::string>& args, const std::vector<std:
 
 CliResult run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   return run(argv, {}, timeout, nullptr, -1);
+}
+
+CliResult run_examq_in(const std::string& cwd, const std::vector<std::string>& args,
+                       const std::vector<std::pair<std::string, std::string>>& env, std::chrono::milliseconds timeout) {
+  return run(examq_argv(args), env, timeout, nullptr, -1, cwd.c_str());
 }
 
 CliResult run_examq_in_terminal(const std::vector<std::string>& args,

@@ -34,6 +34,10 @@ CliResult run_examq(const std::vector<std::string>& args,
 // Any program (argv[0] a path) the same way, in this process's environment.
 CliResult run_program(const std::vector<std::string>& argv,
                       std::chrono::milliseconds timeout = std::chrono::seconds(120));
+// The same, run from the directory `cwd`.
+CliResult run_examq_in(const std::string& cwd, const std::vector<std::string>& args,
+                       const std::vector<std::pair<std::string, std::string>>& env = {},
+                       std::chrono::milliseconds timeout = std::chrono::seconds(120));
 
 // The same with stdout on a pseudo-terminal `columns` wide (stdin from /dev/null, stderr a pipe),
 // so the command believes a person is watching. `out` is what the terminal received, escape

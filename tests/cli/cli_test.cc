@@ -32,6 +32,7 @@ using examq::testing::insert_job;
 using examq::testing::job_field;
 using examq::testing::JobWatcher;
 using examq::testing::run_examq;
+using examq::testing::run_examq_in;
 using examq::testing::run_examq_in_terminal;
 using examq::testing::TempDir;
 using examq::testing::TestDatabase;
@@ -70,6 +71,31 @@ int unused_loopback_port() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   close(fd);  // nobody listens there now
   return ntohs(addr.sin_port);
+}
+
+// An EXAMQ_HOME of its own, where `examq down` runs at the end whatever happened: neither a
+// cluster nor a detached worker outlives the test.
+struct LocalHome {
+  TempDir dir;
+  std::vector<std::pair<std::string, std::string>> env = {
+      {"EXAMQ_HOME", dir.path}, {"EXAMQ_DB", ""}, {"DATABASE_URL", ""}};
+  ~LocalHome() { run_examq({"down"}, env); }
+};
+
+// A process that has not exited (a zombie counts as exited: nobody may reap it here).
+bool process_alive(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  std::getline(stat, text);
+  const auto close = text.rfind(')');
+  return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
+}
+
+int recorded_pid(const std::string& home) {
+  std::ifstream in(home + "/worker.pid");
+  int pid = 0;
+  in >> pid;
+  return pid;
 }
 
 }  // namespace
@@ -532,13 +558,8 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(local_cluster)
 
 BOOST_AUTO_TEST_CASE(up_creates_a_cluster_others_find_and_down_stops_it) {
-  TempDir home;
-  const std::vector<std::pair<std::string, std::string>> env = {
-      {"EXAMQ_HOME", home.path}, {"EXAMQ_DB", ""}, {"DATABASE_URL", ""}};
-  struct Down {
-    std::vector<std::pair<std::string, std::string>> env;
-    ~Down() { run_examq({"down"}, env); }
-  } down{env};
+  LocalHome local;
+  const auto& env = local.env;
 
   tao::json::value up = parse(run_examq({"up", "--json"}, env));
   BOOST_TEST(up.at("created").get_boolean());
@@ -564,14 +585,136 @@ BOOST_AUTO_TEST_CASE(up_creates_a_cluster_others_find_and_down_stops_it) {
   BOOST_TEST(run_examq({"jobs"}, env).exit_code == 1);  // recorded, but down
 }
 
-BOOST_AUTO_TEST_CASE(watch_reconnects_after_the_server_restarts_and_reads_the_rows_again) {
+BOOST_AUTO_TEST_CASE(worker_detach_returns_once_registered_refuses_a_second_and_down_stops_it) {
+  TestDatabase db("cli_detach");
+  LocalHome local;
+  const auto& env = local.env;
+  const TempDir& home = local.dir;
+
+  CliResult started = run_examq({"worker", "--detach", "--db", db.conninfo(), "--worker-id", "cli-detached",
+                                 "--job-types", "noop", "--concurrency", "1", "--shutdown-grace", "2s"},
+                                env, std::chrono::seconds(60));
+  BOOST_TEST_INFO(describe(started));
+  BOOST_REQUIRE_EQUAL(started.exit_code, 0);
+  BOOST_TEST(started.out.find("log " + home.path + "/worker.log") != std::string::npos);
+  const int pid = recorded_pid(home.path);
+  BOOST_REQUIRE(pid > 0);
+  BOOST_TEST(started.out.find("pid " + std::to_string(pid)) != std::string::npos);
+  // Returned only once registered: the registry lists it already, no waiting here.
+  tao::json::value workers = parse(examq_on(db, {"workers", "--json"}));
+  BOOST_REQUIRE_EQUAL(workers.get_array().size(), 1u);
+  BOOST_TEST(workers[0].at("worker_id").get_string() == "cli-detached");
+  BOOST_TEST(workers[0].at("pid").as<int>() == pid);
+
+  // It runs jobs with no terminal attached, and logs to the file.
+  auto conn = db.connect();
+  const std::string id = insert_job(conn, "noop", "{}");
+  JobWatcher watcher(db.conninfo());
+  BOOST_TEST(watcher.wait_until([&](examq::pg::Connection& c) { return job_field(c, id, "status") == "completed"; },
+                                std::chrono::seconds(30)));
+
+  CliResult second = run_examq({"worker", "--detach", "--db", db.conninfo()}, env, std::chrono::seconds(60));
+  BOOST_TEST_INFO(describe(second));
+  BOOST_TEST(second.exit_code == 1);
+  BOOST_TEST(second.err.find("already running") != std::string::npos);
+  BOOST_TEST(second.err.find("pid " + std::to_string(pid)) != std::string::npos);
+  BOOST_TEST(parse(examq_on(db, {"workers", "--json"})).get_array().size() == 1u);
+
+  CliResult status = run_examq({"status", "--db", db.conninfo()}, env);
+  BOOST_TEST(status.out.find("background worker: pid " + std::to_string(pid) + ", log " + home.path + "/worker.log") !=
+                 std::string::npos,
+             status.out);
+
+  CliResult stopped = run_examq({"down"}, env);
+  BOOST_TEST_INFO(describe(stopped));
+  BOOST_TEST(stopped.exit_code == 0);
+  BOOST_TEST(stopped.out.find("worker " + std::to_string(pid) + " stopped") != std::string::npos);
+  BOOST_TEST(!process_alive(pid));
+  // Read once it has exited: the job's log line may follow the row's change by a moment.
+  std::ifstream log(home.path + "/worker.log");
+  const std::string log_text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  BOOST_TEST(log_text.find("job.completed job_id=" + id) != std::string::npos, log_text);
+  tao::json::value all = parse(examq_on(db, {"workers", "--all", "--json"}));
+  BOOST_REQUIRE_EQUAL(all.get_array().size(), 1u);
+  BOOST_TEST(all[0].at("state").get_string() == "stopped");  // a clean SIGTERM, not a kill
+  BOOST_TEST(run_examq({"status", "--db", db.conninfo()}, env).out.find("background worker") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(worker_detach_that_fails_at_start_reports_its_log_and_leaves_no_worker) {
+  TestDatabase db("cli_detach_fail");
   TempDir home;
   const std::vector<std::pair<std::string, std::string>> env = {
       {"EXAMQ_HOME", home.path}, {"EXAMQ_DB", ""}, {"DATABASE_URL", ""}};
+  // An unknown job type is refused by the worker itself, in the background: the starter says so.
+  CliResult failed = run_examq({"worker", "--detach", "--db", db.conninfo(), "--job-types", "noop,no-such-type"}, env,
+                               std::chrono::seconds(60));
+  BOOST_TEST_INFO(describe(failed));
+  BOOST_TEST(failed.exit_code == 1);
+  BOOST_TEST(failed.err.find("exited (code 2) before it was ready") != std::string::npos);
+  BOOST_TEST(failed.err.find("no handler for no-such-type") != std::string::npos);
+  BOOST_TEST(!fs::exists(home.path + "/worker.pid"));
+  BOOST_TEST(run_examq({"status", "--db", db.conninfo()}, env).out.find("background worker") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(up_worker_from_a_relative_home_is_found_from_subdirectories_and_by_absolute_path_anywhere) {
+  TempDir root;
+  const std::string home = root.path + "/.examq";
+  fs::create_directories(root.path + "/sub/deeper");
+  // No PG* settings: a command that fails to find the cluster must not reach another server.
+  const std::vector<std::pair<std::string, std::string>> clean = {
+      {"EXAMQ_DB", ""}, {"DATABASE_URL", ""}, {"PGHOST", ""}, {"PGPORT", ""}, {"PGDATABASE", ""}, {"PGUSER", ""}};
+  auto with_home = [&](const std::string& value) {
+    auto env = clean;
+    env.emplace_back("EXAMQ_HOME", value);
+    return env;
+  };
   struct Down {
     std::vector<std::pair<std::string, std::string>> env;
     ~Down() { run_examq({"down"}, env); }
-  } down{env};
+  } down{with_home(home)};
+
+  CliResult up = run_examq_in(root.path, {"up", "--worker", "--worker-id", "cli-up-worker", "--concurrency", "1"},
+                              with_home(".examq"));
+  BOOST_TEST_INFO(describe(up));
+  BOOST_REQUIRE_EQUAL(up.exit_code, 0);
+  BOOST_TEST(up.out.find("(recorded in " + home + "/connection)") != std::string::npos);
+  BOOST_TEST(up.out.find("set EXAMQ_HOME=" + home) != std::string::npos);
+  const int pid = recorded_pid(home);
+  BOOST_REQUIRE(pid > 0);
+  BOOST_TEST(up.out.find("worker:     pid " + std::to_string(pid) + " (started), log " + home + "/worker.log") !=
+             std::string::npos);
+
+  // From a subdirectory, relative or default EXAMQ_HOME: the cluster above is found.
+  for (const auto& env : {with_home(".examq"), with_home("")}) {
+    tao::json::value status = parse(run_examq_in(root.path + "/sub/deeper", {"status", "--json"}, env));
+    BOOST_TEST(status.at("localCluster").at("home").get_string() == home);
+    BOOST_TEST(status.at("localCluster").at("backgroundWorkerPid").as<int>() == pid);
+    BOOST_TEST((status.at("workers") == tao::json::value::array({"cli-up-worker"})));
+  }
+  // From an unrelated directory a relative EXAMQ_HOME names nothing: said, not silently ignored.
+  CliResult elsewhere = run_examq_in("/", {"jobs"}, with_home(".examq"));
+  BOOST_TEST_INFO(describe(elsewhere));
+  BOOST_TEST(elsewhere.exit_code == 1);
+  BOOST_TEST(elsewhere.err.find("no cluster recorded in /.examq (EXAMQ_HOME=.examq)") != std::string::npos);
+  // The absolute path works from anywhere.
+  BOOST_TEST(parse(run_examq_in("/", {"status", "--json"}, with_home(home))).at("schemaVersion").as<int>() >= 8);
+
+  // up again keeps the running worker rather than starting a second one.
+  CliResult again = run_examq_in(root.path, {"up", "--worker"}, with_home(".examq"));
+  BOOST_TEST_INFO(describe(again));
+  BOOST_TEST(again.exit_code == 0);
+  BOOST_TEST(again.out.find("pid " + std::to_string(pid) + " (already running)") != std::string::npos);
+
+  CliResult stopped = run_examq_in("/", {"down"}, with_home(home));
+  BOOST_TEST_INFO(describe(stopped));
+  BOOST_TEST(stopped.out.find("worker " + std::to_string(pid) + " stopped\nPostgreSQL in " + home + "/pg stopped") !=
+             std::string::npos);
+  BOOST_TEST(!process_alive(pid));
+}
+
+BOOST_AUTO_TEST_CASE(watch_reconnects_after_the_server_restarts_and_reads_the_rows_again) {
+  LocalHome local;
+  const auto& env = local.env;
   const std::string conninfo = parse(run_examq({"up", "--json"}, env)).at("connection").get_string();
   std::string id;
   {

@@ -92,3 +92,32 @@ BOOST_AUTO_TEST_CASE(postgres_restart_mid_run_loses_no_job) {
   const std::string log = worker.log();
   BOOST_TEST(log.find("db.reconnected") != std::string::npos, log);
 }
+
+BOOST_AUTO_TEST_CASE(a_pooled_connection_closed_by_a_restart_is_replaced_without_spending_a_retry) {
+  PrivateCluster cluster;
+  WorkerProcess worker(cluster.conninfo(), "restart-pool-test", {"--concurrency", "1"});
+  // Like a real handler: reads through the worker's pool (read_database) and reports progress
+  // (steps), so the pool keeps idle connections once the job is done.
+  const std::string payload = R"({"read_database": true, "steps": 2})";
+  pg::Connection conn(cluster.conninfo());
+  const std::string before = insert_job(conn, "noop", payload);
+  {
+    JobWatcher watcher(cluster.conninfo());
+    BOOST_REQUIRE_MESSAGE(watcher.wait_until([&](pg::Connection& c) { return job_field(c, before, "status") == "completed"; }, 60s),
+                          "the first job did not complete; log:\n" + worker.log());
+  }
+
+  // The server goes away under the idle pooled connections, as with `examq down; examq up`.
+  run(cluster.script + " restart " + cluster.dir + "/pg");
+
+  pg::Connection after_restart(cluster.conninfo());
+  const std::string after = insert_job(after_restart, "noop", payload);
+  JobWatcher watcher(cluster.conninfo());
+  // A retry would come back only after its backoff (seconds): wait past it, then look at the row.
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until([&](pg::Connection& c) { return job_field(c, after, "status") == "completed"; }, 60s),
+                        "the job after the restart did not complete; log:\n" + worker.log());
+  BOOST_TEST(job_field(after_restart, after, "retry_count") == "0", worker.log());
+  BOOST_TEST(job_field(after_restart, after, "attempts") == "1");
+  BOOST_TEST(job_field(after_restart, after, "error_message") == "<NULL>");
+  BOOST_TEST(worker.log().find("db.pooled_connection_replaced") != std::string::npos, worker.log());
+}

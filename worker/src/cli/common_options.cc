@@ -6,6 +6,7 @@
 #include "util/log.h"
 
 #include <cstdlib>
+#include <iostream>
 #include <optional>
 
 namespace examq::cli {
@@ -40,7 +41,15 @@ std::string resolve_database(const std::string& db_flag) {
     if (v != nullptr && *v != '\0') return v;
   }
   // The private cluster `examq up` made (in $EXAMQ_HOME, default ./.examq), when there is one.
-  if (std::optional<std::string> recorded = recorded_connection()) return *recorded;
+  const std::string home = examq_home();
+  if (std::optional<std::string> recorded = recorded_connection(home)) return *recorded;
+  // Named on purpose but empty (a relative EXAMQ_HOME from an unrelated directory, a typo):
+  // say so, rather than connecting somewhere else in silence.
+  if (const char* v = std::getenv("EXAMQ_HOME"); v != nullptr && *v != '\0') {
+    std::cerr << "examq: note: no cluster recorded in " << home << " (EXAMQ_HOME=" << v
+              << "); using libpq's PG* settings. Run `examq up` there, or set EXAMQ_HOME to the absolute path "
+                 "`examq up` printed.\n";
+  }
   return "";  // libpq reads PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, ...
 }
 

@@ -34,7 +34,7 @@ tao::json::value down_json(const LocalCluster& cluster, std::optional<int> worke
 Command add_down_command(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   CLI::App* sub = app.add_subcommand(
-      "down", "Stop the private cluster under $EXAMQ_HOME and the background worker recorded in worker.pid");
+      "down", "Stop the detached worker (examq worker --detach, examq up --worker), then the private cluster under $EXAMQ_HOME");
   sub->add_flag("--json", *json, "Print what was stopped as JSON");
   sub->footer("The data stays; `examq up` starts it again. Remove $EXAMQ_HOME to start from scratch.");
   return {sub, [json]() {

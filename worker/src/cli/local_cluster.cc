@@ -1,17 +1,16 @@
 #include "cli/local_cluster.h"
 
+#include "cli/detached_worker.h"
+
 #include "pg/connection.h"
 #include "schema/migrator.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <pwd.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -156,29 +155,20 @@ void prepare_data_dir(const fs::path& data) {
   }
 }
 
-bool process_is_examq(int pid) {
-  std::string cmdline = read_text("/proc/" + std::to_string(pid) + "/cmdline");
-  return !cmdline.empty() && cmdline.find("examq") != std::string::npos;
-}
-
-// Waits up to `timeout_ms` for `pid` (not necessarily our child) to exit; true when it did.
-bool wait_gone(int pid, int timeout_ms) {
-  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (pidfd < 0) return errno == ESRCH;
-  pollfd p{pidfd, POLLIN, 0};
-  int rc;
-  do {
-    rc = ::poll(&p, 1, timeout_ms);
-  } while (rc < 0 && errno == EINTR);
-  ::close(pidfd);
-  return rc > 0;
-}
-
 }  // namespace
 
 std::string examq_home() {
   const char* v = std::getenv("EXAMQ_HOME");
-  fs::path home = v != nullptr && *v != '\0' ? fs::path(v) : fs::path(".examq");
+  const fs::path home = v != nullptr && *v != '\0' ? fs::path(v) : fs::path(".examq");
+  if (home.is_relative()) {
+    // As git finds .git: the nearest directory, from here up, whose `home` holds a cluster, so
+    // a command run from a subdirectory uses the cluster `examq up` made at the top.
+    std::error_code ec;
+    for (fs::path dir = fs::current_path(ec); !ec && !dir.empty(); dir = dir.parent_path()) {
+      if (fs::exists(dir / home / "connection", ec)) return (dir / home).lexically_normal().string();
+      if (dir == dir.root_path()) break;
+    }
+  }
   return fs::absolute(home).lexically_normal().string();
 }
 
@@ -278,32 +268,11 @@ LocalCluster::UpReport LocalCluster::up() {
   return report;
 }
 
-std::optional<int> LocalCluster::worker_pid() const {
-  std::string text = trim(read_text(fs::path(home_) / "worker.pid"));
-  if (text.empty()) return std::nullopt;
-  int pid = 0;
-  try {
-    pid = std::stoi(text);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  if (pid <= 0 || ::kill(pid, 0) != 0 || !process_is_examq(pid)) return std::nullopt;
-  return pid;
-}
+std::optional<int> LocalCluster::worker_pid() const { return detached_worker_pid(home_); }
 
 std::string LocalCluster::down() {
   std::string said;
-  if (std::optional<int> pid = worker_pid()) {
-    ::kill(*pid, SIGTERM);
-    // The worker gives running jobs its shutdown grace (30 s by default) before handing them back.
-    if (!wait_gone(*pid, 40'000)) {
-      ::kill(*pid, SIGKILL);
-      wait_gone(*pid, 5'000);
-      said += "worker " + std::to_string(*pid) + " killed (it did not stop within 40 s)\n";
-    } else {
-      said += "worker " + std::to_string(*pid) + " stopped\n";
-    }
-  }
+  if (std::optional<std::string> stopped = stop_detached_worker(home_)) said += *stopped + "\n";
   fs::remove(fs::path(home_) / "worker.pid");
   if (running()) {
     int rc = run_program({pg_bin() + "/pg_ctl", "-D", data_dir(), "-m", "fast", "-w", "-t", "60", "stop"},

@@ -6,7 +6,8 @@
 //                            since initdb and postgres refuse root), with its unix socket
 //   $EXAMQ_HOME/connection   the conninfo of database `examq`, read by every subcommand
 //   $EXAMQ_HOME/port         the loopback port chosen at initdb time
-//   $EXAMQ_HOME/worker.pid   a background `examq worker` (ci/quickstart), stopped by `down`
+//   $EXAMQ_HOME/worker.pid   the detached `examq worker` (cli/detached_worker.h), stopped by `down`
+//   $EXAMQ_HOME/worker.log   its log
 //
 // Authentication is `trust`, on 127.0.0.1 and the socket only: a cluster for trying examq on
 // this machine, never for data others can reach. Mirrors ci/pgcluster.
@@ -16,7 +17,9 @@
 
 namespace examq::cli {
 
-// $EXAMQ_HOME, else ./.examq, as an absolute path.
+// $EXAMQ_HOME, else .examq, as an absolute path. A relative one names the nearest directory of
+// that name, from the current directory up, where `examq up` recorded a cluster; when there is
+// none, the one in the current directory.
 std::string examq_home();
 
 // The conninfo `examq up` recorded in home (default examq_home()), if any.
@@ -45,11 +48,11 @@ class LocalCluster {
   // connection. Idempotent. Throws std::runtime_error (with the log's tail) or pg::Error.
   UpReport up();
 
-  // Stops the background worker named in worker.pid (SIGTERM, waiting for its grace period)
+  // Stops the detached worker (SIGTERM, waiting for its shutdown grace)
   // and the server (fast shutdown). Returns what it did, one line per thing. Idempotent.
   std::string down();
 
-  // The pid of the background worker in worker.pid, when that process is alive and is examq.
+  // The pid of the detached worker, while it lives.
   std::optional<int> worker_pid() const;
 
   // Whether the examq_cleanup library is installed in this PostgreSQL.

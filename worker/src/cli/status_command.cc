@@ -1,6 +1,7 @@
 #include "cli/status_command.h"
 
 #include "cli/common_options.h"
+#include "cli/detached_worker.h"
 #include "cli/local_cluster.h"
 #include "cli/output.h"
 #include "cli/worker_registry.h"
@@ -118,7 +119,10 @@ Command add_status_command(CLI::App& app) {
                         << (!cluster.exists() ? "(none; `examq up` creates it)"
                                               : status["local_cluster"]["running"].get_boolean() ? "(running)" : "(stopped)")
                         << "\n";
-              if (auto pid = cluster.worker_pid()) std::cout << "background worker: pid " << *pid << "\n";
+              if (auto pid = cluster.worker_pid()) {
+                std::cout << "background worker: pid " << *pid << ", log "
+                          << printable(detached_worker_log(cluster.home())) << "\n";
+              }
               std::cout << "connection:    " << printable(status["connection"].get_string()) << "\n";
               if (rc != kExitOk) {
                 std::cout << "database:      unreachable: " << printable(status["error"]["message"].get_string()) << "\n";

@@ -1,4 +1,6 @@
 #include "cli/worker_command.h"
+#include "cli/local_cluster.h"
+#include "cli/output.h"
 #include "cli/worker_metrics.h"
 #include "pipeline/process_exam_paper.h"
 
@@ -10,6 +12,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -17,8 +20,8 @@
 
 namespace examq::cli {
 
-void bind_worker_options(CLI::App& sub, WorkerOptions& o) {
-  add_database_option(sub, o.db);
+void bind_worker_options(CLI::App& sub, WorkerOptions& o, bool with_database) {
+  if (with_database) add_database_option(sub, o.db);
   sub.add_option("--concurrency", o.concurrency, "Jobs run at once (default: number of cores)")
       ->envname("EXAMQ_CONCURRENCY")
       ->check(CLI::Range(1, 1024));
@@ -78,6 +81,32 @@ queue::WorkerConfig to_worker_config(const WorkerOptions& o) {
   return c;
 }
 
+std::vector<std::string> worker_arguments(const WorkerOptions& o) {
+  std::vector<std::string> args;
+  // NAME=VALUE: a value starting with '-' stays a value.
+  auto add = [&](const char* name, const std::string& value) { args.push_back(std::string(name) + "=" + value); };
+  if (o.concurrency > 0) add("--concurrency", std::to_string(o.concurrency));
+  if (!o.job_types.empty()) add("--job-types", o.job_types);
+  add("--poll-interval", o.poll_interval);
+  add("--lease", o.lease);
+  add("--shutdown-grace", o.shutdown_grace);
+  if (!o.worker_id.empty()) add("--worker-id", o.worker_id);
+  add("--max-batch", std::to_string(o.max_batch));
+  if (!o.metrics_listen.empty()) add("--metrics-listen", o.metrics_listen);
+  if (o.metrics_allow_remote) args.push_back("--metrics-allow-remote");
+  add("--log-level", o.logging.level);
+  add("--log-format", o.logging.format);
+  return args;
+}
+
+DetachedWorker start_worker_in_background(const WorkerOptions& options) {
+  to_worker_config(options);  // bad settings are reported here, not in a log file
+  metrics_address(options);
+  // Ready means connected, schema checked and registered: seconds at most on a reachable
+  // database; a worker still retrying after this long is stopped and its log shown.
+  return start_detached_worker(examq_home(), worker_arguments(options), options.db, std::chrono::seconds(30));
+}
+
 namespace {
 
 bool runs(const queue::WorkerConfig& config, std::string_view job_type) {
@@ -97,13 +126,30 @@ void check_job_types(const queue::WorkerConfig& config, const handlers::Registry
   throw std::invalid_argument("--job-types: no handler for " + unknown + " (examq runs: " + known + ")");
 }
 
+// `examq worker --detach`.
+int detach(const WorkerOptions& options) {
+  return run_reporting("worker", [&]() {
+    DetachedWorker w = start_worker_in_background(options);
+    std::cout << "examq worker started in the background: pid " << w.pid << ", log " << w.log << "\n"
+              << "Stop it with `examq down` (which also stops the cluster `examq up` started) or `kill " << w.pid
+              << "`.\n";
+    return kExitOk;
+  });
+}
+
 }  // namespace
 
 Command add_worker_command(CLI::App& app) {
   auto options = std::make_shared<WorkerOptions>();
   CLI::App* sub = app.add_subcommand("worker", "Run jobs: claim, execute and settle them until SIGTERM/SIGINT");
   bind_worker_options(*sub, *options);
+  sub->add_flag("--detach", options->detach,
+                "Run in the background: return once the worker is connected and registered; pid in "
+                "$EXAMQ_HOME/worker.pid, log in $EXAMQ_HOME/worker.log; `examq down` stops it");
   return {sub, [options]() -> int {
+            // Started by --detach: the starter waits for this worker's "ready".
+            std::function<void()> on_ready = adopt_detached_start();
+            if (options->detach) return detach(*options);
             queue::WorkerConfig config;
             std::optional<ListenAddress> metrics_at;
             try {
@@ -137,7 +183,7 @@ Command add_worker_command(CLI::App& app) {
               std::cerr << "examq worker: " << e.what() << "\n";
               return kExitFailure;
             }
-            queue::WorkerExit exit = queue::run_worker(config, registry, signals);
+            queue::WorkerExit exit = queue::run_worker(config, registry, signals, std::move(on_ready));
             if (exit.threads_stuck) {
               // A handler ignored the hand-back and still runs: its job is already released, so
               // end the process without running destructors under its feet.

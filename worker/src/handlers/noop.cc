@@ -46,6 +46,15 @@ JobOutcome NoopHandler::run(JobContext& ctx) {
     }
   }
 
+  bool read_database = false;
+  if (const tao::json::value* r = payload.find("read_database"); r != nullptr && !r->is_null()) {
+    if (!r->is_boolean()) invalid("read_database must be true or false");
+    read_database = r->get_boolean();
+  }
+  // As a real handler reads its inputs: a statement on a pooled connection (pg::Error from it
+  // is a retryable failure, as for any handler).
+  if (read_database) ctx.database()->exec("SELECT 1");
+
   if (steps == 0) {
     if (sleep_ms > 0 && !ctx.sleep_for(std::chrono::milliseconds(sleep_ms))) ctx.check_cancelled();
   } else {

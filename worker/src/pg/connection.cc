@@ -3,6 +3,7 @@
 #include "pg/error.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <tao/json/to_string.hpp>
 
@@ -112,6 +113,17 @@ std::optional<Notification> Connection::next_notification() {
   if (n == nullptr) return std::nullopt;
   std::unique_ptr<PGnotify, void (*)(void*)> owner(n, PQfreemem);
   return Notification{n->relname, n->extra != nullptr ? n->extra : "", n->be_pid};
+}
+
+bool Connection::alive_after_idle() {
+  // Each read takes what is there; the closing (end of file) may come on the next one.
+  for (int reads = 0; reads < 4 && !broken(); ++reads) {
+    pollfd p{PQsocket(conn_.get()), POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) break;  // nothing waiting: as alive as can be told
+    // Notifications read here stay queued for next_notification().
+    if (PQconsumeInput(conn_.get()) == 0) return false;
+  }
+  return !broken();
 }
 
 int Connection::socket() const { return PQsocket(conn_.get()); }

@@ -98,6 +98,13 @@ class Connection {
   // The next notification already received, if any (call consume_input() first).
   std::optional<Notification> next_notification();
 
+  // For a connection that sat idle (in a pool, between a component's rounds): reads, without
+  // blocking, whatever the server sent meanwhile (notifications stay queued) and says whether
+  // the session is still there. A server that shut down or restarted has sent its FATAL and
+  // closed the socket: that is seen here, before a statement is sent on a dead session (where
+  // it would fail, or leave in doubt whether it ran).
+  bool alive_after_idle();
+
   int socket() const;
   // True once libpq has seen the connection fail; the object is then only good to discard.
   bool broken() const;

@@ -1,5 +1,7 @@
 #include "pg/pool.h"
 
+#include "util/log.h"
+
 namespace examq::pg {
 
 ConnectionPool::ConnectionPool(std::string conninfo, std::string application_name, std::size_t max_size)
@@ -15,11 +17,20 @@ ConnectionPool::Lease::~Lease() {
 
 ConnectionPool::Lease ConnectionPool::acquire() {
   std::unique_lock lock(mu_);
-  available_.wait(lock, [&] { return !idle_.empty() || open_ < max_size_; });
-  if (!idle_.empty()) {
+  for (;;) {
+    available_.wait(lock, [&] { return !idle_.empty() || open_ < max_size_; });
+    if (idle_.empty()) break;
     auto conn = std::move(idle_.back());
     idle_.pop_back();
-    return Lease(this, std::move(conn));
+    lock.unlock();
+    if (conn->alive_after_idle()) return Lease(this, std::move(conn));
+    // Closed by the server while idle (a restart, an administrator): never handed out, so the
+    // caller's statement runs on a fresh session instead of failing (a job would spend a retry).
+    util::log_event(spdlog::level::info, "db.pooled_connection_replaced",
+                    {{"pool", application_name_}, {"reason", "closed by the server while idle"}});
+    conn.reset();
+    lock.lock();
+    --open_;
   }
   ++open_;
   lock.unlock();

@@ -35,8 +35,9 @@ class ConnectionPool {
     std::unique_ptr<Connection> conn_;
   };
 
-  // An idle connection, a new one while fewer than max_size are open, or else waits for one
-  // to come back. Throws pg::Error (connection_lost()) when a new connection cannot be made.
+  // An idle connection that is still alive (Connection::alive_after_idle; dead ones are dropped),
+  // a new one while fewer than max_size are open, or else waits for one to come back. Throws
+  // pg::Error (connection_lost()) when a new connection cannot be made.
   Lease acquire();
 
  private:

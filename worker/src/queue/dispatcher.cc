@@ -156,6 +156,10 @@ void Dispatcher::loop() {
       return;
     }
     if (conn == nullptr) return;
+    if (!ready_told_) {
+      ready_told_ = true;
+      state_.ready_part_done();
+    }
     try {
       const int n = state_.sizer.to_claim(state_.unfinished.load(), static_cast<int>(state_.held.size()));
       if (need_claim_ && n > 0) {

@@ -54,6 +54,7 @@ class Dispatcher {
   std::atomic<bool> stop_{false};
   bool need_claim_ = true;
   bool listening_ = false;
+  bool ready_told_ = false;  // WorkerState::ready_part_done called (first connection made)
   int full_batches_ = 0;
 };
 

@@ -27,8 +27,19 @@ void WorkerJobContext::progress(int percentage, std::string_view step) {
   const auto sent = JobRun::Clock::now();
   bool cancel = false;
   try {
-    auto conn = state_.pool.acquire();
-    cancel = sql::update_progress(*conn, sql::JobAttempt::of(run_.job()), percentage, step, state_.config.worker_id, state_.config.lease);
+    auto send = [&] {
+      auto conn = state_.pool.acquire();
+      return sql::update_progress(*conn, sql::JobAttempt::of(run_.job()), percentage, step, state_.config.worker_id,
+                                  state_.config.lease);
+    };
+    try {
+      cancel = send();
+    } catch (const pg::Error& e) {
+      // The same figures and a lease extension: sending it twice does no harm, so a session
+      // lost under it (a server restart) gets it sent once more on a fresh one.
+      if (!e.connection_lost()) throw;
+      cancel = send();
+    }
     run_.extend_lease(sent + state_.config.lease);
   } catch (const pg::Error& e) {
     if (e.job_not_held() || e.not_found()) {

@@ -41,6 +41,10 @@ void LeaseKeeper::loop() {
       pg::Connection* conn = session_.get([this](util::Duration d) { return sleep(d); });
       if (conn == nullptr) return;  // stopping while the database is away: nothing to tell it
       presence_.beat(*conn);
+      if (!ready_told_) {
+        ready_told_ = true;
+        state_.ready_part_done();
+      }
     } catch (const pg::Error& e) {
       session_.reset_if_broken(e);
     }

@@ -33,6 +33,7 @@ class LeaseKeeper {
   WorkerState& state_;
   Session session_;
   Presence presence_;
+  bool ready_told_ = false;  // WorkerState::ready_part_done called (first registry call made)
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable changed_;

@@ -15,6 +15,16 @@ Session::Session(std::string conninfo, std::string application_name, std::string
       backoff_(100ms, 5s) {}
 
 pg::Connection* Session::get(const Sleep& sleep) {
+  // A session the server closed while we were not using it (a restart) is replaced now,
+  // rather than failing the next statement, whose outcome would then be in doubt.
+  if (conn_ && !conn_->alive_after_idle()) {
+    conn_.reset();
+    if (!lost_logged_) {
+      util::log_event(spdlog::level::warn, "db.connection_lost",
+                      {{"component", component_}, {"error", "closed by the server while idle"}});
+      lost_logged_ = true;
+    }
+  }
   while (!conn_) {
     try {
       auto conn = std::make_unique<pg::Connection>(conninfo_, application_name_);

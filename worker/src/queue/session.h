@@ -23,7 +23,8 @@ class Session {
 
   Session(std::string conninfo, std::string application_name, std::string component, OnConnect on_connect = {});
 
-  // The live connection, connecting first when there is none. Between failed attempts it
+  // The live connection, connecting first when there is none or when the server has closed
+  // it meanwhile (pg::Connection::alive_after_idle). Between failed attempts it
   // sleeps through `sleep`. Returns nullptr when `sleep` gives up. Non-retryable errors from
   // on_connect (e.g. the schema is missing) are thrown.
   pg::Connection* get(const Sleep& sleep);

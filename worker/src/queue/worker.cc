@@ -34,8 +34,10 @@ std::string join(const std::vector<std::string>& v) {
 
 }  // namespace
 
-WorkerExit run_worker(const WorkerConfig& config, const handlers::Registry& registry, util::ShutdownSignals& signals) {
+WorkerExit run_worker(const WorkerConfig& config, const handlers::Registry& registry, util::ShutdownSignals& signals,
+                      std::function<void()> on_ready) {
   WorkerState state(config);
+  state.on_ready = std::move(on_ready);
   util::Wakeup fatal_wakeup;
   std::mutex fatal_mu;
   std::string fatal_error;

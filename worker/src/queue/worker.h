@@ -14,6 +14,8 @@
 #include "queue/config.h"
 #include "util/shutdown_signals.h"
 
+#include <functional>
+
 namespace examq::queue {
 
 struct WorkerExit {
@@ -21,6 +23,9 @@ struct WorkerExit {
   bool threads_stuck = false;  // handlers still running (abandoned): exit with _Exit, not return
 };
 
-WorkerExit run_worker(const WorkerConfig& config, const handlers::Registry& registry, util::ShutdownSignals& signals);
+// on_ready, when given, is called once the worker has connected and registered (see
+// WorkerState::on_ready).
+WorkerExit run_worker(const WorkerConfig& config, const handlers::Registry& registry, util::ShutdownSignals& signals,
+                      std::function<void()> on_ready = {});
 
 }  // namespace examq::queue

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 
 namespace examq::queue {
 
@@ -36,6 +37,15 @@ struct WorkerState {
   // Set once shutdown starts; grace_deadline is then meaningful.
   std::atomic<bool> stopping{false};
   std::atomic<std::chrono::steady_clock::rep> grace_deadline{std::chrono::steady_clock::time_point::max().time_since_epoch().count()};
+
+  // Called once, from whichever thread gets there last, when the dispatcher has connected
+  // (schema checked, listening) and the lease keeper has made its first registry call: the
+  // worker can claim and is visible. A detached worker tells the process that started it.
+  std::function<void()> on_ready;
+  void ready_part_done() {
+    if (ready_parts_left.fetch_sub(1) == 1 && on_ready) on_ready();
+  }
+  std::atomic<int> ready_parts_left{2};
 
   std::chrono::steady_clock::time_point deadline() const {
     return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(grace_deadline.load()));
