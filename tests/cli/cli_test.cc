@@ -19,12 +19,10 @@
 #include <optional>
 #include <signal.h>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <thread>
 
-namespace fs = std::filesystem;
 using examq::testing::CliResult;
 using examq::testing::describe;
 using examq::testing::count_status;
