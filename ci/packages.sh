@@ -15,8 +15,10 @@ EXAMQ_PACKAGES=(
 # (tests/fixtures/fixture_fonts.cc): Liberation Sans and Serif (Arial and Times metrics) and DejaVu
 # Sans. fonts-urw-base35 (what ghostscript brings) makes fontconfig resolve Helvetica to Nimbus
 # Sans, so that ci/test's two font configurations differ (docs/testing.md).
-# The web page is tested in a real browser (tests/web): chromium, its driver and selenium.
-EXAMQ_TEST_PACKAGES=(fonts-liberation2 fonts-dejavu-core fonts-urw-base35 chromium chromium-driver python3-selenium)
+# The web page is tested in a real browser (tests/web): chromium, its driver and selenium. The
+# documented examples (tests/docs) use jq and curl, as the docs' readers do.
+EXAMQ_TEST_PACKAGES=(fonts-liberation2 fonts-dejavu-core fonts-urw-base35 chromium chromium-driver python3-selenium
+  jq curl)
 
 # examq_install_packages [EXTRA...]: EXAMQ_PACKAGES and the extra packages named.
 examq_install_packages() {
