@@ -4,14 +4,15 @@
 # and the doc_* helpers the examples' hidden directives use. Variables from run_examples.py:
 # EXAMQ_DOC_BIN (the real examq), EXAMQ_DOC_TMP (scratch), EXAMQ_DOC_READY_SECONDS.
 
-# Commands that run until a signal: `worker`, `serve`, and `watch` without job ids.
+# Commands that run until a signal: `worker`, `serve`, and `watch` without job ids (a word of
+# hex digits and dashes, 8 or more: an id or an id prefix; other words are option values).
 doc_runs_until_stopped() {
   case "$1" in
     worker | serve) return 0 ;;
     watch)
       shift
       local a
-      for a in "$@"; do [[ "$a" == -* ]] || return 1; done
+      for a in "$@"; do [[ "$a" =~ ^[0-9a-fA-F][0-9a-fA-F-]{7,}$ ]] && return 1; done
       return 0 ;;
   esac
   return 1
@@ -32,12 +33,12 @@ doc_bounded() {
       break
     fi
   done
-  kill -INT "$pid" 2>/dev/null
+  kill -INT "$pid" 2>/dev/null || true  # (it may have ended by itself: a usage error)
   local rc=0
   wait "$pid" || rc=$?
   cat "$out"
   rm -f "$out"
-  if [ "$rc" != 0 ]; then echo "examples: \`examq $*\` exited $rc when stopped with SIGINT" >&2; fi
+  if [ "$rc" != 0 ]; then echo "examples: \`examq $*\` exited $rc" >&2; fi
   return "$rc"
 }
 
@@ -55,11 +56,11 @@ examq() {
 # (`curl -N`) is cut after a few seconds; that is its success.
 curl() {
   local stream=0 a
-  for a in "$@"; do [ "$a" = -N ] && stream=1; done
+  for a in "$@"; do if [ "$a" = -N ]; then stream=1; fi; done
   local rc=0
   if [ "$stream" = 1 ]; then
     command curl --silent --show-error --max-time 3 "$@" || rc=$?
-    [ "$rc" = 28 ] && rc=0
+    if [ "$rc" = 28 ]; then rc=0; fi
   else
     command curl --silent --show-error --fail --retry-connrefused --retry 30 --retry-delay 1 --max-time 30 "$@" || rc=$?
   fi
@@ -71,7 +72,7 @@ curl() {
 doc_worker_stop() {
   local pid
   pid=$(cat "$EXAMQ_DOC_TMP/worker.pid" 2>/dev/null) || return 0
-  kill -TERM "$pid" 2>/dev/null && tail --pid="$pid" -f /dev/null
+  if kill -TERM "$pid" 2>/dev/null; then tail --pid="$pid" -f /dev/null; fi
   rm -f "$EXAMQ_DOC_TMP/worker.pid"
 }
 doc_worker_start() {
@@ -105,7 +106,7 @@ doc_with_late_worker() {
     sleep 0.1
     waited=$((waited + 1))
   done
-  doc_worker_start
+  doc_worker_start || return 1
   local rc=0
   wait "$pid" || rc=$?
   cat "$err"
@@ -126,7 +127,7 @@ doc_watch_new_paper() {
     sleep 0.1
     waited=$((waited + 1))
   done
-  doc_worker_start
+  doc_worker_start || return 1
   local rc=0
   wait "$pid" || rc=$?
   cat "$out"
@@ -146,7 +147,7 @@ doc_watch_across_restart() {
   doc_wait_for "$out" 'connection lost' "$pid"
   "$EXAMQ_DOC_BIN" up >/dev/null || return 1
   doc_wait_for "$out" 'reconnected' "$pid"
-  kill -INT "$pid" 2>/dev/null
+  kill -INT "$pid" 2>/dev/null || true
   local rc=0
   wait "$pid" || rc=$?
   cat "$out"

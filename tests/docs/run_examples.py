@@ -301,9 +301,11 @@ class Runner:
             return self.run_output(block)
         if block.lang not in RUN_LANGS:
             return
-        text = block.text
-        if block.lang == "console":  # `$ command` lines; the rest is output
-            text = "\n".join(l[2:] for l in text.split("\n") if l.startswith("$ "))
+        text, shown = block.text, ""
+        if block.lang == "console":  # `$ command` lines; the rest is their output
+            lines = text.split("\n")
+            text = "\n".join(l[2:] for l in lines if l.startswith("$ "))
+            shown = "\n".join(l for l in lines if not l.startswith("$ "))
         synopsis = is_synopsis(text)
         if synopsis:
             if not self.check_synopsis(block, text):
@@ -311,8 +313,13 @@ class Runner:
             text = "\n".join(strip_optional(c) for c in self.commands(text))
         script = self.placeholders.apply("\n".join(block.before + [text]), block)
         rc, out = self.bash(script)
+        missing = check_output(shown, out, block.any)
         if rc != block.exit:
-            self.fail(block.where, f"exited {rc}, expected {block.exit}" + (" (the synopsis without its optional parts)" if synopsis else ""), out)
+            what = " (the synopsis without its optional parts)" if synopsis else ""
+            self.fail(block.where, f"exited {rc}, expected {block.exit}{what}", out)
+        elif missing:
+            self.fail(block.where, "its output has no line like:\n" + "\n".join("    > " + m for m in missing)
+                      + "\n  it printed:", out)
         else:
             self.passed += 1
             print(f"ok   {block.where}")
