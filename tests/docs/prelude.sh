@@ -46,9 +46,10 @@ examq() {
   # In the script's own shell a command that runs until stopped is bounded; in a background job
   # (`examq serve ... &`, a subshell) it runs until the example ends, which stops it.
   if doc_runs_until_stopped "$@" && [ "$BASHPID" = "$$" ]; then
-    doc_bounded "$@"
+    doc_bounded "$@" || return $?
   else
-    "$EXAMQ_DOC_BIN" "$@"
+    # `|| return`: a failure is the function's, so the block's ERR trap names the doc's line.
+    "$EXAMQ_DOC_BIN" "$@" || return $?
   fi
 }
 

@@ -31,8 +31,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
-import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUN_LANGS = {"sh", "bash", "shell", "console"}
@@ -88,8 +86,9 @@ class Block:
 
 
 def parse(path, display):
-    """The fenced blocks of a Markdown file, each with the directives just before it."""
-    blocks, pending = [], []
+    """The fenced blocks of a Markdown file, each with the directives just before it, and the
+    problems found (a directive followed by something else than a block)."""
+    blocks, pending, problems = [], [], []
     with open(path, encoding="utf-8") as f:
         lines = f.read().split("\n")
     i = 0
@@ -112,9 +111,12 @@ def parse(path, display):
             i = j + 1
             continue
         if line.strip():
-            pending = []  # a directive belongs to the block right after it (blank lines allowed)
+            # A directive belongs to the block right after it (blank lines allowed).
+            problems += [f"{display}:{n}: the directive is not followed by a fenced block" for n, _ in pending]
+            pending = []
         i += 1
-    return blocks
+    problems += [f"{display}:{n}: the directive is not followed by a fenced block" for n, _ in pending]
+    return blocks, problems
 
 
 # --- placeholders --------------------------------------------------------------------------------
@@ -195,19 +197,26 @@ class Runner:
 
     def fail(self, where, what, output=""):
         self.failed += 1
-        print(f"FAIL {where}: {what}")
+        print(f"FAIL {where}: {what}" if where else f"FAIL {what}")
         if output.strip():
             tail = output.rstrip("\n").split("\n")[-40:]
             print("\n".join("    | " + l for l in tail))
 
-    def bash(self, script, timeout=BLOCK_TIMEOUT, strict=True):
-        """Runs a script after the prelude in its own process group; returns (rc, output)."""
+    def bash(self, script, timeout=BLOCK_TIMEOUT, strict=True, where=None, setup=()):
+        """Runs setup lines, then a script, after the prelude in their own process group; returns
+        (rc, output). `where` (FILE, LINE before the script's first line) names a failing line."""
         path = os.path.join(self.tmp, "example.sh")
+        header = 3 + len(setup)
         with open(path, "w", encoding="utf-8") as f:
             f.write("source " + os.path.join(HERE, "prelude.sh") + "\n")
+            for line in setup:
+                f.write(line + "\n")
             if strict:
                 f.write("set -eo pipefail\n")
-                f.write("trap 'echo \"examples: line $((LINENO - 3)) of the block failed (exit $?): $BASH_COMMAND\" >&2' ERR\n")
+                file, line = where or ("line", 0)
+                f.write(f"trap 'echo \"examples: {file}:$((LINENO + {line - header})) failed (exit $?)\" >&2' ERR\n")
+            else:
+                f.write("\n\n")
             f.write(script + "\n")
         # Output to a file, not a pipe: what an example leaves in the background (`examq serve
         # ... &`) would hold a pipe open after the script has ended.
@@ -290,7 +299,7 @@ class Runner:
 
     def run_block(self, block):
         for p in block.problems:
-            self.fail(block.where, p)
+            self.fail(None, p)
         if block.problems:
             return
         if block.skip is not None:
@@ -304,18 +313,25 @@ class Runner:
         text, shown = block.text, ""
         if block.lang == "console":  # `$ command` lines; the rest is their output
             lines = text.split("\n")
-            text = "\n".join(l[2:] for l in lines if l.startswith("$ "))
+            # Output lines become blank ones, so that line numbers still point into the doc.
+            text = "\n".join(l[2:] if l.startswith("$ ") else "" for l in lines)
             shown = "\n".join(l for l in lines if not l.startswith("$ "))
         synopsis = is_synopsis(text)
         if synopsis:
             if not self.check_synopsis(block, text):
                 return
             text = "\n".join(strip_optional(c) for c in self.commands(text))
-        script = self.placeholders.apply("\n".join(block.before + [text]), block)
-        rc, out = self.bash(script)
+        rc, out = self.bash(self.placeholders.apply(text, block), where=(block.path, block.line),
+                            setup=[self.placeholders.apply(b, block) for b in block.before])
         missing = check_output(shown, out, block.any)
         if rc != block.exit:
             what = " (the synopsis without its optional parts)" if synopsis else ""
+            # The ERR trap names the line that failed; quote it from the doc.
+            failed = re.search(r"examples: .*:(\d+) failed \(exit", out)
+            lines = block.text.split("\n")
+            n = int(failed.group(1)) - block.line - 1 if failed else -1
+            if not synopsis and 0 <= n < len(lines):
+                what += f"; line {block.line + 1 + n} failed: {lines[n].strip()}"
             self.fail(block.where, f"exited {rc}, expected {block.exit}{what}", out)
         elif missing:
             self.fail(block.where, "its output has no line like:\n" + "\n".join("    > " + m for m in missing)
@@ -354,8 +370,8 @@ class Runner:
             self.fail(block.where, "an output block needs <!-- example: output of: COMMAND --> "
                                    "(or <!-- example: skip REASON -->)")
             return
-        script = self.placeholders.apply("\n".join(block.before + [block.output_of]), block)
-        rc, out = self.bash(script, strict=False)
+        rc, out = self.bash(self.placeholders.apply(block.output_of, block), strict=False,
+                            setup=[self.placeholders.apply(b, block) for b in block.before])
         if rc != block.exit:
             self.fail(block.where, f"`{block.output_of}` exited {rc}, expected {block.exit}", out)
             return
@@ -394,7 +410,10 @@ def main():
     try:
         runner.setup()
         for f in a.files:
-            for block in parse(os.path.join(source, f), f):
+            blocks, problems = parse(os.path.join(source, f), f)
+            for p in problems:
+                runner.fail(None, p)
+            for block in blocks:
                 runner.run_block(block)
     except Exception as e:  # setup failed: nothing else can run
         runner.fail("setup", str(e))
