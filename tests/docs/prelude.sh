@@ -95,45 +95,36 @@ doc_worker_start() {
   done
 }
 
-# Runs "$@" with no worker running until it has said so on stderr (a line with "warning:"), then
-# starts the worker and prints what it printed: the warning of `submit --wait` and `watch`.
-doc_with_late_worker() {
+# doc_then_worker REGEX CMD...: runs CMD with no worker running until its output has a line
+# matching REGEX, then starts the worker, and prints everything CMD printed once it has ended.
+doc_then_worker() {
+  local regex=$1
+  shift
   doc_worker_stop
-  local err="$EXAMQ_DOC_TMP/late.$$.$RANDOM"
-  : >"$err"
-  "$@" 2>"$err" >/dev/null </dev/null &
-  local pid=$! waited=0
-  while ! grep -q 'warning:' "$err" && kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 300 ]; do
-    sleep 0.1
-    waited=$((waited + 1))
-  done
-  doc_worker_start || return 1
-  local rc=0
-  wait "$pid" || rc=$?
-  cat "$err"
-  rm -f "$err"
-  return "$rc"
-}
-
-# Runs `examq watch --plain JOB` on a new job submitted while no worker runs, and starts the
-# worker once watch has shown the job pending: every change of the job is then seen.
-doc_watch_new_paper() {
-  doc_worker_stop
-  local job out="$EXAMQ_DOC_TMP/watch.$$.$RANDOM"
-  job=$("$EXAMQ_DOC_BIN" submit "$1" --json | jq -r '.[0] | (.jobId // .job_id)') || return 1
+  local out="$EXAMQ_DOC_TMP/then-worker.$$.$RANDOM"
   : >"$out"
-  "$EXAMQ_DOC_BIN" watch --plain "$job" >"$out" 2>&1 </dev/null &
-  local pid=$! waited=0
-  while ! grep -q pending "$out" && kill -0 "$pid" 2>/dev/null && [ "$waited" -lt 300 ]; do
-    sleep 0.1
-    waited=$((waited + 1))
-  done
+  "$@" >"$out" 2>&1 </dev/null &
+  local pid=$!
+  doc_wait_for "$out" "$regex" "$pid" || true  # (what it printed instead is shown below)
   doc_worker_start || return 1
   local rc=0
   wait "$pid" || rc=$?
   cat "$out"
   rm -f "$out"
   return "$rc"
+}
+
+# The warning of `submit --wait` and `watch` when no worker runs the type, and what they say when
+# one starts.
+doc_with_late_worker() { doc_then_worker 'warning:' "$@"; }
+
+# `examq watch --plain JOB` of a new paper's job, the worker started once watch has shown the job
+# pending: every step of the job is then seen.
+doc_watch_new_paper() {
+  doc_worker_stop
+  local job
+  job=$("$EXAMQ_DOC_BIN" submit "$1" --json | jq -r '.[0] | (.jobId // .job_id)') || return 1
+  doc_then_worker pending "$EXAMQ_DOC_BIN" watch --plain "$job"
 }
 
 # Runs `examq watch --plain` across a restart of the private cluster (`examq down`, `examq up`) and
@@ -162,7 +153,7 @@ doc_wait_for() {
   local waited=0
   until grep -q -- "$2" "$1"; do
     kill -0 "$3" 2>/dev/null || return 1
-    [ "$waited" -ge $((EXAMQ_DOC_READY_SECONDS * 10)) ] && return 1
+    if [ "$waited" -ge $((EXAMQ_DOC_READY_SECONDS * 10)) ]; then return 1; fi
     sleep 0.1
     waited=$((waited + 1))
   done
