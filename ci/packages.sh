@@ -17,8 +17,9 @@ EXAMQ_PACKAGES=(
 # Sans, so that ci/test's two font configurations differ (docs/testing.md).
 # The web page is tested in a real browser (tests/web): chromium, its driver and selenium.
 # The --json outputs are checked against docs/schemas (tests/cli/validate_json.py): jsonschema.
+# The documented examples (tests/docs) use jq and curl, as the docs' readers do.
 EXAMQ_TEST_PACKAGES=(fonts-liberation2 fonts-dejavu-core fonts-urw-base35 chromium chromium-driver python3-selenium
-  python3-jsonschema)
+  python3-jsonschema jq curl)
 
 # examq_install_packages [EXTRA...]: EXAMQ_PACKAGES and the extra packages named.
 examq_install_packages() {
