@@ -16,6 +16,7 @@
 #include <tao/json/value.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <signal.h>
 #include <cstdlib>
@@ -35,6 +36,7 @@ using examq::testing::run_examq_in_terminal;
 using examq::testing::TempDir;
 using examq::testing::TestDatabase;
 using examq::testing::WorkerProcess;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -685,8 +687,8 @@ BOOST_AUTO_TEST_CASE(up_worker_from_a_relative_home_is_found_from_subdirectories
   // From a subdirectory, relative or default EXAMQ_HOME: the cluster above is found.
   for (const auto& env : {with_home(".examq"), with_home("")}) {
     tao::json::value status = parse(run_examq_in(root.path + "/sub/deeper", {"status", "--json"}, env));
-    BOOST_TEST(status.at("localCluster").at("home").get_string() == home);
-    BOOST_TEST(status.at("localCluster").at("backgroundWorkerPid").as<int>() == pid);
+    BOOST_TEST(status.at("local_cluster").at("home").get_string() == home);
+    BOOST_TEST(status.at("local_cluster").at("background_worker_pid").as<int>() == pid);
     BOOST_TEST((status.at("workers") == tao::json::value::array({"cli-up-worker"})));
   }
   // From an unrelated directory a relative EXAMQ_HOME names nothing: said, not silently ignored.
@@ -695,7 +697,7 @@ BOOST_AUTO_TEST_CASE(up_worker_from_a_relative_home_is_found_from_subdirectories
   BOOST_TEST(elsewhere.exit_code == 1);
   BOOST_TEST(elsewhere.err.find("no cluster recorded in /.examq (EXAMQ_HOME=.examq)") != std::string::npos);
   // The absolute path works from anywhere.
-  BOOST_TEST(parse(run_examq_in("/", {"status", "--json"}, with_home(home))).at("schemaVersion").as<int>() >= 8);
+  BOOST_TEST(parse(run_examq_in("/", {"status", "--json"}, with_home(home))).at("schema_version").as<int>() >= 8);
 
   // up again keeps the running worker rather than starting a second one.
   CliResult again = run_examq_in(root.path, {"up", "--worker"}, with_home(".examq"));
@@ -809,7 +811,7 @@ BOOST_AUTO_TEST_CASE(jobs_filters_by_paper_title_batch_and_since_and_shows_each_
   BOOST_TEST(two[1].at("batch").get_string() == batch);  // one submit, one batch
   BOOST_TEST(one[0].at("batch").get_string() != batch);
   // The estimate uses the paper's 6 pages at the default 3 s a page (no history), not 10 pages.
-  BOOST_TEST(two[0].at("estimatedTime").as<int>() == 18);
+  BOOST_TEST(two[0].at("estimated_time").as<int>() == 18);
 
   tao::json::value batched = parse(examq_on(db, {"jobs", "--batch", batch, "--json"}));
   BOOST_REQUIRE_EQUAL(batched.get_array().size(), 2u);
@@ -823,15 +825,15 @@ BOOST_AUTO_TEST_CASE(jobs_filters_by_paper_title_batch_and_since_and_shows_each_
   BOOST_TEST(parse(examq_on(db, {"jobs", "--batch", batch.substr(0, 8), "--json"})).get_array().size() == 2u);
   BOOST_TEST(parse(examq_on(db, {"jobs", "--title", "PHYSICS", "--json"})).get_array().size() == 2u);
   BOOST_TEST(parse(examq_on(db, {"jobs", "--title", "sample-exam", "--json"})).get_array().size() == 1u);
-  const std::string paper = one[0].at("examPaperId").get_string();
+  const std::string paper = one[0].at("exam_paper_id").get_string();
   tao::json::value of_paper = parse(examq_on(db, {"jobs", "--paper", paper.substr(0, 8), "--json"}));
   BOOST_REQUIRE_EQUAL(of_paper.get_array().size(), 1u);
-  BOOST_TEST(of_paper[0].at("id").get_string() == one[0].at("jobId").get_string());
+  BOOST_TEST(of_paper[0].at("id").get_string() == one[0].at("job_id").get_string());
   BOOST_TEST(parse(examq_on(db, {"jobs", "--since", "1h", "--json"})).get_array().size() == 3u);
   BOOST_TEST(parse(examq_on(db, {"jobs", "--since", "2000-01-01", "--json"})).get_array().size() == 3u);
   BOOST_TEST(parse(examq_on(db, {"jobs", "--since", "2999-01-01 12:00", "--json"})).get_array().empty());
   conn.exec("UPDATE processing_jobs SET created_at = now() - interval '2 hours' WHERE id = $1::uuid",
-            one[0].at("jobId").get_string());
+            one[0].at("job_id").get_string());
   BOOST_TEST(parse(examq_on(db, {"jobs", "--since", "1h", "--json"})).get_array().size() == 2u);
   BOOST_TEST(parse(examq_on(db, {"jobs", "--since", "1h", "--title", "physics", "--batch", batch, "--status", "pending",
                                  "--json"}))

@@ -82,22 +82,29 @@ CheckedPdf check_pdf(const std::string& path) {
 
 // Every file checked before anything is sent, and every bad one reported (on stderr), not only
 // the first: throws after the last, naming how many, when any is bad.
-std::vector<CheckedPdf> check_pdfs(const std::vector<std::string>& paths, const std::string& what) {
+// Every bad file is reported, then nothing is submitted: in text one stderr line each; with
+// --json (one error object on stderr) the files' problems are the object's message.
+std::vector<CheckedPdf> check_pdfs(const std::vector<std::string>& paths, const std::string& what, bool json) {
   std::vector<CheckedPdf> pdfs;
   int bad = 0;
+  std::string problems;
   for (const std::string& path : paths) {
     try {
       pdfs.push_back(check_pdf(path));
     } catch (const std::runtime_error& e) {
-      std::cerr << "examq submit: " << printable(e.what()) << "\n";
+      if (json) {
+        problems += std::string(e.what()) + "; ";
+      } else {
+        std::cerr << "examq submit: " << printable(e.what()) << "\n";
+      }
       ++bad;
     }
   }
   if (bad > 0) {
-    throw std::runtime_error(bad == 1 && paths.size() == 1
-                                 ? "nothing submitted"
-                                 : std::to_string(bad) + " of " + std::to_string(paths.size()) + " " + what +
-                                       " cannot be submitted: nothing submitted");
+    throw std::runtime_error(problems + (bad == 1 && paths.size() == 1
+                                             ? "nothing submitted"
+                                             : std::to_string(bad) + " of " + std::to_string(paths.size()) + " " +
+                                                   what + " cannot be submitted: nothing submitted"));
   }
   return pdfs;
 }
@@ -140,7 +147,7 @@ Command add_submit_command(CLI::App& app) {
               const int priority = parse_priority(o->priority);
               std::vector<std::string> paths = o->files;
               if (!o->insert.empty()) paths.push_back(o->insert);
-              std::vector<CheckedPdf> papers = check_pdfs(paths, "files");
+              std::vector<CheckedPdf> papers = check_pdfs(paths, "files", o->json);
               std::optional<CheckedPdf> insert;
               if (!o->insert.empty()) {
                 insert = papers.back();
