@@ -96,6 +96,14 @@ INSERT INTO examq_migrations (version, name) VALUES (10, 'batches');
 COMMIT;
 \endif
 
+SELECT NOT EXISTS (SELECT 1 FROM examq_migrations WHERE version = 12) AS examq_pending \gset
+\if :examq_pending
+BEGIN;
+\ir 0012_notifications.sql
+INSERT INTO examq_migrations (version, name) VALUES (12, 'notifications');
+COMMIT;
+\endif
+
 -- After the migrations, every time (the roles it names are made by the first one).
 \ir migrations_access.sql
 SELECT pg_advisory_unlock(hashtext('examq.install')) AS unlocked \gset
