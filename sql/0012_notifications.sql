@@ -117,7 +117,7 @@ CREATE TRIGGER processing_jobs_notify_settled AFTER UPDATE OF status ON processi
         AND NEW.job_type <> 'notify')
   EXECUTE FUNCTION processing_jobs_notify_settled();
 
--- Per batch: 0011's trigger function, which now also enqueues at the SETTLED moment.
+-- Per batch: 0010's trigger function, which now also enqueues at the SETTLED moment.
 CREATE OR REPLACE FUNCTION processing_jobs_batch_status() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
