@@ -8,7 +8,7 @@ EXAMQ_PACKAGES=(
   libpq-dev tao-json-dev libpodofo-dev libpoppler-cpp-dev libturbojpeg0-dev
   libcurl4-openssl-dev libspdlog-dev libboost-test-dev libcli11-dev
   libpoppler-private-dev libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-osd
-  poppler-utils libjwt-dev
+  poppler-utils libjwt-dev libssl-dev
 )
 
 # Only ci/test needs these. The fixture papers embed fonts from their files
@@ -16,7 +16,9 @@ EXAMQ_PACKAGES=(
 # Sans. fonts-urw-base35 (what ghostscript brings) makes fontconfig resolve Helvetica to Nimbus
 # Sans, so that ci/test's two font configurations differ (docs/testing.md).
 # The web page is tested in a real browser (tests/web): chromium, its driver and selenium.
-EXAMQ_TEST_PACKAGES=(fonts-liberation2 fonts-dejavu-core fonts-urw-base35 chromium chromium-driver python3-selenium)
+# Notification emails go to a real SMTP server (tests/notify): aiosmtpd.
+EXAMQ_TEST_PACKAGES=(fonts-liberation2 fonts-dejavu-core fonts-urw-base35 chromium chromium-driver python3-selenium
+                     python3-aiosmtpd)
 
 # examq_install_packages [EXTRA...]: EXAMQ_PACKAGES and the extra packages named.
 examq_install_packages() {

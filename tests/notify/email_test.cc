@@ -1,0 +1,128 @@
+#define BOOST_TEST_MODULE notify_email
+// The notify handler's email channel end to end: a batch settled by the queue's SQL functions,
+// a preference row, `examq worker --job-types notify`, and a real SMTP server (smtp_sink.py).
+#include "job_watcher.h"
+#include "notify_fixture.h"
+#include "smtp_sink.h"
+#include "test_database.h"
+#include "worker_process.h"
+
+#include <boost/test/unit_test.hpp>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+using namespace examq;
+using namespace examq::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
+
+// A loopback port that refuses connections: bound, never listened on, held until the end.
+struct ClosedPort {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int port = 0;
+  ClosedPort() {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+  }
+  ~ClosedPort() { ::close(fd); }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_settled_batch_is_emailed_once_naming_its_papers_and_outcome) {
+  TestDatabase db("notify_email");
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& conn = watcher.conn();
+  const SettledBatch batch = settle_batch(conn, "email", "teacher@school.example");
+  BOOST_REQUIRE_EQUAL(batch.notify_jobs.size(), 1u);
+
+  SmtpSink smtp;
+  ScopedEnv env({{"EXAMQ_SMTP_URL", smtp.url()},
+                 {"EXAMQ_SMTP_FROM", "examq@queue.example"},
+                 {"EXAMQ_PUBLIC_URL", "https://examq.school.example/"}});
+  WorkerProcess worker(db.conninfo(), "notify-email", {"--job-types", "notify"});
+  const std::string& notify = batch.notify_jobs[0];
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until([&](pg::Connection& c) { return job_field(c, notify, "status") == "completed"; }, 60s),
+                        "the notify job did not complete: " + job_field(conn, notify, "error_message") + "\nlog:\n" + worker.log());
+
+  const auto messages = smtp.messages();
+  BOOST_REQUIRE_EQUAL(messages.size(), 1u);  // one email for the batch, not one per paper
+  const auto& m = messages[0];
+  const auto& h = m.at("headers");
+  BOOST_TEST(m.at("mail_from").get_string() == "examq@queue.example");
+  BOOST_TEST(m.at("rcpt_tos").get_array().size() == 1u);
+  BOOST_TEST(h.at("From").get_string() == "examq@queue.example");
+  BOOST_TEST(h.at("To").get_string() == "teacher@school.example");
+  BOOST_TEST(h.at("Subject").get_string() ==
+             "examq: Batch \"Week 12 – mocks\" completed with errors: 1 of 2 jobs completed, 1 failed");
+  BOOST_TEST(h.at("Message-ID").get_string() == "<" + notify + "@queue.example>");
+  BOOST_TEST(h.at("MIME-Version").get_string() == "1.0");
+  BOOST_TEST(contains(h.at("Date").get_string(), "+0000"));
+  BOOST_TEST(m.at("content_type").get_string() == "multipart/alternative");
+
+  const std::string text = m.at("text").get_string();
+  BOOST_TEST_MESSAGE(text);
+  BOOST_TEST(contains(text, "\"Physics <Paper 1>\" (phys-1.pdf): 3 questions, review needed"));
+  BOOST_TEST(contains(text, "\"Chemistry\" (chem.pdf): failed: the PDF is encrypted"));
+  BOOST_TEST(contains(text, "https://examq.school.example/"));
+  const std::string html = m.at("html").get_string();
+  BOOST_TEST(contains(html, "Physics &lt;Paper 1&gt;"));
+  BOOST_TEST(!contains(html, "<Paper 1>"));
+  BOOST_TEST(contains(html, "<a href=\"https://examq.school.example/\">"));
+  BOOST_TEST(job_field(conn, notify, "retry_count") == "0");
+}
+
+BOOST_AUTO_TEST_CASE(an_smtp_server_that_is_down_is_retried_then_the_notify_job_fails) {
+  TestDatabase db("notify_smtp_down");
+  {
+    // A long backoff, so the job is seen waiting for its retry; the test then makes it due.
+    pg::Connection admin = db.connect();
+    std::string sql = "ALTER DATABASE " + admin.quote_identifier(db.name()) + " SET examq.retry_backoff_base = '1h'";
+    admin.exec(sql.c_str());
+  }
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& conn = watcher.conn();
+  const SettledBatch batch = settle_batch(conn, "email", "teacher@school.example");
+  const std::string& notify = batch.notify_jobs.at(0);
+  BOOST_TEST(job_field(conn, notify, "max_retries") == "8");
+
+  ClosedPort down;
+  const std::string server = "smtp://127.0.0.1:" + std::to_string(down.port);
+  ScopedEnv env({{"EXAMQ_SMTP_URL", server}, {"EXAMQ_SMTP_FROM", "examq@queue.example"}});
+  WorkerProcess worker(db.conninfo(), "notify-smtp-down", {"--job-types", "notify"});
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until([&](pg::Connection& c) { return job_field(c, notify, "retry_count") == "1"; }, 60s),
+                        "no retry was scheduled; log:\n" + worker.log());
+  BOOST_TEST(job_field(conn, notify, "status") == "pending");
+  const std::string error = job_field(conn, notify, "error_message");
+  BOOST_TEST(contains(error, "sending email to teacher@school.example via " + server + "/ failed: "), error);
+
+  // Retries used up: the next failure is final.
+  conn.exec("UPDATE processing_jobs SET max_retries = 1, run_at = now() WHERE id = $1::uuid", notify);
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until([&](pg::Connection& c) { return job_field(c, notify, "status") == "failed"; }, 60s),
+                        "the notify job did not fail; log:\n" + worker.log());
+  BOOST_TEST(job_field(conn, notify, "retry_count") == "1");
+  BOOST_TEST(contains(job_field(conn, notify, "error_message"), server));
+}
+
+BOOST_AUTO_TEST_CASE(an_email_without_an_smtp_server_configured_fails_at_once) {
+  TestDatabase db("notify_no_smtp");
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& conn = watcher.conn();
+  const SettledBatch batch = settle_batch(conn, "email", "teacher@school.example");
+  const std::string& notify = batch.notify_jobs.at(0);
+  ScopedEnv env({{"EXAMQ_SMTP_URL", ""}});
+  WorkerProcess worker(db.conninfo(), "notify-no-smtp", {"--job-types", "notify"});
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until([&](pg::Connection& c) { return job_field(c, notify, "status") == "failed"; }, 60s),
+                        "the notify job did not fail; log:\n" + worker.log());
+  BOOST_TEST(job_field(conn, notify, "error_message") == "EXAMQ_SMTP_URL is not set");
+  BOOST_TEST(job_field(conn, notify, "retry_count") == "0");
+}
