@@ -7,9 +7,11 @@
 #include "test_database.h"
 #include "worker_process.h"
 
+#include <arpa/inet.h>
 #include <boost/test/unit_test.hpp>
-#include <sys/socket.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 using namespace examq;
@@ -35,6 +37,22 @@ struct ClosedPort {
   }
   ~ClosedPort() { ::close(fd); }
 };
+
+// An IPv4 address of this machine that is not loopback, "" when it has none.
+std::string non_loopback_address() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return "";
+  std::string found;
+  for (ifaddrs* a = list; a != nullptr && found.empty(); a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    const auto& in = reinterpret_cast<const sockaddr_in&>(*a->ifa_addr);
+    if ((ntohl(in.sin_addr.s_addr) >> 24) == 127) continue;
+    char text[INET_ADDRSTRLEN];
+    found = ::inet_ntop(AF_INET, &in.sin_addr, text, sizeof text);
+  }
+  ::freeifaddrs(list);
+  return found;
+}
 
 }  // namespace
 
@@ -125,4 +143,25 @@ BOOST_AUTO_TEST_CASE(an_email_without_an_smtp_server_configured_fails_at_once) {
                         "the notify job did not fail; log:\n" + worker.log());
   BOOST_TEST(job_field(conn, notify, "error_message") == "EXAMQ_SMTP_URL is not set");
   BOOST_TEST(job_field(conn, notify, "retry_count") == "0");
+}
+
+BOOST_AUTO_TEST_CASE(smtp_to_a_server_off_loopback_without_starttls_fails_critical_unsent) {
+  const std::string address = non_loopback_address();
+  if (address.empty()) {
+    BOOST_TEST_MESSAGE("skipped: this machine has no IPv4 address but loopback");
+    return;
+  }
+  TestDatabase db("notify_starttls");
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& conn = watcher.conn();
+  const SettledBatch batch = settle_batch(conn, "email", "teacher@school.example");
+  const std::string& notify = batch.notify_jobs.at(0);
+  SmtpSink smtp("0.0.0.0");  // offers no STARTTLS
+  ScopedEnv env({{"EXAMQ_SMTP_URL", "smtp://" + address + ":" + std::to_string(smtp.port())}});
+  WorkerProcess worker(db.conninfo(), "notify-starttls", {"--job-types", "notify"});
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until([&](pg::Connection& c) { return job_field(c, notify, "status") == "failed"; }, 60s),
+                        "the notify job did not fail; log:\n" + worker.log());
+  BOOST_TEST(job_field(conn, notify, "retry_count") == "0");
+  BOOST_TEST(contains(job_field(conn, notify, "error_message"), "the server offers no STARTTLS, which smtp:// requires"));
+  BOOST_TEST(smtp.messages().empty());
 }

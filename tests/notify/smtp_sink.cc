@@ -16,7 +16,7 @@
 
 namespace examq::testing {
 
-SmtpSink::SmtpSink() {
+SmtpSink::SmtpSink(const std::string& address) {
   char tmpl[] = "/tmp/examq-smtp-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
   dir_ = tmpl;
@@ -28,7 +28,7 @@ SmtpSink::SmtpSink() {
   if (pid_ == 0) {
     ::dup2(in[0], 0);
     ::dup2(out[1], 1);
-    ::execl("/usr/bin/python3", "python3", script.c_str(), dir_.c_str(), static_cast<char*>(nullptr));
+    ::execl("/usr/bin/python3", "python3", script.c_str(), dir_.c_str(), address.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   ::close(in[0]);

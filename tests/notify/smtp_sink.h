@@ -1,5 +1,5 @@
 #pragma once
-// A real SMTP server for tests: smtp_sink.py (Debian's python3-aiosmtpd) on 127.0.0.1, started
+// A real SMTP server for tests: smtp_sink.py (Debian's python3-aiosmtpd), without TLS, started
 // as a child process, writing each message it receives as parsed JSON into a directory.
 
 #include <tao/json/value.hpp>
@@ -13,7 +13,9 @@ namespace examq::testing {
 
 class SmtpSink {
  public:
-  SmtpSink();   // returns once the server accepts connections (it says so on a pipe)
+  // Listens on `address` ("0.0.0.0": every interface); returns once the server accepts
+  // connections (it says so on a pipe).
+  explicit SmtpSink(const std::string& address = "127.0.0.1");
   ~SmtpSink();  // closes its stdin (it exits), reaps it, removes the directory
   SmtpSink(const SmtpSink&) = delete;
   SmtpSink& operator=(const SmtpSink&) = delete;

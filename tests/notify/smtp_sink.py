@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A real SMTP server for the notify tests (Debian's python3-aiosmtpd), on 127.0.0.1.
 
-Usage: smtp_sink.py DIR. Prints "PORT <n>" on stdout once it accepts connections, then writes
+Usage: smtp_sink.py DIR [ADDRESS] (default 127.0.0.1; 0.0.0.0 for every interface). Prints "PORT <n>" on stdout once it accepts connections, then writes
 each message it receives to DIR/<n>.json (written to a temporary name, then renamed, before the
 server answers 250: a completed notify job's message is always there), parsed by Python's own
 MIME parser: the envelope, the headers (Subject decoded), and the text and HTML parts decoded.
@@ -50,15 +50,16 @@ class Sink:
         return "250 OK"
 
 
-def free_port():
+def free_port(address):
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((address, 0))
         return s.getsockname()[1]
 
 
 def main():
     directory = sys.argv[1]
-    controller = Controller(Sink(directory), hostname="127.0.0.1", port=free_port())
+    address = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
+    controller = Controller(Sink(directory), hostname=address, port=free_port(address))
     controller.start()
     print("PORT %d" % controller.port, flush=True)
     done = threading.Event()

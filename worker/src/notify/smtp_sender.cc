@@ -83,10 +83,11 @@ void send_email(const SmtpServer& server, const std::string& from, const std::st
   long reply = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply);
   std::string why = error[0] != '\0' ? error : curl_easy_strerror(rc);
-  if (reply != 0 && why.find(std::to_string(reply)) == std::string::npos) why += " (SMTP " + std::to_string(reply) + ")";
+  // The last reply, when it was a refusal (a 2xx or 3xx one, such as EHLO's, explains nothing).
+  if (reply >= 400 && why.find(std::to_string(reply)) == std::string::npos) why += " (SMTP " + std::to_string(reply) + ")";
   const bool critical = rc == CURLE_LOGIN_DENIED || rc == CURLE_USE_SSL_FAILED || rc == CURLE_PEER_FAILED_VERIFICATION ||
                         rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_SSL_CACERT_BADFILE;
-  if (rc == CURLE_USE_SSL_FAILED) why += "; the server offers no STARTTLS (use smtps:// or a server that does)";
+  if (rc == CURLE_USE_SSL_FAILED) why = "the server offers no STARTTLS, which smtp:// requires (use smtps:// or a server that offers it)";
   throw JobError(what + " failed: " + why, critical);
 }
 
