@@ -67,10 +67,11 @@ BOOST_AUTO_TEST_CASE(a_settled_batch_is_emailed_once_naming_its_papers_and_outco
   ScopedEnv env({{"EXAMQ_SMTP_URL", smtp.url()},
                  {"EXAMQ_SMTP_FROM", "examq@queue.example"},
                  {"EXAMQ_PUBLIC_URL", "https://examq.school.example/"}});
-  WorkerProcess worker(db.conninfo(), "notify-email", {"--job-types", "notify"});
+  WorkerLogin login(db);  // not a superuser: reads through row-level security
+  WorkerProcess worker(login.conninfo(), "notify-email", {"--job-types", "notify"});
   const std::string& notify = batch.notify_jobs[0];
-  BOOST_REQUIRE_MESSAGE(watcher.wait_until([&](pg::Connection& c) { return job_field(c, notify, "status") == "completed"; }, 60s),
-                        "the notify job did not complete: " + job_field(conn, notify, "error_message") + "\nlog:\n" + worker.log());
+  const std::string why_completed = wait_for(watcher, worker, notify, "status", "completed");
+  BOOST_REQUIRE_MESSAGE(why_completed.empty(), why_completed);
 
   const auto messages = smtp.messages();
   BOOST_REQUIRE_EQUAL(messages.size(), 1u);  // one email for the batch, not one per paper
@@ -117,16 +118,16 @@ BOOST_AUTO_TEST_CASE(an_smtp_server_that_is_down_is_retried_then_the_notify_job_
   const std::string server = "smtp://127.0.0.1:" + std::to_string(down.port);
   ScopedEnv env({{"EXAMQ_SMTP_URL", server}, {"EXAMQ_SMTP_FROM", "examq@queue.example"}});
   WorkerProcess worker(db.conninfo(), "notify-smtp-down", {"--job-types", "notify"});
-  BOOST_REQUIRE_MESSAGE(watcher.wait_until([&](pg::Connection& c) { return job_field(c, notify, "retry_count") == "1"; }, 60s),
-                        "no retry was scheduled; log:\n" + worker.log());
+  const std::string why_1 = wait_for(watcher, worker, notify, "retry_count", "1");
+  BOOST_REQUIRE_MESSAGE(why_1.empty(), why_1);
   BOOST_TEST(job_field(conn, notify, "status") == "pending");
   const std::string error = job_field(conn, notify, "error_message");
   BOOST_TEST(contains(error, "sending email to teacher@school.example via " + server + "/ failed: "), error);
 
   // Retries used up: the next failure is final.
   conn.exec("UPDATE processing_jobs SET max_retries = 1, run_at = now() WHERE id = $1::uuid", notify);
-  BOOST_REQUIRE_MESSAGE(watcher.wait_until([&](pg::Connection& c) { return job_field(c, notify, "status") == "failed"; }, 60s),
-                        "the notify job did not fail; log:\n" + worker.log());
+  const std::string why_failed = wait_for(watcher, worker, notify, "status", "failed");
+  BOOST_REQUIRE_MESSAGE(why_failed.empty(), why_failed);
   BOOST_TEST(job_field(conn, notify, "retry_count") == "1");
   BOOST_TEST(contains(job_field(conn, notify, "error_message"), server));
 }
@@ -139,8 +140,8 @@ BOOST_AUTO_TEST_CASE(an_email_without_an_smtp_server_configured_fails_at_once) {
   const std::string& notify = batch.notify_jobs.at(0);
   ScopedEnv env({{"EXAMQ_SMTP_URL", ""}});
   WorkerProcess worker(db.conninfo(), "notify-no-smtp", {"--job-types", "notify"});
-  BOOST_REQUIRE_MESSAGE(watcher.wait_until([&](pg::Connection& c) { return job_field(c, notify, "status") == "failed"; }, 60s),
-                        "the notify job did not fail; log:\n" + worker.log());
+  const std::string why_failed = wait_for(watcher, worker, notify, "status", "failed");
+  BOOST_REQUIRE_MESSAGE(why_failed.empty(), why_failed);
   BOOST_TEST(job_field(conn, notify, "error_message") == "EXAMQ_SMTP_URL is not set");
   BOOST_TEST(job_field(conn, notify, "retry_count") == "0");
 }
@@ -159,8 +160,8 @@ BOOST_AUTO_TEST_CASE(smtp_to_a_server_off_loopback_without_starttls_fails_critic
   SmtpSink smtp("0.0.0.0");  // offers no STARTTLS
   ScopedEnv env({{"EXAMQ_SMTP_URL", "smtp://" + address + ":" + std::to_string(smtp.port())}});
   WorkerProcess worker(db.conninfo(), "notify-starttls", {"--job-types", "notify"});
-  BOOST_REQUIRE_MESSAGE(watcher.wait_until([&](pg::Connection& c) { return job_field(c, notify, "status") == "failed"; }, 60s),
-                        "the notify job did not fail; log:\n" + worker.log());
+  const std::string why_failed = wait_for(watcher, worker, notify, "status", "failed");
+  BOOST_REQUIRE_MESSAGE(why_failed.empty(), why_failed);
   BOOST_TEST(job_field(conn, notify, "retry_count") == "0");
   BOOST_TEST(contains(job_field(conn, notify, "error_message"), "the server offers no STARTTLS, which smtp:// requires"));
   BOOST_TEST(smtp.messages().empty());

@@ -1,5 +1,8 @@
 #include "notify_fixture.h"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdlib>
 
 namespace examq::testing {
@@ -39,6 +42,35 @@ SettledBatch settle_batch(pg::Connection& conn, const std::string& channel, cons
   pg::Result r = conn.exec("SELECT id::text FROM processing_jobs WHERE job_type = 'notify' ORDER BY created_at, id");
   for (int i = 0; i < r.rows(); ++i) b.notify_jobs.push_back(r.get<std::string>(i, 0));
   return b;
+}
+
+std::string wait_for(JobWatcher& watcher, WorkerProcess& worker, const std::string& job, const std::string& column,
+                     const std::string& value) {
+  using namespace std::chrono_literals;
+  if (watcher.wait_until([&](pg::Connection& c) { return job_field(c, job, column) == value; }, 60s)) return "";
+  pg::Connection& c = watcher.conn();
+  return "job " + job + ": " + column + " is " + job_field(c, job, column) + ", not " + value + " (status " +
+         job_field(c, job, "status") + ", error " + job_field(c, job, "error_message") + ")\nworker log:\n" + worker.log();
+}
+
+WorkerLogin::WorkerLogin(const TestDatabase& db) {
+  static std::atomic<int> made{0};
+  name_ = "examq_notify_worker_" + std::to_string(::getpid()) + "_" + std::to_string(++made);
+  admin_conninfo_ = db.conninfo();
+  pg::Connection admin = db.connect();
+  const std::string sql = "CREATE ROLE " + admin.quote_identifier(name_) + " LOGIN IN ROLE examq_worker";
+  admin.exec(sql.c_str());
+  conninfo_ = db.conninfo() + " user=" + name_;
+}
+
+WorkerLogin::~WorkerLogin() {
+  try {
+    pg::Connection admin(admin_conninfo_);
+    // The worker registry keeps a row naming the login; it goes with the test database.
+    const std::string sql = "DROP ROLE IF EXISTS " + admin.quote_identifier(name_);
+    admin.exec(sql.c_str());
+  } catch (...) {
+  }
 }
 
 ScopedEnv::ScopedEnv(std::initializer_list<std::pair<std::string, std::string>> values) {
