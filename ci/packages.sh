@@ -8,7 +8,7 @@ EXAMQ_PACKAGES=(
   libpq-dev tao-json-dev libpodofo-dev libpoppler-cpp-dev libturbojpeg0-dev
   libcurl4-openssl-dev libspdlog-dev libboost-test-dev libcli11-dev
   libpoppler-private-dev libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-osd
-  poppler-utils libjwt-dev
+  poppler-utils libjwt-dev libssl-dev
 )
 
 # Only ci/test needs these. The fixture papers embed fonts from their files
@@ -18,8 +18,9 @@ EXAMQ_PACKAGES=(
 # The web page is tested in a real browser (tests/web): chromium, its driver and selenium.
 # The --json outputs are checked against docs/schemas (tests/cli/validate_json.py): jsonschema.
 # The documented examples (tests/docs) use jq and curl, as the docs' readers do.
+# Notification emails go to a real SMTP server (tests/notify): aiosmtpd.
 EXAMQ_TEST_PACKAGES=(fonts-liberation2 fonts-dejavu-core fonts-urw-base35 chromium chromium-driver python3-selenium
-  python3-jsonschema jq curl)
+  python3-jsonschema jq curl python3-aiosmtpd)
 
 # examq_install_packages [EXTRA...]: EXAMQ_PACKAGES and the extra packages named.
 examq_install_packages() {

@@ -104,6 +104,22 @@ INSERT INTO examq_migrations (version, name) VALUES (11, 'cli_lookup');
 COMMIT;
 \endif
 
+SELECT NOT EXISTS (SELECT 1 FROM examq_migrations WHERE version = 12) AS examq_pending \gset
+\if :examq_pending
+BEGIN;
+\ir 0012_notifications.sql
+INSERT INTO examq_migrations (version, name) VALUES (12, 'notifications');
+COMMIT;
+\endif
+
+SELECT NOT EXISTS (SELECT 1 FROM examq_migrations WHERE version = 13) AS examq_pending \gset
+\if :examq_pending
+BEGIN;
+\ir 0013_notify_reads_batches.sql
+INSERT INTO examq_migrations (version, name) VALUES (13, 'notify_reads_batches');
+COMMIT;
+\endif
+
 -- After the migrations, every time (the roles it names are made by the first one).
 \ir migrations_access.sql
 SELECT pg_advisory_unlock(hashtext('examq.install')) AS unlocked \gset

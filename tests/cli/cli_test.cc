@@ -520,7 +520,7 @@ BOOST_AUTO_TEST_CASE(worker_refuses_a_job_type_no_handler_runs_and_bad_settings_
                              std::chrono::seconds(30));
   BOOST_TEST_INFO(describe(typo));
   BOOST_TEST(typo.exit_code == 2);
-  BOOST_TEST(typo.err.find("no handler for process-exam-papers (examq runs: noop, process-exam-paper)") != std::string::npos);
+  BOOST_TEST(typo.err.find("no handler for process-exam-papers (examq runs: noop, notify, process-exam-paper)") != std::string::npos);
 
   // A noop-only worker still checks process-exam-paper's settings.
   auto env = kEnv;
@@ -529,6 +529,13 @@ BOOST_AUTO_TEST_CASE(worker_refuses_a_job_type_no_handler_runs_and_bad_settings_
   BOOST_TEST_INFO(describe(bad));
   BOOST_TEST(bad.exit_code == 2);
   BOOST_TEST(bad.err.find("EXAMQ_RENDER_DPI") != std::string::npos);
+  // ... and notify's.
+  auto smtp = kEnv;
+  smtp.emplace_back("EXAMQ_SMTP_URL", "http://mail.example");
+  CliResult bad_smtp = run_examq({"worker", "--job-types", "noop", "--db", db.conninfo()}, smtp, std::chrono::seconds(30));
+  BOOST_TEST_INFO(describe(bad_smtp));
+  BOOST_TEST(bad_smtp.exit_code == 2);
+  BOOST_TEST(bad_smtp.err.find("EXAMQ_SMTP_URL must start with smtp:// or smtps://") != std::string::npos);
   BOOST_TEST(count(conn, "SELECT count(*)::int FROM examq_workers") == 0);  // neither got as far as registering
 }
 

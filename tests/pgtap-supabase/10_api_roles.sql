@@ -3,7 +3,7 @@
 -- anon gets nothing; authenticated and service_role get the admin set of docs/sql-api.md
 -- (filtered by row-level security and the JWT checks), never the worker functions.
 BEGIN;
-SELECT plan(89);
+SELECT plan(94);
 
 \ir ../pgtap/support/roles.psql
 -- examq's functions: everything in public that no extension (pgTAP) brought.
@@ -45,7 +45,7 @@ CREATE FUNCTION pg_temp.examq_tables() RETURNS SETOF text LANGUAGE sql AS $$
   SELECT unnest(ARRAY['processing_jobs', 'processing_job_stats', 'exam_papers', 'exam_paper_files',
                       'exam_paper_pages', 'syllabus_topics', 'questions', 'examq_migrations',
                       'examq_workers', 'examq_worker_status', 'examq_live_workers', 'examq_api_admin_relations',
-                      'processing_job_batches', 'processing_job_batch_status'])
+                      'processing_job_batches', 'processing_job_batch_status', 'examq_notification_preferences'])
 $$;
 
 INSERT INTO exam_papers (id, title) VALUES ('00000000-0000-0000-0000-00000000c001', 'Supabase paper'),
@@ -152,6 +152,19 @@ SELECT is(pg_temp.as_role('authenticated', $$SELECT complete_processing_job('000
           '42501', 'authenticated: complete_processing_job refused');
 SELECT is((SELECT status FROM processing_jobs WHERE id = '00000000-0000-0000-0000-00000000c0b1'), 'pending',
           'the refused calls changed nothing');
+
+-- A signed-in user manages their own notification preferences (sql/0012), nobody else's.
+INSERT INTO examq_notification_preferences (user_id, email) VALUES ('00000000-0000-0000-0000-0000000000b2', 'other@school.example');
+SELECT is(pg_temp.as_role('authenticated', $$INSERT INTO examq_notification_preferences (user_id, email)
+                                             VALUES ('00000000-0000-0000-0000-0000000000a1', 'me@school.example')$$), 'ok',
+          'authenticated, no admin JWT: may add their own notification preferences');
+SELECT is(pg_temp.as_role('authenticated', $$INSERT INTO examq_notification_preferences (user_id, email)
+                                             VALUES ('00000000-0000-0000-0000-0000000000b3', 'them@school.example')$$), '42501',
+          'but not someone else''s');
+SELECT is(pg_temp.rows_as('authenticated', 'SELECT * FROM examq_notification_preferences'), 1::bigint,
+          'and sees only their own');
+SELECT is(pg_temp.as_role('authenticated', $$UPDATE examq_notification_preferences SET user_id = '00000000-0000-0000-0000-0000000000b4'$$), '42501',
+          'nor moves their row to another user');
 
 -- With an admin JWT (app_metadata.role = admin, as PostgREST sets it from a verified token).
 SELECT set_config('request.jwt.claims', '{"sub": "00000000-0000-0000-0000-0000000000a1", "role": "authenticated", "app_metadata": {"role": "admin"}}', true);

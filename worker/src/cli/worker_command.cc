@@ -2,6 +2,7 @@
 #include "cli/local_cluster.h"
 #include "cli/output.h"
 #include "cli/worker_metrics.h"
+#include "notify/notify_handler.h"
 #include "pipeline/process_exam_paper.h"
 
 #include "handlers/registry.h"
@@ -168,6 +169,7 @@ Command add_worker_command(CLI::App& app) {
               // Every handler's EXAMQ_* settings are checked whatever the types; only the types
               // this worker runs get their start-up checks (the OCR languages, loaded in a child).
               pipeline::register_pipeline_handlers(registry, runs(config, "process-exam-paper"));
+              notify::register_notify_handlers(registry, runs(config, "notify"));
               check_job_types(config, registry);
             } catch (const std::invalid_argument& e) {
               std::cerr << "examq worker: " << e.what() << "\n";

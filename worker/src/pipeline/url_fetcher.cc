@@ -1,11 +1,9 @@
 #include "pipeline/url_fetcher.h"
 
+#include "pipeline/connection_guard.h"
 #include "pipeline/file_url.h"
 
 #include <curl/curl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
@@ -57,100 +55,6 @@ std::string url_part(CURLU* u, CURLUPart part, unsigned flags = 0) {
   return s;
 }
 
-// The addresses `host` resolves to here (for a port, when given). Empty when it does not.
-std::vector<sockaddr_storage> resolve(const std::string& host, const std::string& port = "") {
-  std::string name = host;
-  if (name.size() > 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* list = nullptr;
-  std::vector<sockaddr_storage> out;
-  if (::getaddrinfo(name.c_str(), port.empty() ? nullptr : port.c_str(), &hints, &list) != 0) return out;
-  for (addrinfo* a = list; a != nullptr; a = a->ai_next) {
-    sockaddr_storage s{};
-    std::memcpy(&s, a->ai_addr, std::min<std::size_t>(a->ai_addrlen, sizeof s));
-    out.push_back(s);
-  }
-  ::freeaddrinfo(list);
-  return out;
-}
-
-bool same_endpoint(const sockaddr& a, const sockaddr_storage& b) {
-  if (a.sa_family != b.ss_family) return false;
-  if (a.sa_family == AF_INET) {
-    const auto& x = reinterpret_cast<const sockaddr_in&>(a);
-    const auto& y = reinterpret_cast<const sockaddr_in&>(b);
-    return x.sin_port == y.sin_port && x.sin_addr.s_addr == y.sin_addr.s_addr;
-  }
-  if (a.sa_family == AF_INET6) {
-    const auto& x = reinterpret_cast<const sockaddr_in6&>(a);
-    const auto& y = reinterpret_cast<const sockaddr_in6&>(b);
-    return x.sin6_port == y.sin6_port && std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof x.sin6_addr) == 0;
-  }
-  return false;
-}
-
-// The proxy libcurl would take from the environment for `scheme`, in libcurl's order:
-// "<scheme>_proxy", then (not for http, where HTTP_PROXY could be set by a CGI request's
-// "Proxy:" header) "<SCHEME>_PROXY", then all_proxy and ALL_PROXY. no_proxy is left to libcurl.
-std::string proxy_for(const std::string& scheme) {
-  std::vector<std::string> names{scheme + "_proxy"};
-  if (scheme != "http") {
-    std::string upper = scheme + "_PROXY";
-    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    names.push_back(upper);
-  }
-  names.insert(names.end(), {"all_proxy", "ALL_PROXY"});
-  for (const auto& n : names) {
-    const char* v = std::getenv(n.c_str());
-    if (v != nullptr && *v != '\0') return v;
-  }
-  return "";
-}
-
-// The addresses and port of a proxy ("host:port" or a URL; libcurl's default port is 1080).
-std::vector<sockaddr_storage> proxy_endpoints(const std::string& proxy) {
-  UrlHandle u(curl_url(), curl_url_cleanup);
-  if (curl_url_set(u.get(), CURLUPART_URL, proxy.c_str(), CURLU_DEFAULT_SCHEME | CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
-    return {};
-  }
-  std::string port = url_part(u.get(), CURLUPART_PORT);
-  if (port.empty()) port = lower(url_part(u.get(), CURLUPART_SCHEME)) == "https" ? "443" : "1080";
-  return resolve(url_part(u.get(), CURLUPART_HOST), port);
-}
-
-// What the socket callback needs to judge a connection of the current request.
-struct Guard {
-  const AddressPolicy* policy = nullptr;
-  std::string host;                        // the current request's host (redirects change it)
-  std::vector<sockaddr_storage> proxies;   // the proxy's endpoints when one is configured
-  std::optional<std::string> refused;      // the first refusal, for the error message
-};
-
-std::string refusal_text(const sockaddr& addr, const std::string& host, const std::string& kind) {
-  return "address " + address_text(addr) + " of host " + host + " is not allowed (" + kind +
-         "); set EXAMQ_FETCH_ALLOW to permit it";
-}
-
-// Called by libcurl for every connection it is about to make, with the address it chose (after
-// its own DNS lookup, on every redirect): the one place where "the address checked is the
-// address connected to" holds, DNS rebinding included. A refused address gets no socket, so
-// nothing is sent to it and its port's state never shows.
-curl_socket_t open_socket(void* clientp, curlsocktype, curl_sockaddr* a) {
-  auto* guard = static_cast<Guard*>(clientp);
-  const sockaddr& addr = a->addr;
-  bool to_proxy = false;
-  for (const auto& p : guard->proxies) to_proxy = to_proxy || same_endpoint(addr, p);
-  if (!to_proxy) {
-    if (auto kind = guard->policy->refusal(addr, guard->host)) {
-      if (!guard->refused) guard->refused = refusal_text(addr, guard->host, *kind);
-      return CURL_SOCKET_BAD;
-    }
-  }
-  return ::socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-}
-
 std::string size_text(std::size_t bytes) {
   if (bytes < (1u << 20)) return std::to_string(bytes) + " bytes";
   return std::to_string(bytes >> 20) + " MB";
@@ -192,8 +96,6 @@ std::string fetch_url(const std::string& url, const FetchLimits& limits) {
   if (!curl) throw FetchError("libcurl could not start", true);
   Body body;
   body.max_bytes = limits.max_bytes;
-  Guard guard;
-  guard.policy = &limits.allow;
   char error[CURL_ERROR_SIZE] = {0};
   CURL* h = curl.get();
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -208,8 +110,7 @@ std::string fetch_url(const std::string& url, const FetchLimits& limits) {
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(h, CURLOPT_FAILONERROR, 0L);
-  curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-  curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &guard);
+  ConnectionGuard guard(h, limits.allow);
 
   const auto deadline = std::chrono::steady_clock::now() + limits.timeout;
   std::string current = url;
@@ -223,27 +124,7 @@ std::string fetch_url(const std::string& url, const FetchLimits& limits) {
     if (hop_scheme != "http" && hop_scheme != "https") {
       throw FetchError("fetching " + shown + " failed: redirected to a " + hop_scheme + " URL (only http and https)", false);
     }
-    guard.host = url_part(u.get(), CURLUPART_HOST);
-    guard.refused.reset();
-    guard.proxies.clear();
-    // Through a proxy libcurl connects only to the proxy, which resolves the target itself: the
-    // target's addresses are checked as this machine resolves them (docs/url-fetching.md).
-    const std::string proxy = proxy_for(hop_scheme);
-    if (!proxy.empty()) {
-      const auto targets = resolve(guard.host);
-      if (targets.empty()) {
-        throw FetchError("fetching " + shown + " failed: could not resolve host " + guard.host, true);
-      }
-      for (const auto& t : targets) {
-        const auto& addr = reinterpret_cast<const sockaddr&>(t);
-        if (auto kind = limits.allow.refusal(addr, guard.host)) {
-          throw FetchError("fetching " + shown + " refused: " + refusal_text(addr, guard.host, *kind), false);
-        }
-      }
-      guard.proxies = proxy_endpoints(proxy);
-    }
-    // Set explicitly ("" for none) so the proxy checked above is the proxy libcurl uses.
-    curl_easy_setopt(h, CURLOPT_PROXY, proxy.c_str());
+    guard.prepare(url_part(u.get(), CURLUPART_HOST), hop_scheme, "fetching " + shown);
     curl_easy_setopt(h, CURLOPT_URL, current.c_str());
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<long long>(left.count(), 1)));
@@ -252,13 +133,10 @@ std::string fetch_url(const std::string& url, const FetchLimits& limits) {
 
     CURLcode rc = curl_easy_perform(h);
     if (body.too_large || rc == CURLE_FILESIZE_EXCEEDED) throw FetchError(too_large_message(shown, limits.max_bytes), false);
-    if (rc != CURLE_OK && guard.refused) throw FetchError("fetching " + shown + " refused: " + *guard.refused, false);
+    if (rc != CURLE_OK && guard.refused()) throw FetchError("fetching " + shown + " refused: " + *guard.refused(), false);
     if (rc != CURLE_OK) {
       std::string why = error[0] != '\0' ? error : curl_easy_strerror(rc);
-      bool transient = rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_COULDNT_CONNECT ||
-                       rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_RECV_ERROR ||
-                       rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE ||
-                       rc == CURLE_SSL_CONNECT_ERROR;
+      const bool transient = transient_transfer_error(rc);
       throw FetchError("fetching " + shown + " failed: " + why, transient);
     }
     long status = 0;
