@@ -11,7 +11,8 @@ CREATE FUNCTION pg_temp.notes() RETURNS TABLE (event text, outcome text, channel
 LANGUAGE sql AS $$
   SELECT payload ->> 'event', payload ->> 'outcome', payload ->> 'channel', payload ->> 'to',
          coalesce(payload ->> 'job_id', payload ->> 'batch_id')::uuid
-    FROM processing_jobs WHERE job_type = 'notify' ORDER BY created_at, payload ->> 'channel'
+    FROM processing_jobs WHERE job_type = 'notify'
+   ORDER BY created_at, coalesce(payload ->> 'job_id', payload ->> 'batch_id'), payload ->> 'channel'
 $$;
 CREATE FUNCTION pg_temp.settle(job uuid, outcome text) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
