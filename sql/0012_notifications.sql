@@ -117,50 +117,30 @@ CREATE TRIGGER processing_jobs_notify_settled AFTER UPDATE OF status ON processi
         AND NEW.job_type <> 'notify')
   EXECUTE FUNCTION processing_jobs_notify_settled();
 
--- Per batch: 0010's trigger function, which now also enqueues at the SETTLED moment.
-CREATE OR REPLACE FUNCTION processing_jobs_batch_status() RETURNS trigger
+-- Per batch: at the moment 0010's trigger marks the batch settled (settled_at from NULL to a
+-- time, once per settling, in the settle's transaction), so that logic stays in one place.
+CREATE FUNCTION processing_job_batches_notify_settled() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE
-  b processing_job_batches;
 BEGIN
-  SELECT * INTO b FROM processing_job_batches AS x WHERE x.id = NEW.batch_id FOR UPDATE;
-  IF NEW.status IN ('completed', 'failed', 'cancelled') THEN
-    -- A new statement, so a new snapshot (READ COMMITTED, as the settle functions run): it sees
-    -- every job that settled in a transaction that held the lock before us.
-    IF NOT EXISTS (SELECT 1 FROM processing_jobs AS p
-                    WHERE p.batch_id = NEW.batch_id AND p.status IN ('pending', 'processing')) THEN
-      UPDATE processing_job_batches AS x SET settled_at = now()
-       WHERE x.id = NEW.batch_id AND x.settled_at IS NULL;
-      IF FOUND THEN
-        PERFORM processing_job_batch_announce(NEW.batch_id, 'SETTLED');
-        PERFORM examq_enqueue_notifications(
-          'batch', NEW.batch_id,
-          CASE WHEN EXISTS (SELECT 1 FROM processing_jobs AS p
-                             WHERE p.batch_id = NEW.batch_id AND p.status IN ('failed', 'cancelled'))
-               THEN 'completed_with_errors' ELSE 'completed' END,
-          b.created_by, b.created_by_role, 'batch');
-      END IF;
-    END IF;
-  ELSIF OLD.status IN ('completed', 'failed', 'cancelled') THEN
-    -- retry_processing_job: back to pending.
-    UPDATE processing_job_batches AS x SET settled_at = NULL
-     WHERE x.id = NEW.batch_id AND x.settled_at IS NOT NULL;
-    IF FOUND THEN
-      PERFORM processing_job_batch_announce(NEW.batch_id, 'REOPENED');
-    END IF;
-  END IF;
+  PERFORM examq_enqueue_notifications(
+    'batch', NEW.id,
+    CASE WHEN EXISTS (SELECT 1 FROM processing_jobs AS p
+                       WHERE p.batch_id = NEW.id AND p.status IN ('failed', 'cancelled'))
+         THEN 'completed_with_errors' ELSE 'completed' END,
+    NEW.created_by, NEW.created_by_role, 'batch');
   RETURN NULL;
 END $$;
-COMMENT ON FUNCTION processing_jobs_batch_status() IS
-  'Trigger: when a batch''s job settles and none is left pending or running, stamps the batch''s '
-  'settled_at, announces SETTLED and enqueues the notifications asked for per batch; when a '
-  'settled job goes back to pending, clears it and announces REOPENED.';
+COMMENT ON FUNCTION processing_job_batches_notify_settled() IS
+  'Trigger: a batch settled: enqueue the notifications its creator asked for per batch.';
+CREATE TRIGGER processing_job_batches_notify_settled AFTER UPDATE OF settled_at ON processing_job_batches
+  FOR EACH ROW WHEN (OLD.settled_at IS NULL AND NEW.settled_at IS NOT NULL)
+  EXECUTE FUNCTION processing_job_batches_notify_settled();
 
 -- ---------------------------------------------------------------------------------------------
 -- 3. Privileges.
 -- ---------------------------------------------------------------------------------------------
 REVOKE EXECUTE ON FUNCTION examq_enqueue_notifications(text, uuid, text, uuid, text, text),
-  processing_jobs_notify_settled() FROM PUBLIC;
+  processing_jobs_notify_settled(), processing_job_batches_notify_settled() FROM PUBLIC;
 INSERT INTO examq_api_admin_relations (relation, privileges) VALUES
   ('examq_notification_preferences', 'SELECT, INSERT, UPDATE, DELETE');
 SELECT examq_apply_api_role_privileges();
