@@ -168,11 +168,36 @@ CREATE TRIGGER processing_jobs_batch_status AFTER UPDATE OF status ON processing
 -- ---------------------------------------------------------------------------------------------
 -- 4. What admins read.
 -- ---------------------------------------------------------------------------------------------
+-- The time a job of a type takes, from recent history: the median seconds per page of the last
+-- 50 completed jobs this week whose result says how many pages they had (3 s when none; a job
+-- without the count would make its whole run a "per page" time), and the median seconds per
+-- job (30 s when none). One place for both estimates (a new job's, a batch's).
+CREATE FUNCTION processing_job_recent_rates(job_type text, OUT per_page double precision, OUT per_job double precision)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  WITH recent AS (
+    SELECT extract(epoch FROM p.completed_at - p.started_at) AS seconds,
+           CASE WHEN jsonb_typeof(p.result -> 'pages') = 'number' AND (p.result ->> 'pages')::numeric >= 1
+                THEN (p.result ->> 'pages')::numeric END AS pages
+      FROM processing_jobs AS p
+     WHERE p.status = 'completed' AND p.job_type = processing_job_recent_rates.job_type
+       AND p.completed_at > now() - interval '7 days' AND p.started_at IS NOT NULL
+     ORDER BY p.completed_at DESC
+     LIMIT 50
+  )
+  SELECT coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds / pages) FILTER (WHERE pages IS NOT NULL), 3.0),
+         coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), 30.0)
+    FROM recent
+$$;
+COMMENT ON FUNCTION processing_job_recent_rates(text) IS
+  'Internal (the estimates): median seconds per page of the last 50 completed JOB_TYPE jobs this '
+  'week whose result says their pages (3 when none), and median seconds per job (30 when none).';
+REVOKE EXECUTE ON FUNCTION processing_job_recent_rates(text) FROM PUBLIC;
+
 CREATE FUNCTION processing_job_batch_estimated_seconds(batch_id uuid) RETURNS integer
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   -- The work left in the batch (each unsettled job's pages, 10 when unknown, times what is left
-  -- of its progress) at the median seconds a page of the job type's last 50 completed jobs this
-  -- week (3 s when none), spread over the workers running the batch's jobs now (at least one).
+  -- of its progress) at the job type's recent seconds a page (processing_job_recent_rates),
+  -- spread over the workers running the batch's jobs now (at least one).
   -- Work queued ahead of the batch is not counted: processing_job_estimated_seconds does that
   -- for one new job; a batch's jobs are mostly behind one another.
   WITH left_to_do AS (
@@ -187,16 +212,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
      WHERE p.batch_id = processing_job_batch_estimated_seconds.batch_id
        AND p.status IN ('pending', 'processing')
   ), rates AS (
-    SELECT t.job_type,
-           coalesce((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY r.seconds / r.pages)
-                       FROM (SELECT extract(epoch FROM c.completed_at - c.started_at) AS seconds,
-                                    greatest(CASE WHEN jsonb_typeof(c.result -> 'pages') = 'number'
-                                                  THEN (c.result ->> 'pages')::numeric END, 1) AS pages
-                               FROM processing_jobs AS c
-                              WHERE c.status = 'completed' AND c.job_type = t.job_type
-                                AND c.completed_at > now() - interval '7 days' AND c.started_at IS NOT NULL
-                              ORDER BY c.completed_at DESC
-                              LIMIT 50) AS r), 3.0) AS per_page
+    SELECT t.job_type, (processing_job_recent_rates(t.job_type)).per_page
       FROM (SELECT DISTINCT job_type FROM left_to_do) AS t
   )
   SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM left_to_do) THEN 0 ELSE
@@ -206,7 +222,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 $$;
 COMMENT ON FUNCTION processing_job_batch_estimated_seconds(uuid) IS
   'Estimated seconds until batch BATCH_ID settles: its unsettled jobs'' remaining pages times the '
-  'median seconds per page of recent completed jobs of their type (3 s when none), divided by '
+  'recent seconds per page of their type (processing_job_recent_rates), divided by '
   'the workers running its jobs now. 0 for a settled batch.';
 
 -- Through the caller's row-level security, like processing_job_stats.

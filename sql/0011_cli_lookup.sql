@@ -186,20 +186,8 @@ GRANT EXECUTE ON FUNCTION submit_exam_paper(text, text, bytea, integer, uuid, te
 CREATE OR REPLACE FUNCTION processing_job_estimated_seconds(job_type text, pages integer, priority integer DEFAULT 0)
 RETURNS integer
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  WITH recent AS (
-    SELECT extract(epoch FROM p.completed_at - p.started_at) AS seconds,
-           CASE WHEN jsonb_typeof(p.result -> 'pages') = 'number' AND (p.result ->> 'pages')::numeric >= 1
-                THEN (p.result ->> 'pages')::numeric END AS pages
-      FROM processing_jobs AS p
-     WHERE p.status = 'completed' AND p.job_type = processing_job_estimated_seconds.job_type
-       AND p.completed_at > now() - interval '7 days' AND p.started_at IS NOT NULL
-     ORDER BY p.completed_at DESC
-     LIMIT 50
-  ), rate AS (
-    SELECT coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds / pages)
-                      FILTER (WHERE pages IS NOT NULL), 3.0) AS per_page,
-           coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), 30.0) AS per_job
-      FROM recent
+  WITH rate AS (
+    SELECT * FROM processing_job_recent_rates(processing_job_estimated_seconds.job_type)
   ), ahead AS (
     SELECT count(*) FILTER (WHERE p.status = 'pending') AS queued,
            count(*) FILTER (WHERE p.status = 'processing') AS running,
