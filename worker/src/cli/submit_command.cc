@@ -160,11 +160,13 @@ Command add_submit_command(CLI::App& app) {
               // half-submitted. A paper the database refuses (e.g. 22023) is rolled back to its
               // savepoint and does not stop the others; the exit code says so. Lines are printed
               // after the commit, so an id printed is an id that exists.
-              std::string label = std::filesystem::path(papers.front().filename).string();
-              if (papers.size() > 1) label += " and " + std::to_string(papers.size() - 1) + " more";
-              if (label.size() > 200) label = std::filesystem::path(papers.front().filename).stem().string().substr(0, 180);
               pg::Transaction tx(conn);
-              const std::string batch = conn.exec("SELECT examq_begin_batch($1)::text", label).get<std::string>(0, 0);
+              // Labelled by its first file (cut by characters, under the label's 200).
+              const std::string batch =
+                  conn.exec("SELECT examq_begin_batch(left($1, 150) || CASE WHEN $2::integer > 1"
+                            " THEN format(' and %s more', $2::integer - 1) ELSE '' END)::text",
+                            papers.front().filename, static_cast<int>(papers.size()))
+                      .get<std::string>(0, 0);
               tao::json::value submitted = tao::json::empty_array;
               std::vector<std::string> job_ids;
               std::ostringstream lines;
