@@ -120,6 +120,14 @@ INSERT INTO examq_migrations (version, name) VALUES (13, 'notify_reads_batches')
 COMMIT;
 \endif
 
+SELECT NOT EXISTS (SELECT 1 FROM examq_migrations WHERE version = 14) AS examq_pending \gset
+\if :examq_pending
+BEGIN;
+\ir 0014_retag_questions.sql
+INSERT INTO examq_migrations (version, name) VALUES (14, 'retag_questions');
+COMMIT;
+\endif
+
 -- After the migrations, every time (the roles it names are made by the first one).
 \ir migrations_access.sql
 SELECT pg_advisory_unlock(hashtext('examq.install')) AS unlocked \gset
