@@ -4,6 +4,7 @@
 #include "cli/worker_metrics.h"
 #include "notify/notify_handler.h"
 #include "pipeline/process_exam_paper.h"
+#include "retag/retag_handler.h"
 
 #include "handlers/registry.h"
 #include "queue/worker.h"
@@ -170,6 +171,7 @@ Command add_worker_command(CLI::App& app) {
               // this worker runs get their start-up checks (the OCR languages, loaded in a child).
               pipeline::register_pipeline_handlers(registry, runs(config, "process-exam-paper"));
               notify::register_notify_handlers(registry, runs(config, "notify"));
+              retag::register_retag_handlers(registry, runs(config, "retag-questions"));
               check_job_types(config, registry);
             } catch (const std::invalid_argument& e) {
               std::cerr << "examq worker: " << e.what() << "\n";
