@@ -180,6 +180,23 @@ BOOST_AUTO_TEST_CASE(the_queue_commands_print_what_their_schemas_say) {
   expect_valid("show", examq({"show", job, "--json"}));
   expect_valid("show", examq({"show", noop, "--json"}));  // no paper: exam_paper null
   expect_valid("questions", examq({"questions", paper, "--json"}));
+  // retag --wait --json (the worker runs every type): the job's final state, and the paper's
+  // questions with their topics.
+  const std::string syllabus = "00000000-0000-0000-0000-00000000c5a1";
+  conn.exec("INSERT INTO syllabus_topics (syllabus_id, code, title, description) VALUES ($1::uuid, 'S1', 'Sample topic', "
+            "(SELECT string_agg(text, ' ') FROM questions WHERE exam_paper_id = $2::uuid))",
+            syllabus, paper);
+  CliResult retagged = examq({"retag", paper.substr(0, 8), "--syllabus", syllabus, "--wait", "--json"});
+  const tao::json::value retag = expect_valid("retag", [&] {
+    CliResult quiet = retagged;
+    quiet.err.clear();  // watch events
+    return quiet;
+  }());
+  BOOST_TEST(violations("watch", retagged.err, true) == "");
+  BOOST_TEST(retag.at("status").get_string() == "completed");
+  BOOST_TEST(retag.at("result").at("tagged").as<int>() >= 1);
+  const tao::json::value tagged = expect_valid("questions", examq({"questions", paper, "--json"}));
+  BOOST_TEST(tagged.at("questions").at(0).at("topics").at(0).at("code").get_string() == "S1");
   expect_valid("stats", examq({"stats", "--json"}));
   BOOST_TEST(expect_valid("workers", examq({"workers", "--json"})).get_array().size() == 1u);
   expect_valid("status", examq({"status", "--json"}));

@@ -520,7 +520,7 @@ BOOST_AUTO_TEST_CASE(worker_refuses_a_job_type_no_handler_runs_and_bad_settings_
                              std::chrono::seconds(30));
   BOOST_TEST_INFO(describe(typo));
   BOOST_TEST(typo.exit_code == 2);
-  BOOST_TEST(typo.err.find("no handler for process-exam-papers (examq runs: noop, notify, process-exam-paper)") != std::string::npos);
+  BOOST_TEST(typo.err.find("no handler for process-exam-papers (examq runs: noop, notify, process-exam-paper, retag-questions)") != std::string::npos);
 
   // A noop-only worker still checks process-exam-paper's settings.
   auto env = kEnv;
@@ -898,14 +898,18 @@ BOOST_AUTO_TEST_CASE(questions_csv_quotes_as_rfc_4180_and_a_failed_paper_says_it
             "($1::uuid, '1(a)', '1', 2, $2, NULL, 2, 'ocr', "
             "'{00000000-0000-0000-0000-00000000000a,00000000-0000-0000-0000-00000000000b}')",
             paper, std::string("Say \"hello\", then\nwrite it down"));
+  // topic_codes: a code with a comma is quoted; a topic without a code shows its title.
+  conn.exec("INSERT INTO syllabus_topics (id, syllabus_id, code, title) VALUES "
+            "('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000005a1', 'T,1', 'Energy'), "
+            "('00000000-0000-0000-0000-00000000000b', '00000000-0000-0000-0000-0000000005a1', NULL, 'Waves')");
   CliResult csv = examq_on(db, {"questions", paper, "--csv"});
   BOOST_TEST_INFO(describe(csv));
   BOOST_TEST(csv.exit_code == 0);
   BOOST_TEST(csv.out ==
-             "position,question_number,parent_number,text,marks,page_number,source,topic_ids\r\n"
-             "1,1,,Plain text,2,1,text,\r\n"
+             "position,question_number,parent_number,text,marks,page_number,source,topic_ids,topic_codes\r\n"
+             "1,1,,Plain text,2,1,text,,\r\n"
              "2,1(a),1,\"Say \"\"hello\"\", then\nwrite it down\",,2,ocr,"
-             "00000000-0000-0000-0000-00000000000a;00000000-0000-0000-0000-00000000000b\r\n");
+             "00000000-0000-0000-0000-00000000000a;00000000-0000-0000-0000-00000000000b,\"T,1;Waves\"\r\n");
   BOOST_TEST(examq_on(db, {"questions", paper, "--csv", "--json"}).exit_code == 2);
 
   // A paper whose job failed says so, with the error, instead of "none yet".

@@ -60,7 +60,8 @@ BOOST_AUTO_TEST_CASE(every_endpoint_but_healthz_refuses_missing_expired_forged_a
       {"GET", "/api/jobs"}, {"GET", "/api/jobs/00000000-0000-0000-0000-000000000001"},
       {"POST", "/api/jobs/00000000-0000-0000-0000-000000000001/cancel"}, {"POST", "/api/jobs/00000000-0000-0000-0000-000000000001/retry"},
       {"GET", "/api/stats"}, {"GET", "/api/papers/00000000-0000-0000-0000-000000000001/questions"},
-      {"GET", "/api/papers/00000000-0000-0000-0000-000000000001/pages/1"}, {"GET", "/api/events"}};
+      {"GET", "/api/papers/00000000-0000-0000-0000-000000000001/pages/1"}, {"GET", "/api/events"},
+      {"POST", "/api/papers/00000000-0000-0000-0000-000000000001/retag"}};
   for (const auto& [method, path] : routes) {
     BOOST_TEST_CONTEXT(method << " " << path) {
       BOOST_TEST(http_request(method, s.base + path, {}).status == 401);
@@ -190,6 +191,40 @@ BOOST_AUTO_TEST_CASE(cancel_and_retry_go_through_the_sql_functions) {
   BOOST_TEST(job_field(s.conn(), id, "status") == "pending");
   BOOST_TEST(s.post("/api/jobs/00000000-0000-0000-0000-00000000dead/cancel", {admin}).status == 404);
   BOOST_TEST(s.get("/api/jobs/" + id + "/cancel", {admin}).status == 405);
+}
+
+BOOST_AUTO_TEST_CASE(retag_enqueues_one_job_for_admins_and_maps_the_refusals) {
+  Served s("http_retag");
+  const std::string admin = bearer(token(true));
+  const std::string json = "Content-Type: application/json";
+  const std::string paper = s.new_paper("Physics");
+  const std::string empty_paper = s.new_paper("Empty");
+  const std::string syllabus = "00000000-0000-0000-0000-00000000fb01";
+  s.conn().exec("INSERT INTO questions (exam_paper_id, question_number, position, text) VALUES ($1::uuid, '1', 1, 'Energy')", paper);
+  s.conn().exec("INSERT INTO syllabus_topics (syllabus_id, code, title) VALUES ($1::uuid, 'P1', 'Energy'), "
+                "('00000000-0000-0000-0000-00000000fb02', 'C1', 'Atoms')", syllabus);
+  const std::string body = "{\"syllabusId\": \"" + syllabus + "\", \"priority\": \"high\"}";
+
+  HttpResponse r = s.post("/api/papers/" + paper + "/retag", {admin, json}, body);
+  BOOST_TEST_REQUIRE(r.status == 202, r.body);
+  const std::string job = json_of(r).at("jobId").get_string();
+  BOOST_TEST(job_field(s.conn(), job, "job_type") == "retag-questions");
+  BOOST_TEST(job_field(s.conn(), job, "priority") == "10");
+  r = s.post("/api/papers/" + paper + "/retag", {admin, json}, body);
+  BOOST_TEST(r.status == 202);
+  BOOST_TEST(json_of(r).at("jobId").get_string() == job);  // the same retag, still pending
+
+  BOOST_TEST(s.post("/api/papers/" + paper + "/retag", {bearer(token(false)), json}, body).status == 403);
+  BOOST_TEST(s.post("/api/papers/00000000-0000-0000-0000-00000000dead/retag", {admin, json}, body).status == 404);
+  BOOST_TEST(s.post("/api/papers/" + empty_paper + "/retag", {admin, json}, body).status == 409);  // no questions yet
+  BOOST_TEST(s.post("/api/papers/" + paper + "/retag", {admin, json},
+                    "{\"syllabusId\": \"00000000-0000-0000-0000-00000000fb02\"}").status == 409);  // another syllabus in progress
+  BOOST_TEST(s.post("/api/papers/" + empty_paper + "/retag", {admin, json},
+                    "{\"syllabusId\": \"00000000-0000-0000-0000-00000000fb99\"}").status == 400);  // no topics
+  BOOST_TEST(s.post("/api/papers/" + paper + "/retag", {admin, json}, "{}").status == 400);
+  BOOST_TEST(s.post("/api/papers/" + paper + "/retag", {admin, json}, "{\"syllabusId\": \"nope\"}").status == 400);
+  BOOST_TEST(s.post("/api/papers/not-a-uuid/retag", {admin, json}, body).status == 400);
+  BOOST_TEST(s.get("/api/papers/" + paper + "/retag", {admin}).status == 405);
 }
 
 BOOST_AUTO_TEST_CASE(statistics_questions_as_json_and_csv_and_cacheable_page_images) {

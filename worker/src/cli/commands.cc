@@ -14,6 +14,7 @@
 #include "cli/stats_command.h"
 #include "cli/questions_command.h"
 #include "cli/pages_command.h"
+#include "cli/retag_command.h"
 #include "cli/serve_command.h"
 #include "cli/token_command.h"
 
@@ -36,6 +37,7 @@ const std::vector<AddCommand>& all_commands() {
       add_stats_command,
       add_questions_command,
       add_pages_command,
+      add_retag_command,
       add_serve_command,
       add_token_command,
   };

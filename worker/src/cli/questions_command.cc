@@ -31,7 +31,10 @@ const pg::Statement kQuestions{
     "examq_cli_questions",
     "SELECT coalesce(jsonb_agg(jsonb_build_object('question_number', q.question_number, 'parent_number',"
     " q.parent_number, 'position', q.position, 'text', q.text, 'marks', q.marks, 'page_number', q.page_number,"
-    " 'source', q.source, 'topic_ids', to_jsonb(q.topic_ids)) ORDER BY q.position), '[]')"
+    " 'source', q.source, 'topic_ids', to_jsonb(q.topic_ids),"
+    " 'topics', (SELECT coalesce(jsonb_agg(jsonb_build_object('code', t.code, 'title', t.title) ORDER BY u.n), '[]')"
+    "            FROM unnest(q.topic_ids) WITH ORDINALITY AS u(id, n) JOIN syllabus_topics t ON t.id = u.id))"
+    " ORDER BY q.position), '[]')"
     " FROM questions q WHERE q.exam_paper_id = $1::uuid"};
 // The review of the job that wrote the rows shown: the paper's latest completed processing (each
 // completion replaces the paper's questions). NULL when none has a review.
@@ -84,18 +87,37 @@ std::string csv_value(const tao::json::value* v) {
   return csv_field(tao::json::to_string(*v));
 }
 
+// A question's topics (sql/0014's retag, or the AI extraction) as their codes, a topic without a
+// code by its title, joined by `separator`.
+std::string topic_codes(const tao::json::value& q, const std::string& separator, bool with_titles = false) {
+  std::string joined;
+  if (const auto* topics = q.find("topics"); topics != nullptr && topics->is_array()) {
+    for (const auto& t : topics->get_array()) {
+      const auto* code = t.find("code");
+      const bool has_code = code != nullptr && code->is_string() && !code->get_string().empty();
+      std::string item = has_code ? code->get_string() : t.at("title").get_string();
+      if (with_titles && has_code) item += " " + t.at("title").get_string();
+      joined += (joined.empty() ? "" : separator) + item;
+    }
+  }
+  return joined;
+}
+
 // The questions as CSV: a header line, then one record per question; CRLF line ends, as RFC
 // 4180 has them. Text is as stored (line breaks inside quotes), not escaped for a terminal:
 // CSV is for programs.
 void print_csv(std::ostream& out, const tao::json::value& questions) {
   static const std::vector<std::string> columns = {"position", "question_number", "parent_number", "text",
-                                                   "marks", "page_number", "source", "topic_ids"};
+                                                   "marks", "page_number", "source", "topic_ids", "topic_codes"};
   std::string line;
   for (const auto& c : columns) line += (line.empty() ? "" : ",") + c;
   out << line << "\r\n";
   for (const auto& q : questions.get_array()) {
     line.clear();
-    for (std::size_t i = 0; i < columns.size(); ++i) line += (i == 0 ? "" : ",") + csv_value(q.find(columns[i]));
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      line += i == 0 ? "" : ",";
+      line += columns[i] == "topic_codes" ? csv_field(topic_codes(q, ";")) : csv_value(q.find(columns[i]));
+    }
     out << line << "\r\n";
   }
 }
@@ -136,7 +158,7 @@ Command add_questions_command(CLI::App& app) {
   CLI::Option* json = sub->add_flag("--json", o->json, "Print {exam_paper, review, questions: [...]} as JSON");
   sub->add_flag("--csv", o->csv,
                 "Print the questions as CSV (RFC 4180): position, question_number, parent_number, text, marks, "
-                "page_number, source, topic_ids")
+                "page_number, source, topic_ids, topic_codes")
       ->excludes(json);
   add_database_option(*sub, o->db);
   return {sub, [o]() {
@@ -180,6 +202,11 @@ Command add_questions_command(CLI::App& app) {
                 tail += "]";
                 std::cout << "\n  " << number << std::string(number_width - number.size() + 2, ' ')
                           << wrap(text_block(q, "text") + tail, indent < 60 ? 100 - indent : 40, indent) << "\n";
+                const std::string topics = topic_codes(q, "; ", true);
+                if (!topics.empty()) {
+                  std::cout << std::string(indent, ' ')
+                            << wrap("topics: " + printable(topics), indent < 60 ? 100 - indent : 40, indent) << "\n";
+                }
               }
               return kExitOk;
             });

@@ -23,20 +23,6 @@
 
 namespace examq::cli {
 
-namespace {
-
-struct SubmitOptions {
-  std::string db;
-  std::vector<std::string> files;
-  std::string title;
-  std::string priority = "normal";
-  std::string syllabus;
-  std::string insert;
-  bool wait = false;
-  bool json = false;
-};
-
-// high 10, normal 0, low -10, or an integer in -1000..1000.
 int parse_priority(const std::string& text) {
   if (text == "high") return 10;
   if (text == "normal") return 0;
@@ -53,6 +39,20 @@ int parse_priority(const std::string& text) {
     throw std::invalid_argument("must be high, normal, low or an integer in -1000..1000, not '" + text + "'");
   return value;
 }
+
+namespace {
+
+struct SubmitOptions {
+  std::string db;
+  std::vector<std::string> files;
+  std::string title;
+  std::string priority = "normal";
+  std::string syllabus;
+  std::string insert;
+  bool wait = false;
+  bool json = false;
+};
+
 
 // A file the user named, read and checked to be a PDF the sandboxed renderer can open.
 struct CheckedPdf {

@@ -56,6 +56,7 @@ const pg::Statement kQuestions{
     " q.parent_number, 'position', q.position, 'text', q.text, 'marks', q.marks, 'page_number', q.page_number,"
     " 'source', q.source, 'topic_ids', to_jsonb(q.topic_ids)) ORDER BY q.position), '[]')::text"
     " FROM questions q WHERE q.exam_paper_id = $1::uuid"};
+const pg::Statement kRetag{"examq_http_retag", "SELECT examq_retag_exam_paper($1::uuid, $2::uuid, $3::integer)::text"};
 const pg::Statement kSubmit{"examq_http_submit",
                             "SELECT submit_exam_paper($1, $2, $3::bytea, $4::integer, $5::uuid, $6, $7::bytea)::text"};
 const pg::Statement kPage{"examq_http_page",
@@ -218,6 +219,7 @@ Api::Api(CallerDb& db, EventHub& hub) : db_(db), hub_(hub) {
       {verb::get, "/api/papers/{id}/questions", Kind::plain, true, bind(&Api::paper_questions)},
       {verb::get, "/api/papers/{id}/pages/{page}", Kind::plain, true, bind(&Api::paper_page)},
       {verb::post, "/api/papers", Kind::upload, true, bind(&Api::upload_papers)},
+      {verb::post, "/api/papers/{id}/retag", Kind::plain, true, bind(&Api::retag_paper)},
       {verb::get, "/api/events", Kind::events, true, nullptr},
   };
 }
@@ -391,6 +393,24 @@ Response Api::retry_job(Request& r) {
   const std::string id = require_uuid(r.params.at("id"), "the job id");
   const std::string row = db_.run(caller_of(r), [&](pg::Connection& c) { return c.exec(kRetry, id).get<std::string>(0, 0); });
   return json_response(status::ok, tao::json::value{{"success", true}, {"job", tao::json::from_string(row)}});
+}
+
+// A retag-questions job for the paper (examq_retag_exam_paper, sql/0014): 202 with its id, the
+// same id while that retag is still pending or running; 404 no such paper, 409 not retaggable
+// now (no questions yet, being processed, another syllabus's retag in progress), 400 bad input
+// or a syllabus without topics.
+Response Api::retag_paper(Request& r) {
+  const std::string id = require_uuid(r.params.at("id"), "the paper id");
+  if (!caller_of(r).admin) throw ApiError(status::forbidden, "only admins may retag exam papers");
+  const tao::json::value body = parse_json_body(r);
+  if (!body.is_object()) throw ApiError(status::bad_request, "the request body must be a JSON object");
+  const tao::json::value* syllabus = body.find("syllabusId");
+  if (syllabus == nullptr || !syllabus->is_string()) throw ApiError(status::bad_request, "syllabusId is required");
+  const std::string syllabus_id = require_uuid(syllabus->get_string(), "syllabusId");
+  const int priority = parse_priority(body.find("priority"));
+  const std::string job =
+      db_.run(caller_of(r), [&](pg::Connection& c) { return c.exec(kRetag, id, syllabus_id, priority).get<std::string>(0, 0); });
+  return json_response(status::accepted, tao::json::value{{"success", true}, {"jobId", job}});
 }
 
 Response Api::stats(Request& r) {

@@ -57,6 +57,7 @@ class Api {
   Response paper_questions(Request& r);
   Response paper_page(Request& r);
   Response upload_papers(Request& r);
+  Response retag_paper(Request& r);
   Response page(Request& r);
   Response asset(Request& r);
   Response dev_login_state(Request& r);

@@ -22,7 +22,7 @@ ApiError api_error_from(const pg::Error& e) {
   if (code == "P0002") return ApiError(s::not_found, e.primary());
   if (code == "55000") return ApiError(s::conflict, e.primary());
   if (code == "54000") return ApiError(s::payload_too_large, e.primary());
-  if (code == "22023" || code == "22P02" || code == "22001" || code == "22003" || code == "22007" || code == "22008") {
+  if (code == "22023" || code == "22004" || code == "22P02" || code == "22001" || code == "22003" || code == "22007" || code == "22008") {
     return ApiError(s::bad_request, e.primary());
   }
   if (code.rfind("23", 0) == 0) return ApiError(s::unprocessable_entity, e.primary());
