@@ -9,8 +9,11 @@ Usage:
 --labels DIR holds NAME.labels.json: {"paper", "syllabus", "split": "tune"|"check",
 "parts": [{"number": "1(a)(i)", "topics": ["1.1", ...]}]}, one primary topic first.
 --predictions DIR holds NAME.json: a list of {"question_number", "topic_codes": [...]} rows (what
-`examq questions PAPER --json` prints, plus the codes of the rows' topics, primary first). A
-paper without a predictions file counts as predicted with nothing.
+`examq questions PAPER --json` prints, plus the codes of the rows' topics, primary first), or
+that command's whole output: rows with topic_ids and no topic_codes have the ids mapped back to
+codes, which works when the syllabus was loaded by load_syllabus.py under its default
+syllabus id (topic id = uuid5(syllabus id, code)). A paper without a predictions file counts as
+predicted with nothing.
 --syllabi DIR (default: syllabi/ next to this script) holds SYLLABUS.json with
 {"topics": [{"code", "title", "description", "parent"}]}.
 
@@ -42,6 +45,7 @@ import json
 import os
 import re
 import sys
+import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -102,13 +106,26 @@ def load_labels(folder):
     return out
 
 
-def predicted_codes(rows):
-    """{question key: [codes]} from prediction rows; later duplicate rows are ignored."""
-    got = {}
+def topic_id_codes(syl):
+    """{topic uuid: code} for a syllabus loaded by load_syllabus.py under its default id."""
+    sid = uuid.uuid5(uuid.NAMESPACE_URL, "examq:syllabus:%s" % syl.name)
+    return {str(uuid.uuid5(sid, t["code"])): t["code"] for t in syl.topics}
+
+
+def predicted_codes(rows, syl=None):
+    """{question key: [codes]} from prediction rows; later duplicate rows are ignored. A row
+    without topic_codes but with topic_ids (uuids, as `examq questions --json` prints them) has
+    them mapped back to codes when the syllabus was loaded under its default id."""
+    got, ids = {}, None
     for r in rows:
         k = norm(r.get("question_number"))
-        if k and k not in got:
-            got[k] = [c for c in (r.get("topic_codes") or []) if str(c).strip()]
+        if not k or k in got:
+            continue
+        codes = r.get("topic_codes")
+        if codes is None and r.get("topic_ids") and syl is not None:
+            ids = ids if ids is not None else topic_id_codes(syl)
+            codes = [ids.get(str(i).lower(), "?" + str(i)) for i in r["topic_ids"]]
+        got[k] = [c for c in (codes or []) if str(c).strip()]
     return got
 
 
@@ -124,7 +141,7 @@ def lookup(got, key):
 
 
 def score_paper(label, rows, syl):
-    got = predicted_codes(rows)
+    got = predicted_codes(rows, syl)
     c = {"parts": 0, "top1": 0, "section": 0, "tp": 0, "npred": 0, "nlab": 0, "covered": 0,
          "inherited": 0, "unknown_codes": 0}
     for part in label["parts"]:
@@ -347,6 +364,11 @@ def self_test():
              {"question_number": "1(b)", "topic_codes": ["9.9"]}])
     check("inherit from the parent row", (r["top1"], r["inherited"], r["unknown_codes"]), (0.25, 1, 1))
     check("unknown code is not covered as right", r["section"], 0.25)
+    # topic_ids (uuids of load_syllabus.py's default ids) instead of topic_codes.
+    ids = {c: i for i, c in topic_id_codes(syl).items()}
+    r = run([{"question_number": "1(a)", "topic_ids": [ids["1.1"]]},
+             {"question_number": "1(b)", "topic_ids": [ids["1.2"].upper(), "00000000-0000-0000-0000-000000000000"]}])
+    check("topic_ids mapped to codes", (r["top1"], r["unknown_codes"]), (0.5, 1))
     # Split filter.
     check("split filter", score_all([lab], {"p": perfect}, syllabi, "tune")["overall"], None)
     bad = [c for c in checks if not c[1]]

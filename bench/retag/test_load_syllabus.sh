@@ -53,6 +53,10 @@ got=$(q "SELECT string_agg(code, ' ' ORDER BY position) FROM (SELECT code, posit
          WHERE syllabus_id = '$sid' ORDER BY position LIMIT 3) s")
 [ "$got" = "1 1.1 1.2" ] || fail "first positions are '$got'"
 echo "ok parent links ($got ...) and positions in list order"
+want_id=$(python3 -c 'import sys,uuid; print(uuid.uuid5(uuid.UUID(sys.argv[1]), "13.3"))' "$sid")
+got=$(q "SELECT id FROM syllabus_topics WHERE syllabus_id = '$sid' AND code = '13.3'")
+[ "$got" = "$want_id" ] || fail "topic 13.3 has id $got, want uuid5(syllabus id, code) = $want_id"
+echo "ok topic ids are uuid5(syllabus id, code), as score.py maps topic_ids back to codes"
 
 ids_before=$(q "SELECT md5(string_agg(id::text || code, ',' ORDER BY code)) FROM syllabus_topics WHERE syllabus_id = '$sid'")
 if psql -X -q -v ON_ERROR_STOP=1 -f "$tmp/load.sql" >/dev/null 2>&1; then fail "a second load without --replace succeeded"; fi
