@@ -74,7 +74,7 @@ BOOST_AUTO_TEST_CASE(a_retag_job_tags_every_question_and_a_rerun_replaces_the_ta
   const std::string why = wait_for(watcher, worker, job, "status", "completed");
   BOOST_REQUIRE_MESSAGE(why.empty(), why);
 
-  BOOST_TEST(tags(conn, paper.id) == "1=P1.2;2=P2.2;3=P2.1;3(a)=P2.1;4=");
+  BOOST_TEST(tags(conn, paper.id) == "1=P1.2;2=P2.2;3=P2.1,P2.2;3(a)=P2.1,P2.2;4=");
   const auto result = tao::json::from_string(job_field(conn, job, "result"));
   BOOST_TEST(result.at("questions").as<std::int64_t>() == 5);
   BOOST_TEST(result.at("tagged").as<std::int64_t>() == 4);

@@ -31,7 +31,7 @@ struct Question {
 
 struct MatchOptions {
   int max_topics = 2;       // EXAMQ_RETAG_MAX_TOPICS
-  double min_score = 0.12;  // EXAMQ_RETAG_MIN_SCORE
+  double min_score = 0.04;  // EXAMQ_RETAG_MIN_SCORE (tuned: bench/retag, tune split)
   // Reads EXAMQ_RETAG_MAX_TOPICS (1..20) and EXAMQ_RETAG_MIN_SCORE (0..1); unset or empty keeps
   // the default; anything else throws std::invalid_argument naming the variable.
   static MatchOptions from_env();
