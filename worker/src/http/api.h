@@ -57,6 +57,9 @@ class Api {
   Response paper_questions(Request& r);
   Response paper_page(Request& r);
   Response upload_papers(Request& r);
+  // Batches (api_batches.cc).
+  Response list_batches(Request& r);
+  Response get_batch(Request& r);
   Response page(Request& r);
   Response asset(Request& r);
   Response dev_login_state(Request& r);
