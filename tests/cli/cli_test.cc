@@ -53,6 +53,15 @@ CliResult examq_on(const TestDatabase& db, std::vector<std::string> args) {
   return run_examq(args, kEnv);
 }
 
+// A batch of noop jobs made in one transaction (examq_begin_batch), as `examq submit` makes one.
+std::string noop_batch(examq::pg::Connection& conn, const std::string& label, const std::vector<std::string>& payloads) {
+  conn.exec("BEGIN");
+  const std::string batch = conn.exec("SELECT examq_begin_batch($1)::text", label).get<std::string>(0, 0);
+  for (const std::string& p : payloads) insert_job(conn, "noop", p);
+  conn.exec("COMMIT");
+  return batch;
+}
+
 tao::json::value parse(const CliResult& r) {
   BOOST_TEST_INFO(describe(r));
   BOOST_REQUIRE_EQUAL(r.exit_code, 0);
@@ -254,15 +263,6 @@ BOOST_AUTO_TEST_CASE(watch_ends_with_exit_1_when_a_job_fails_and_retry_runs_it_a
   BOOST_TEST(retried.exit_code == 0);
   BOOST_TEST(examq_on(db, {"watch", id}).exit_code == 1);  // fails again, on its second attempt
   BOOST_TEST(job_field(conn, id, "attempts") == "2");
-}
-
-// A batch of noop jobs made in one transaction (examq_begin_batch), as `examq submit` makes one.
-static std::string noop_batch(examq::pg::Connection& conn, const std::string& label, const std::vector<std::string>& payloads) {
-  conn.exec("BEGIN");
-  const std::string batch = conn.exec("SELECT examq_begin_batch($1)::text", label).get<std::string>(0, 0);
-  for (const std::string& p : payloads) insert_job(conn, "noop", p);
-  conn.exec("COMMIT");
-  return batch;
 }
 
 BOOST_AUTO_TEST_CASE(watch_batch_follows_every_job_of_the_batch_and_exits_1_when_any_failed) {
@@ -474,6 +474,31 @@ BOOST_AUTO_TEST_CASE(watch_says_when_a_worker_for_the_waiting_type_appears) {
   BOOST_TEST(appeared != std::string::npos);
   BOOST_TEST(warned < appeared);
   BOOST_TEST(watched.out.find("1 completed") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(watch_batch_follows_a_job_added_to_the_batch_while_watching) {
+  TestDatabase db("cli_watch_batch_joins");
+  auto conn = db.connect();
+  JobWatcher watcher(db.conninfo());
+  const std::string batch = noop_batch(conn, "grows", {R"({"sleep_ms": 20, "steps": 1})"});
+  CliResult watched;
+  std::thread watch([&] { watched = examq_on(db, {"watch", "--batch", batch}); });
+  // No worker yet: the first job waits, so the watch is still on when the second joins.
+  const bool waiting = watcher.wait_until(watch_is_waiting, std::chrono::seconds(60));
+  std::string joined;
+  std::optional<WorkerProcess> worker;
+  if (waiting) {
+    joined = conn.exec("INSERT INTO processing_jobs (job_type, payload, batch_id) VALUES ('noop', '{\"sleep_ms\": 20}', $1::uuid)"
+                       " RETURNING id::text", batch).get<std::string>(0, 0);
+    worker.emplace(db.conninfo(), "cli-batch", std::vector<std::string>{"--concurrency", "2"});
+  }
+  watch.join();
+  BOOST_REQUIRE(waiting);
+  BOOST_TEST_INFO(describe(watched));
+  BOOST_TEST(watched.exit_code == 0);
+  BOOST_TEST(watched.out.find(joined + "  completed") != std::string::npos);
+  BOOST_TEST(watched.out.find("2 completed") != std::string::npos);
+  BOOST_TEST(watched.out.find("batch " + batch + " (grows): completed\n") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
