@@ -209,6 +209,34 @@ BOOST_AUTO_TEST_CASE(the_queue_commands_print_what_their_schemas_say) {
   BOOST_TEST(expect_valid("retry", examq({"retry", pending, "--json"})).at("status").get_string() == "pending");
 }
 
+BOOST_AUTO_TEST_CASE(watch_batch_json_ends_with_the_batch_line) {
+  TestDatabase db("cli_json_watch_batch");
+  const Examq examq{db};
+  auto conn = db.connect();
+  conn.exec("BEGIN");
+  const std::string batch = conn.exec("SELECT examq_begin_batch('json batch')::text").get<std::string>(0, 0);
+  insert_job(conn, "noop", R"({"sleep_ms": 20, "steps": 1})");
+  const std::string failing = insert_job(conn, "noop", R"({"sleep_ms": 20, "steps": 1, "fail": "critical"})");
+  conn.exec("COMMIT");
+  WorkerProcess worker(db.conninfo(), "cli-json", {"--concurrency", "2"});
+  CliResult watched = examq({"watch", "--batch", batch, "--json"});
+  BOOST_TEST_INFO(describe(watched));
+  BOOST_TEST(watched.exit_code == 1);
+  BOOST_TEST(violations("watch", watched.out, true) == "");
+  std::vector<tao::json::value> events;
+  std::istringstream lines(watched.out);
+  for (std::string line; std::getline(lines, line);) events.push_back(tao::json::from_string(line));
+  BOOST_REQUIRE(events.size() >= 2u);
+  const tao::json::value& last = events.back();
+  BOOST_TEST(last.at("event").get_string() == "batch");
+  BOOST_TEST(last.at("id").get_string() == batch);
+  BOOST_TEST(last.at("label").get_string() == "json batch");
+  BOOST_TEST(last.at("state").get_string() == "completed_with_errors");
+  BOOST_TEST(last.at("failed").as<int>() == 1);
+  BOOST_TEST(events[events.size() - 2].at("event").get_string() == "summary");
+  BOOST_TEST(events[events.size() - 2].at("failed").at(0).at("id").get_string() == failing);
+}
+
 BOOST_AUTO_TEST_CASE(every_failure_under_json_is_one_error_object_on_stderr) {
   TestDatabase db("cli_json_errors");
   const Examq examq{db};

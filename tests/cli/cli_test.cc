@@ -53,6 +53,15 @@ CliResult examq_on(const TestDatabase& db, std::vector<std::string> args) {
   return run_examq(args, kEnv);
 }
 
+// A batch of noop jobs made in one transaction (examq_begin_batch), as `examq submit` makes one.
+std::string noop_batch(examq::pg::Connection& conn, const std::string& label, const std::vector<std::string>& payloads) {
+  conn.exec("BEGIN");
+  const std::string batch = conn.exec("SELECT examq_begin_batch($1)::text", label).get<std::string>(0, 0);
+  for (const std::string& p : payloads) insert_job(conn, "noop", p);
+  conn.exec("COMMIT");
+  return batch;
+}
+
 tao::json::value parse(const CliResult& r) {
   BOOST_TEST_INFO(describe(r));
   BOOST_REQUIRE_EQUAL(r.exit_code, 0);
@@ -256,6 +265,33 @@ BOOST_AUTO_TEST_CASE(watch_ends_with_exit_1_when_a_job_fails_and_retry_runs_it_a
   BOOST_TEST(job_field(conn, id, "attempts") == "2");
 }
 
+BOOST_AUTO_TEST_CASE(watch_batch_follows_every_job_of_the_batch_and_exits_1_when_any_failed) {
+  TestDatabase db("cli_watch_batch");
+  auto conn = db.connect();
+  const std::string ok = noop_batch(conn, "two good", {R"({"sleep_ms": 50, "steps": 2})", R"({"sleep_ms": 50, "steps": 2})"});
+  const std::string bad = noop_batch(conn, "one bad", {R"({"sleep_ms": 20, "steps": 1})", R"({"sleep_ms": 20, "steps": 1, "fail": "critical"})"});
+  WorkerProcess worker(db.conninfo(), "cli-worker", {"--concurrency", "2"});
+
+  // By prefix, as submit prints it: every job of the batch, then the batch's state.
+  CliResult watched = examq_on(db, {"watch", "--batch", ok.substr(0, 8)});
+  BOOST_TEST_INFO(describe(watched));
+  BOOST_TEST(watched.exit_code == 0);
+  BOOST_TEST(watched.out.find("2 completed") != std::string::npos);
+  BOOST_TEST(watched.out.find("batch " + ok + " (two good): completed\n") != std::string::npos);
+
+  CliResult failed = examq_on(db, {"watch", "--batch", bad});
+  BOOST_TEST_INFO(describe(failed));
+  BOOST_TEST(failed.exit_code == 1);
+  BOOST_TEST(failed.out.find("1 failed") != std::string::npos);
+  BOOST_TEST(failed.out.find("batch " + bad + " (one bad): completed_with_errors\n") != std::string::npos);
+
+  // An unknown batch is an error; a batch and job ids together are a usage error.
+  CliResult unknown = examq_on(db, {"watch", "--batch", "0000dead"});
+  BOOST_TEST(unknown.exit_code == 1);
+  BOOST_TEST(unknown.err.find("no batch 0000dead") != std::string::npos, describe(unknown));
+  BOOST_TEST(examq_on(db, {"watch", "--batch", ok, "0000dead"}).exit_code == 2);
+}
+
 BOOST_AUTO_TEST_CASE(cancel_stops_a_running_job_and_watch_sees_it) {
   TestDatabase db("cli_cancel_running");
   auto conn = db.connect();
@@ -438,6 +474,31 @@ BOOST_AUTO_TEST_CASE(watch_says_when_a_worker_for_the_waiting_type_appears) {
   BOOST_TEST(appeared != std::string::npos);
   BOOST_TEST(warned < appeared);
   BOOST_TEST(watched.out.find("1 completed") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(watch_batch_follows_a_job_added_to_the_batch_while_watching) {
+  TestDatabase db("cli_watch_batch_joins");
+  auto conn = db.connect();
+  JobWatcher watcher(db.conninfo());
+  const std::string batch = noop_batch(conn, "grows", {R"({"sleep_ms": 20, "steps": 1})"});
+  CliResult watched;
+  std::thread watch([&] { watched = examq_on(db, {"watch", "--batch", batch}); });
+  // No worker yet: the first job waits, so the watch is still on when the second joins.
+  const bool waiting = watcher.wait_until(watch_is_waiting, std::chrono::seconds(60));
+  std::string joined;
+  std::optional<WorkerProcess> worker;
+  if (waiting) {
+    joined = conn.exec("INSERT INTO processing_jobs (job_type, payload, batch_id) VALUES ('noop', '{\"sleep_ms\": 20}', $1::uuid)"
+                       " RETURNING id::text", batch).get<std::string>(0, 0);
+    worker.emplace(db.conninfo(), "cli-batch", std::vector<std::string>{"--concurrency", "2"});
+  }
+  watch.join();
+  BOOST_REQUIRE(waiting);
+  BOOST_TEST_INFO(describe(watched));
+  BOOST_TEST(watched.exit_code == 0);
+  BOOST_TEST(watched.out.find(joined + "  completed") != std::string::npos);
+  BOOST_TEST(watched.out.find("2 completed") != std::string::npos);
+  BOOST_TEST(watched.out.find("batch " + batch + " (grows): completed\n") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

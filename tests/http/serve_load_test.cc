@@ -14,6 +14,7 @@
 #include <tao/json/from_string.hpp>
 #include <tao/json/to_string.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -88,13 +89,19 @@ History history_of_payloads(const std::vector<std::string>& payloads) {
   return h;
 }
 
+// The job events only (each upload is a batch too, whose settle is an `event: batch`).
 History history_of_events(const std::vector<SseEvent>& events) {
   History h;
   for (const auto& e : events) {
+    if (e.event != "job") continue;
     tao::json::value v = tao::json::from_string(e.data);
     h[v.at("id").get_string()].push_back(key_of(v));
   }
   return h;
+}
+
+std::size_t count_events(const std::vector<SseEvent>& events, const std::string& kind) {
+  return static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [&](const SseEvent& e) { return e.event == kind; }));
 }
 
 std::size_t changes(const History& h) {
@@ -165,18 +172,23 @@ BOOST_AUTO_TEST_CASE(two_hundred_streams_each_see_every_change_of_their_jobs) {
   int exact = 0;
   for (int i = 0; i < kAdmins; ++i) {
     SseClient& c = *clients[static_cast<std::size_t>(i)];
-    c.wait_for([&](const std::vector<SseEvent>& evs) { return evs.size() >= expected; }, 60s);
+    // Every job change, and each upload's batch settling once (an upload is a batch of one).
+    c.wait_for([&](const std::vector<SseEvent>& evs) {
+      return count_events(evs, "job") >= expected && count_events(evs, "batch") >= static_cast<std::size_t>(kUploads);
+    }, 60s);
     const History seen = history_of_events(c.events());
     BOOST_TEST_CONTEXT("admin client " << i) {
       BOOST_TEST(!c.ended());
       BOOST_TEST(seen == truth);
+      BOOST_TEST(count_events(c.events(), "batch") == static_cast<std::size_t>(kUploads));
       if (seen == truth) ++exact;
     }
   }
   BOOST_TEST(exact == kAdmins);
   for (int i = kAdmins; i < kAdmins + kUsers; ++i) {
     BOOST_TEST_CONTEXT("user client " << i) {
-      BOOST_TEST(clients[static_cast<std::size_t>(i)]->events().empty());  // row-level security shows them no job
+      // Row-level security shows them no job, and no batch (not even their settle events).
+      BOOST_TEST(clients[static_cast<std::size_t>(i)]->events().empty());
       BOOST_TEST(clients[static_cast<std::size_t>(i)]->status() == 200);
     }
   }

@@ -474,6 +474,102 @@ BOOST_AUTO_TEST_CASE(uploads_check_every_pdf_first_and_create_all_papers_or_none
   BOOST_TEST(papers() == 3);
 }
 
+BOOST_AUTO_TEST_CASE(an_upload_is_one_batch_listed_shown_filtered_and_announced_when_it_settles) {
+  Served s("http_batches");
+  const std::string admin = bearer(token(true));
+  const std::string pdf = read_file(std::string(EXAMQ_SOURCE_DIR) + "/docs/samples/sample-exam-paper.pdf");
+  SseClient stream(s.base + "/api/events", {admin});
+  BOOST_TEST_REQUIRE(stream.wait_raw("retry:", 30s), "the stream did not open: " + stream.raw());
+
+  // Two files, one request: one batch, labelled by the first file, in the response and the rows.
+  HttpResponse r = http_upload(s.base + "/api/papers", {admin}, {{"file", pdf, "a.pdf"}, {"file", pdf, "b.pdf"}});
+  BOOST_TEST_REQUIRE(r.status == 201, r.body);
+  tao::json::value v = json_of(r);
+  const tao::json::value& batch = v.at("batch");
+  const std::string id = batch.at("id").get_string();
+  BOOST_TEST(batch.at("label").get_string() == "a.pdf and 1 more");
+  BOOST_TEST_REQUIRE(batch.at("jobIds").get_array().size() == 2u);
+  BOOST_TEST(v.at("papers").get_array().size() == 2u);
+  std::vector<std::string> jobs;
+  for (const auto& j : batch.at("jobIds").get_array()) {
+    jobs.push_back(j.get_string());
+    BOOST_TEST(job_field(s.conn(), j.get_string(), "batch_id") == id);
+  }
+  // One file with a label: a batch of one, labelled so.
+  r = http_upload(s.base + "/api/papers", {admin}, {{"file", pdf, "c.pdf"}, {"batchLabel", "June resits", ""}});
+  BOOST_TEST_REQUIRE(r.status == 201, r.body);
+  const std::string single = json_of(r).at("batch").at("id").get_string();
+  BOOST_TEST(json_of(r).at("batch").at("label").get_string() == "June resits");
+  BOOST_TEST(json_of(r).at("batch").at("jobIds").get_array().size() == 1u);
+  BOOST_TEST(http_upload(s.base + "/api/papers", {admin}, {{"file", pdf, "d.pdf"}, {"batchLabel", std::string(201, 'x'), ""}}).status == 400);
+
+  // The list, newest first, paged by cursor; filtered by state.
+  r = s.get("/api/batches?limit=1", {admin});
+  BOOST_TEST_REQUIRE(r.status == 200, r.body);
+  v = json_of(r);
+  BOOST_TEST_REQUIRE(v.at("batches").get_array().size() == 1u);
+  BOOST_TEST(v.at("batches").get_array()[0].at("id").get_string() == single);
+  BOOST_TEST_REQUIRE(v.at("nextCursor").is_string());
+  v = json_of(s.get("/api/batches?limit=1&cursor=" + v.at("nextCursor").get_string(), {admin}));
+  BOOST_TEST_REQUIRE(v.at("batches").get_array().size() == 1u);
+  const tao::json::value listed = v.at("batches").get_array()[0];
+  BOOST_TEST(listed.at("id").get_string() == id);
+  BOOST_TEST(listed.at("state").get_string() == "pending");
+  BOOST_TEST(listed.at("total").as<int>() == 2);
+  BOOST_TEST(listed.at("estimatedSecondsRemaining").as<int>() > 0);
+  BOOST_TEST(v.at("nextCursor").is_null());
+  BOOST_TEST(json_of(s.get("/api/batches?state=completed", {admin})).at("batches").get_array().empty());
+  BOOST_TEST(s.get("/api/batches?state=done", {admin}).status == 400);
+  BOOST_TEST(s.get("/api/batches?limit=201", {admin}).status == 400);
+  BOOST_TEST(s.get("/api/batches?cursor=xyz", {admin}).status == 400);
+
+  // One batch with its jobs; unknown 404, malformed 400; non-admins are refused by the database.
+  r = s.get("/api/batches/" + id, {admin});
+  BOOST_TEST_REQUIRE(r.status == 200, r.body);
+  v = json_of(r);
+  BOOST_TEST(v.at("label").get_string() == "a.pdf and 1 more");
+  BOOST_TEST_REQUIRE(v.at("jobs").get_array().size() == 2u);
+  BOOST_TEST(v.at("jobs").get_array()[0].at("title").get_string() == "a");
+  BOOST_TEST(s.get("/api/batches/00000000-0000-0000-0000-00000000dead", {admin}).status == 404);
+  BOOST_TEST(s.get("/api/batches/nope", {admin}).status == 400);
+  BOOST_TEST(s.get("/api/batches", {bearer(token(false))}).status == 403);
+
+  // Jobs by batch, each naming it.
+  v = json_of(s.get("/api/jobs?batch=" + id, {admin}));
+  BOOST_TEST_REQUIRE(v.at("jobs").get_array().size() == 2u);
+  for (const auto& j : v.at("jobs").get_array()) BOOST_TEST(j.at("batch_id").get_string() == id);
+  BOOST_TEST(s.get("/api/jobs?batch=nope", {admin}).status == 400);
+
+  // One job completes, the other is cancelled: the stream says the batch settled, with errors.
+  pg::Result claimed = s.conn().exec("SELECT id::text, attempts FROM get_next_processing_job('w', ARRAY['process-exam-paper'])");
+  BOOST_TEST_REQUIRE(claimed.rows() == 1);
+  const std::string done = claimed.get<std::string>(0, 0);
+  s.conn().exec("SELECT complete_processing_job($1::uuid, '{}', 'w', $2::integer)", done, claimed.get<int>(0, 1));
+  for (const std::string& j : jobs) {
+    if (j != done) BOOST_TEST_REQUIRE(s.post("/api/jobs/" + j + "/cancel", {admin}).status == 200);
+  }
+  auto batch_event = [&](const std::vector<SseEvent>& evs) {
+    for (const auto& e : evs) {
+      if (e.event == "batch" && e.data.find(id) != std::string::npos) return true;
+    }
+    return false;
+  };
+  BOOST_TEST_REQUIRE(stream.wait_for(batch_event, 30s), "no batch event; got:\n" + stream.raw());
+  for (const auto& e : stream.events()) {
+    if (e.event != "batch" || e.data.find(id) == std::string::npos) continue;
+    const tao::json::value b = tao::json::from_string(e.data);
+    BOOST_TEST(b.at("batchId").get_string() == id);
+    BOOST_TEST(b.at("op").get_string() == "settled");
+    BOOST_TEST(b.at("state").get_string() == "completed_with_errors");
+    BOOST_TEST(b.at("total").as<int>() == 2);
+    BOOST_TEST(b.at("completed").as<int>() == 1);
+    BOOST_TEST(b.at("cancelled").as<int>() == 1);
+  }
+  v = json_of(s.get("/api/batches/" + id, {admin}));
+  BOOST_TEST(v.at("state").get_string() == "completed_with_errors");
+  BOOST_TEST(v.at("estimatedSecondsRemaining").as<int>() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(a_database_that_goes_away_is_503_not_a_hang_or_a_crash) {
   Served s("http_gone");
   const std::string admin = bearer(token(true));

@@ -170,6 +170,14 @@ class BrowserTest(unittest.TestCase):
         if self.shots:
             b.save_screenshot(os.path.join(self.shots, "tracker.png"))
 
+        # Its upload is a batch of one, shown under the form and settled from the live stream.
+        b.find_element(By.CSS_SELECTOR, 'header nav button[data-view="upload"]').click()
+        batch_text = lambda: [li.text for li in b.find_elements(By.CSS_SELECTOR, "#batches li")]
+        self.wait(lambda: any(t.startswith("sample-exam-paper.pdf (completed)") and "1 completed" in t for t in batch_text()),
+                  message="the upload's batch is not shown as completed")
+        self.assertTrue(b.execute_script("return window.__same_page === true"), "the page was reloaded")
+        b.find_element(By.CSS_SELECTOR, 'header nav button[data-view="jobs"]').click()
+
         # Its questions, beside the page images.
         self.click_in_row(job, "Questions")
         self.wait(lambda: len(b.find_elements(By.CSS_SELECTOR, "#questions li")) > 0, message="no questions shown")

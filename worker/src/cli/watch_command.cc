@@ -49,6 +49,17 @@ const std::string kRecentJobsSql = kWatchJobs +
                                    "OR j.completed_at > now() - interval '10 minutes' "
                                    "ORDER BY j.created_at DESC, j.id LIMIT 50";
 const pg::Statement kJobsById{"examq_watch_jobs_by_id", kJobsByIdSql.c_str()};
+// --batch: the batch an id or prefix names (as `examq jobs --batch` matches it), at most 11 to
+// list when several do; its jobs; and at the end its state (sql/0010's view).
+const pg::Statement kResolveBatch{
+    "examq_watch_resolve_batch",
+    "SELECT b.id::text FROM processing_job_batches b WHERE b.id::text = lower($1) OR starts_with(b.id::text, lower($1))"
+    " ORDER BY b.created_at DESC, b.id LIMIT 11"};
+const pg::Statement kBatchJobs{"examq_watch_batch_jobs",
+                               "SELECT j.id::text FROM processing_jobs j WHERE j.batch_id = $1::uuid ORDER BY j.created_at, j.id"};
+const pg::Statement kBatchStatus{"examq_watch_batch_status",
+                                 "SELECT coalesce(s.label, ''), s.state, s.total, s.completed, s.failed, s.cancelled"
+                                 " FROM processing_job_batch_status s WHERE s.batch_id = $1::uuid"};
 const pg::Statement kRecentJobs{"examq_watch_recent_jobs", kRecentJobsSql.c_str()};
 
 // The fields hold what the database holds: text output escapes them (printable()) as it is
@@ -343,6 +354,7 @@ class JobBoard {
 
 struct WatchOptions {
   std::string db;
+  std::string batch;
   std::vector<std::string> ids;
   bool plain = false;
   bool json = false;
@@ -350,8 +362,19 @@ struct WatchOptions {
 
 }  // namespace
 
-int watch_jobs(const std::string& conninfo, const std::vector<std::string>& job_ids, std::ostream& out,
-               WatchStyle style, int columns, const std::string& command) {
+std::string resolve_batch_id(pg::Connection& conn, const std::string& id_or_prefix) {
+  pg::Result r = conn.exec(kResolveBatch, id_or_prefix);
+  if (r.rows() == 0) throw std::runtime_error("no batch " + id_or_prefix);
+  if (r.rows() > 1) {
+    std::string ids;
+    for (int i = 0; i < r.rows() && i < 10; ++i) ids += (ids.empty() ? "" : ", ") + r.get<std::string>(i, 0);
+    throw std::runtime_error("batch prefix " + id_or_prefix + " is ambiguous (" + ids + (r.rows() > 10 ? ", ..." : "") + ")");
+  }
+  return r.get<std::string>(0, 0);
+}
+
+int watch_jobs(const std::string& conninfo, const std::vector<std::string>& ids_given, std::ostream& out,
+               WatchStyle style, int columns, const std::string& command, const std::string& batch_id) {
   const bool tty = style == WatchStyle::bars;
   util::ShutdownSignals& signals = util::ShutdownSignals::install();
   auto conn = std::make_unique<pg::Connection>(conninfo, "examq watch");
@@ -360,6 +383,14 @@ int watch_jobs(const std::string& conninfo, const std::vector<std::string>& job_
   // Subscribe before the first read, so no change between the two is missed.
   listener.subscribe(*conn);
 
+  // A batch's jobs are read after subscribing: a job added to it after this read is picked up
+  // from its notification (which names the batch).
+  std::vector<std::string> job_ids = ids_given;
+  if (!batch_id.empty()) {
+    pg::Result r = conn->exec(kBatchJobs, batch_id);
+    for (int i = 0; i < r.rows(); ++i) job_ids.push_back(r.get<std::string>(i, 0));
+    if (job_ids.empty()) throw std::runtime_error("batch " + batch_id + " has no jobs");
+  }
   const bool follow_all = job_ids.empty();
   JobBoard board(out, style, columns);
   if (follow_all) {
@@ -416,7 +447,9 @@ int watch_jobs(const std::string& conninfo, const std::vector<std::string>& job_
         try {
           tao::json::value payload = tao::json::from_string(n.payload);
           const std::string id = payload.at("id").get_string();
-          if (board.has(id) || follow_all) touched.insert(id);
+          const tao::json::value* in_batch = payload.find("batch_id");
+          const bool joins = !batch_id.empty() && in_batch != nullptr && in_batch->is_string() && in_batch->get_string() == batch_id;
+          if (board.has(id) || follow_all || joins) touched.insert(id);
         } catch (const std::exception&) {
           // Not a payload we know; the rows are the truth, so a malformed hint is skipped.
         }
@@ -440,6 +473,22 @@ int watch_jobs(const std::string& conninfo, const std::vector<std::string>& job_
   if (follow_all) return kExitOk;
   const bool settled = board.all_settled();
   board.summary(settled);
+  if (!batch_id.empty()) {
+    // The batch's own state, as the database keeps it (settled in the last job's transaction).
+    pg::Connection c(conninfo, "examq watch");
+    pg::Result r = c.exec(kBatchStatus, batch_id);
+    if (r.rows() == 1) {
+      const std::string label = r.get<std::string>(0, 0), state = r.get<std::string>(0, 1);
+      if (style == WatchStyle::json) {
+        print_json_line(out, {{"event", "batch"}, {"time", utc_now()}, {"id", batch_id}, {"label", label},
+                              {"state", state}, {"settled", settled}, {"total", r.get<int>(0, 2)},
+                              {"completed", r.get<int>(0, 3)}, {"failed", r.get<int>(0, 4)}, {"cancelled", r.get<int>(0, 5)}});
+      } else {
+        out << "batch " << batch_id << " (" << printable(label) << "): " << state << "\n";
+        out.flush();
+      }
+    }
+  }
   return settled && board.all_completed() ? kExitOk : kExitFailure;
 }
 
@@ -449,6 +498,10 @@ Command add_watch_command(CLI::App& app) {
   sub->add_option("JOB_ID", o->ids,
                  "Jobs to follow, by id or unique prefix (default: active and recent jobs, and new ones, until Ctrl-C)")
       ->check(id_prefix_validator());
+  sub->add_option("--batch", o->batch,
+                  "Follow every job of a batch (its id or a unique prefix, as `examq submit` printed it) until the batch settles")
+      ->check(id_prefix_validator())
+      ->excludes("JOB_ID");
   add_database_option(*sub, o->db);
   sub->add_flag("--plain", o->plain, "One line per change even on a terminal");
   sub->add_flag("--json", o->json, "One JSON object per line per change (newline-delimited JSON)")->excludes("--plain");
@@ -456,7 +509,9 @@ Command add_watch_command(CLI::App& app) {
       "On a terminal: a progress bar per job with its paper, step, percentage, elapsed time and retries, redrawn\n"
       "in place. Otherwise (or with --plain): one line per change. --json: one object per line for each change\n"
       "(event \"job\"), warning and reconnection, and a \"summary\" at the end (docs/schemas/watch.schema.json).\n"
-      "With job ids, ends when they have all settled: exit 0 when all completed, 1 when any failed or was cancelled.");
+      "With job ids, ends when they have all settled: exit 0 when all completed, 1 when any failed or was cancelled.\n"
+      "--batch: the same for every job of the batch (jobs added to it meanwhile too), then a line with the\n"
+      "batch's state (--json: a \"batch\" event after the summary).");
   return {sub, [o]() {
             return run_reporting("watch", o->json, [&]() {
               const WatchStyle style = o->json                                     ? WatchStyle::json
@@ -464,11 +519,13 @@ Command add_watch_command(CLI::App& app) {
                                                                                  : WatchStyle::lines;
               const std::string conninfo = resolve_database(o->db);
               std::vector<std::string> ids;
-              if (!o->ids.empty()) {
+              std::string batch;
+              if (!o->ids.empty() || !o->batch.empty()) {
                 pg::Connection conn(conninfo, "examq watch");
                 for (const std::string& id : o->ids) ids.push_back(resolve_job_id(conn, id));
+                if (!o->batch.empty()) batch = resolve_batch_id(conn, o->batch);
               }
-              return watch_jobs(conninfo, ids, std::cout, style, terminal_columns(STDOUT_FILENO));
+              return watch_jobs(conninfo, ids, std::cout, style, terminal_columns(STDOUT_FILENO), "watch", batch);
             });
           }};
 }

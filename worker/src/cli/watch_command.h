@@ -2,6 +2,7 @@
 // `examq watch`: a live view of jobs, driven by LISTEN processing_jobs_changes (no polling loop).
 
 #include "cli/command.h"
+#include "pg/connection.h"
 
 #include <iosfwd>
 #include <string>
@@ -26,7 +27,14 @@ enum class WatchStyle { bars, lines, json };
 // Returns 0 when every watched job completed (or, without ids, on a signal), 1 when any failed
 // or was cancelled, or a signal stopped the watch first. Throws pg::Error, and
 // std::runtime_error for an unknown job id.
+// With `batch_id` (and no job_ids): every job of that batch, and any that joins it while
+// watching; at the end a line (json: a "batch" event) with the batch's state. Throws
+// std::runtime_error for a batch without jobs.
 int watch_jobs(const std::string& conninfo, const std::vector<std::string>& job_ids, std::ostream& out,
-               WatchStyle style, int columns, const std::string& command = "watch");
+               WatchStyle style, int columns, const std::string& command = "watch", const std::string& batch_id = "");
+
+// The whole id of the batch an id or unique prefix names (the database matches it, as `examq
+// jobs --batch` does). Throws std::runtime_error when none or several match.
+std::string resolve_batch_id(pg::Connection& conn, const std::string& id_or_prefix);
 
 }  // namespace examq::cli

@@ -32,12 +32,13 @@ const pg::Statement kListJobs{
     "SELECT coalesce(jsonb_agg(j ORDER BY j.created_at DESC, j.id DESC), '[]')::text FROM ("
     " SELECT id, job_type, status, priority, exam_paper_id, progress_percentage, current_step, retry_count,"
     "  max_retries, attempts, error_message, cancel_requested, created_by, created_at, run_at, started_at,"
-    "  completed_at, updated_at, (extract(epoch FROM created_at) * 1000000)::bigint AS cursor_micros"
+    "  completed_at, updated_at, batch_id, (extract(epoch FROM created_at) * 1000000)::bigint AS cursor_micros"
     " FROM processing_jobs"
     " WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR job_type = $2)"
     "  AND ($3::uuid IS NULL OR exam_paper_id = $3) AND ($4::uuid IS NULL OR created_by = $4)"
     "  AND ($5::timestamptz IS NULL OR created_at >= $5)"
     "  AND ($6::bigint IS NULL OR (created_at, id) < (timestamptz 'epoch' + $6::bigint * interval '1 microsecond', $7::uuid))"
+    "  AND ($9::uuid IS NULL OR batch_id = $9)"
     " ORDER BY created_at DESC, id DESC LIMIT $8::integer) j"};
 const pg::Statement kGetJob{"examq_http_get_job",
                             "SELECT (to_jsonb(j) - 'payload' - 'lease_duration')::text FROM processing_jobs j WHERE j.id = $1::uuid"};
@@ -57,8 +58,13 @@ const pg::Statement kQuestions{
     " 'source', q.source, 'topic_ids', to_jsonb(q.topic_ids)) ORDER BY q.position), '[]')::text"
     " FROM questions q WHERE q.exam_paper_id = $1::uuid"};
 const pg::Statement kRetag{"examq_http_retag", "SELECT examq_retag_exam_paper($1::uuid, $2::uuid, $3::integer)::text"};
+// The same path as `examq submit`: one batch per upload, each paper in it with its page count.
 const pg::Statement kSubmit{"examq_http_submit",
-                            "SELECT submit_exam_paper($1, $2, $3::bytea, $4::integer, $5::uuid, $6, $7::bytea)::text"};
+                            "SELECT submit_exam_paper($1, $2, $3::bytea, $4::integer, $5::uuid, $6, $7::bytea, $8::uuid, $9::integer)::text"};
+// Labelled BATCH_LABEL, else by its first file (cut by characters, under the label's 200).
+const pg::Statement kBeginBatch{"examq_http_begin_batch",
+                                "SELECT b::text, l FROM coalesce($1, left($2, 150) || CASE WHEN $3::integer > 1"
+                                " THEN format(' and %s more', $3::integer - 1) ELSE '' END) AS l, examq_begin_batch(l) AS b"};
 const pg::Statement kPage{"examq_http_page",
                           "SELECT p.jpeg, (extract(epoch FROM p.created_at) * 1000000)::bigint"
                           " FROM exam_paper_pages p WHERE p.exam_paper_id = $1::uuid AND p.page_number = $2::integer"};
@@ -221,6 +227,9 @@ Api::Api(CallerDb& db, EventHub& hub) : db_(db), hub_(hub) {
       {verb::post, "/api/papers", Kind::upload, true, bind(&Api::upload_papers)},
       {verb::post, "/api/papers/{id}/retag", Kind::plain, true, bind(&Api::retag_paper)},
       {verb::get, "/api/events", Kind::events, true, nullptr},
+      // Batches (api_batches.cc).
+      {verb::get, "/api/batches", Kind::plain, true, bind(&Api::list_batches)},
+      {verb::get, "/api/batches/{id}", Kind::plain, true, bind(&Api::get_batch)},
   };
 }
 
@@ -349,6 +358,7 @@ Response Api::list_jobs(Request& r) {
   const auto paper = optional_uuid(r, "paper");
   const auto creator = optional_uuid(r, "creator");
   const auto since = optional_time(r, "since");
+  const auto batch = optional_uuid(r, "batch");
   const int limit = r.query_value("limit") != nullptr ? bounded_int(*r.query_value("limit"), "limit", 1, 500) : 50;
   if (const std::string* v = r.query_value("cursor"); v != nullptr && !v->empty()) {
     static const std::regex re(R"(^(\d{1,19})_([0-9a-fA-F-]{36})$)");
@@ -358,7 +368,7 @@ Response Api::list_jobs(Request& r) {
     cursor_id = m[2];
   }
   const std::string rows = db_.run(caller_of(r), [&](pg::Connection& c) {
-    return c.exec(kListJobs, st, type, paper, creator, since, cursor_micros, cursor_id, limit + 1).get<std::string>(0, 0);
+    return c.exec(kListJobs, st, type, paper, creator, since, cursor_micros, cursor_id, limit + 1, batch).get<std::string>(0, 0);
   });
   tao::json::value list = tao::json::from_string(rows);
   auto& arr = list.get_array();
@@ -507,7 +517,7 @@ Response Api::upload_papers(Request& r) {
   std::vector<Upload> files;
   std::optional<Upload> insert;
   std::string title;
-  std::optional<std::string> syllabus;
+  std::optional<std::string> syllabus, batch_label;
   int priority = 0;
   for (FormPart& p : parts) {
     if (p.name == "file" || p.name == "files") {
@@ -518,6 +528,11 @@ Response Api::upload_papers(Request& r) {
     } else if (p.name == "title") {
       title = p.body;
       if (title.size() > 500) throw ApiError(status::bad_request, "title is longer than 500 characters");
+    } else if (p.name == "batchLabel") {
+      // At most 200 characters (the column's check), counted as UTF-8 code points.
+      const auto chars = std::count_if(p.body.begin(), p.body.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+      if (chars > 200) throw ApiError(status::bad_request, "batchLabel is longer than 200 characters");
+      if (!p.body.empty()) batch_label = p.body;
     } else if (p.name == "syllabusId") {
       if (!p.body.empty()) syllabus = require_uuid(p.body, "syllabusId");
     } else if (p.name == "priority") {
@@ -533,7 +548,7 @@ Response Api::upload_papers(Request& r) {
       }();
       priority = parse_priority(&v);
     } else {
-      throw ApiError(status::bad_request, "unknown form field \"" + p.name + "\" (file, insert, title, syllabusId, priority)");
+      throw ApiError(status::bad_request, "unknown form field \"" + p.name + "\" (file, insert, title, syllabusId, priority, batchLabel)");
     }
   }
   if (files.empty()) throw ApiError(status::bad_request, "no file: send each PDF as a form field named file");
@@ -557,22 +572,31 @@ Response Api::upload_papers(Request& r) {
   for (Upload& u : files) check(u);
   if (insert) check(*insert);
 
+  // One upload is one batch (sql/0010), a single file a batch of one, created in the same
+  // transaction as its papers: no worker sees a job before all are in.
+  tao::json::value batch = tao::json::empty_object;
   tao::json::value papers = db_.run(caller_of(r), [&](pg::Connection& c) {
+    pg::Result b = c.exec(kBeginBatch, batch_label, files.front().filename, static_cast<int>(files.size()));
+    const std::string batch_id = b.get<std::string>(0, 0);
+    batch = {{"id", batch_id}, {"label", b.get<std::string>(0, 1)}, {"jobIds", tao::json::empty_array}};
     tao::json::value out = tao::json::empty_array;
     for (const Upload& u : files) {
       const std::string answer =
           c.exec(kSubmit, title.empty() ? stem_of(u.filename) : title, u.filename, pipeline::to_bytea_hex(u.bytes), priority,
                  syllabus, insert ? pg::Param(insert->filename) : pg::Param(),
-                 insert ? pg::Param(pipeline::to_bytea_hex(insert->bytes)) : pg::Param())
+                 insert ? pg::Param(pipeline::to_bytea_hex(insert->bytes)) : pg::Param(), batch_id, u.pages > 0 ? pg::Param(std::to_string(u.pages)) : pg::Param())
               .get<std::string>(0, 0);
       tao::json::value v = tao::json::from_string(answer);
       v["file"] = u.filename;
       v["pages"] = u.pages;
+      batch["jobIds"].push_back(v.at("jobId"));
       out.push_back(std::move(v));
     }
     return out;
   });
-  return json_response(status::created, tao::json::value{{"success", true}, {"papers", std::move(papers)}});
+  util::log_event(spdlog::level::info, "http.batch_created",
+                  {{"batch_id", batch.at("id").get_string()}, {"jobs", std::to_string(files.size())}});
+  return json_response(status::created, tao::json::value{{"success", true}, {"papers", std::move(papers)}, {"batch", std::move(batch)}});
 }
 
 namespace {

@@ -58,6 +58,9 @@ class Api {
   Response paper_page(Request& r);
   Response upload_papers(Request& r);
   Response retag_paper(Request& r);
+  // Batches (api_batches.cc).
+  Response list_batches(Request& r);
+  Response get_batch(Request& r);
   Response page(Request& r);
   Response asset(Request& r);
   Response dev_login_state(Request& r);

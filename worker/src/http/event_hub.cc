@@ -39,6 +39,8 @@ const pg::Statement kRows{"examq_http_hub_rows",
                           "SELECT " EXAMQ_JOB_EVENT_JSON " FROM processing_jobs j WHERE j.id = ANY ($1::uuid[])"
                           " ORDER BY j.updated_at, j.id"};
 const pg::Statement kVisible{"examq_http_hub_visible", "SELECT j.id::text FROM processing_jobs j WHERE j.id = ANY ($1::uuid[])"};
+const pg::Statement kVisibleBatches{"examq_http_hub_visible_batches",
+                                    "SELECT b.id::text FROM processing_job_batches b WHERE b.id = ANY ($1::uuid[])"};
 const pg::Statement kSince{"examq_http_hub_since",
                            "SELECT " EXAMQ_JOB_EVENT_JSON " FROM processing_jobs j"
                            " WHERE j.updated_at >= $1::timestamptz - " EXAMQ_REPLAY_MARGIN
@@ -65,6 +67,28 @@ bool is_event_id(const std::string& text) {
 
 std::string format_job_event(const std::string& json, const std::string& event_id) {
   return "id: " + event_id + "\nevent: job\ndata: " + json + "\n\n";
+}
+
+std::optional<std::pair<std::string, std::string>> format_batch_event(const std::string& payload) {
+  try {
+    const tao::json::value v = tao::json::from_string(payload);
+    const std::string& op = v.at("op").get_string();
+    const std::string& id = v.at("batch_id").get_string();
+    const auto n = [&](const char* key) { return v.at(key).as<std::int64_t>(); };
+    const bool settled = op == "SETTLED";
+    if (!settled && op != "REOPENED") return std::nullopt;
+    const tao::json::value data{{"batchId", id},
+                                {"op", settled ? "settled" : "reopened"},
+                                {"state", !settled ? "running" : n("failed") + n("cancelled") == 0 ? "completed" : "completed_with_errors"},
+                                {"total", n("total")},
+                                {"completed", n("completed")},
+                                {"failed", n("failed")},
+                                {"cancelled", n("cancelled")}};
+    // No id: a batch's state is not replayed on resume (GET /api/batches/{id} reads it).
+    return std::make_pair(id, "event: batch\ndata: " + tao::json::to_string(data) + "\n\n");
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
 }
 
 std::string format_delete_event(const std::string& json) {
@@ -111,7 +135,7 @@ std::vector<std::string> EventHub::replay(const Claims& caller, const std::strin
 }
 
 void EventHub::loop() {
-  pg::Listener listener({"processing_jobs_changes"});
+  pg::Listener listener({"processing_jobs_changes", "processing_job_batches_changes"});
   queue::Backoff backoff(std::chrono::milliseconds(100), std::chrono::seconds(5));
   std::unique_ptr<pg::Connection> conn;
   std::vector<pg::Notification> notes;
@@ -146,8 +170,13 @@ void EventHub::loop() {
       // happened; a minimal one (examq.notify_payload = 'minimal') only names the job: read it.
       std::vector<Change> ready;
       std::vector<std::string> to_read, deletes;
+      std::vector<std::pair<std::string, std::string>> batches;
       std::unordered_set<std::string> reading;
       for (const pg::Notification& n : notes) {
+        if (n.channel == "processing_job_batches_changes") {
+          if (auto b = format_batch_event(n.payload)) batches.push_back(std::move(*b));
+          continue;
+        }
         try {
           tao::json::value v = tao::json::from_string(n.payload);
           if (auto ch = change_of(v)) {
@@ -163,6 +192,7 @@ void EventHub::loop() {
       }
       if (!ready.empty() || !to_read.empty()) dispatch(*conn, std::move(ready), to_read);
       if (!deletes.empty()) deliver_to_admins(deletes);
+      if (!batches.empty()) dispatch_batches(batches);
     } catch (const pg::Error& e) {
       listening_.store(false);
       util::log_event(spdlog::level::warn, "db.connection_lost", {{"component", "events"}, {"error", e.what()}});
@@ -188,6 +218,45 @@ void EventHub::deliver_to_admins(const std::vector<std::string>& texts) {
   }
   for (const auto& s : admins) {
     for (const std::string& t : texts) s->deliver(t);
+  }
+}
+
+void EventHub::dispatch_batches(const std::vector<std::pair<std::string, std::string>>& batches) {
+  std::vector<std::shared_ptr<EventSubscriber>> live;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& w : subscribers_) {
+      if (auto s = w.lock(); s && !s->closed()) live.push_back(std::move(s));
+    }
+  }
+  std::vector<std::string> ids;
+  for (const auto& b : batches) ids.push_back(b.first);
+  // Non-admins: what a query under their own claims returns (none today: batches are admins').
+  std::map<std::string, std::unordered_set<std::string>> visible_by_claims;
+  for (const auto& s : live) {
+    if (s->caller().admin) {
+      for (const auto& b : batches) s->deliver(b.second);
+      continue;
+    }
+    const std::string key = tao::json::to_string(s->caller().json);
+    auto it = visible_by_claims.find(key);
+    if (it == visible_by_claims.end()) {
+      std::unordered_set<std::string> visible;
+      try {
+        visible = db_.run(s->caller(), [&](pg::Connection& c) {
+          std::unordered_set<std::string> out;
+          pg::Result r = c.exec(kVisibleBatches, pg::array_literal(ids));
+          for (int i = 0; i < r.rows(); ++i) out.insert(r.get<std::string>(i, 0));
+          return out;
+        });
+      } catch (const ApiError&) {
+        // No role for this caller, or no privilege on batches: it sees none.
+      }
+      it = visible_by_claims.emplace(key, std::move(visible)).first;
+    }
+    for (const auto& b : batches) {
+      if (it->second.count(b.first) != 0) s->deliver(b.second);
+    }
   }
 }
 

@@ -11,6 +11,10 @@
 // that reconnects with Last-Event-ID is sent, from the table, every job it may see that changed
 // since then (less a safety margin for transactions that committed late), then the live stream:
 // nothing is lost, some states may come twice.
+//
+// It also LISTENs on processing_job_batches_changes (sql/0010): when a batch settles or reopens,
+// each subscriber who may see the batch (RLS again: admins) gets an `event: batch`. Those are
+// live only: a resume does not replay them.
 
 #include "http/caller_db.h"
 #include "http/jwt.h"
@@ -19,8 +23,10 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace examq::http {
@@ -38,6 +44,11 @@ class EventSubscriber {
 std::string format_job_event(const std::string& json, const std::string& event_id);
 // The SSE text of deleted jobs: {"op": "DELETE", "count", "ids"} ("ids" null past 1000 rows).
 std::string format_delete_event(const std::string& json);
+// A batch notification (sql/0010: {"op": SETTLED|REOPENED, "batch_id", "total", "completed",
+// "failed", "cancelled"}) as the batch id and the SSE text of an `event: batch`, whose data is
+// {"batchId", "op": settled|reopened, "state", "total", "completed", "failed", "cancelled"};
+// nullopt for a payload that is not one.
+std::optional<std::pair<std::string, std::string>> format_batch_event(const std::string& payload);
 // Whether text looks like an event id this server sends (a timestamp), before it reaches SQL.
 bool is_event_id(const std::string& text);
 
@@ -64,6 +75,8 @@ class EventHub {
   void loop();
   void dispatch(pg::Connection& conn, std::vector<Change> changes, const std::vector<std::string>& read_ids);
   void deliver_to_admins(const std::vector<std::string>& texts);
+  // Batch events (id, SSE text) to the subscribers who may see each batch.
+  void dispatch_batches(const std::vector<std::pair<std::string, std::string>>& batches);
 
   const std::string conninfo_;
   const std::string reader_role_;

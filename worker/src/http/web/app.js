@@ -21,6 +21,8 @@ const state = {
   lastEventId: '',
   source: null,
   paper: null,            // {paperId, jobId} shown in the result view
+  batches: new Map(),     // id -> batch (GET /api/batches' fields), the upload view's groups
+  batchRefresh: new Map(),  // id -> timer of a pending re-read
 };
 
 window.examq = { onJobComplete: null, state };
@@ -73,6 +75,7 @@ function signIn(token) {
   $('#who').textContent = `${isAdmin(claims) ? 'admin' : 'user'} ${claims.sub || ''}`;
   show('jobs');
   loadJobs().then(openStream);
+  if (isAdmin(claims)) loadBatches();
 }
 
 $('#signin-form').addEventListener('submit', (e) => { e.preventDefault(); signIn($('#token').value); });
@@ -228,8 +231,12 @@ function openStream() {
   source.addEventListener('open', () => { $('#stream-state').textContent = 'Live'; });
   source.addEventListener('job', (e) => {
     if (e.lastEventId) state.lastEventId = e.lastEventId;
-    apply(JSON.parse(e.data));
+    const change = JSON.parse(e.data);
+    apply(change);
+    // A job of a batch shown here moved: re-read the batch's counts (at most twice a second).
+    if (change.batch_id && state.batches.has(change.batch_id)) refreshBatch(change.batch_id);
   });
+  source.addEventListener('batch', (e) => { refreshBatch(JSON.parse(e.data).batchId); });
   source.addEventListener('delete', (e) => {
     const gone = JSON.parse(e.data);
     if (!gone.ids) { state.jobs.clear(); for (const tr of state.rows.values()) tr.remove(); state.rows.clear(); loadJobs(); return; }
@@ -273,27 +280,85 @@ function report(text, ok) {
   $('#upload-results').appendChild(li);
 }
 
-// One request per file, so one rejected file never stops the others.
+// The files that pass the checks here go in one request: one batch (GET /api/batches), shown
+// as a group with its progress. The server checks every PDF again and takes all or none.
 async function upload(files) {
   const insert = $('#insert').files[0];
+  const form = new FormData();
+  const sent = [];
   for (const file of files) {
     const problem = await looksLikePdf(file);
     if (problem) { report(`${file.name}: rejected: ${problem}`, false); continue; }
-    const form = new FormData();
     form.append('file', file, file.name);
-    if (insert) form.append('insert', insert, insert.name);
-    if ($('#syllabus').value.trim()) form.append('syllabusId', $('#syllabus').value.trim());
-    form.append('priority', $('#priority').value);
-    try {
-      const body = await api('/api/papers', { method: 'POST', body: form });
-      for (const p of body.papers) {
-        state.estimates.set(p.jobId, p.estimatedTime);
-        report(`${p.file}: job ${p.jobId}, ${p.pages} pages, estimated ${seconds(p.estimatedTime)}`, true);
-      }
-    } catch (e) {
-      report(`${file.name}: rejected: ${e.message}`, false);
-    }
+    sent.push(file.name);
   }
+  if (sent.length === 0) return;
+  if (insert) form.append('insert', insert, insert.name);
+  if ($('#syllabus').value.trim()) form.append('syllabusId', $('#syllabus').value.trim());
+  if ($('#batch-label').value.trim()) form.append('batchLabel', $('#batch-label').value.trim());
+  form.append('priority', $('#priority').value);
+  try {
+    const body = await api('/api/papers', { method: 'POST', body: form });
+    for (const p of body.papers) {
+      state.estimates.set(p.jobId, p.estimatedTime);
+      report(`${p.file}: job ${p.jobId}, ${p.pages} pages, estimated ${seconds(p.estimatedTime)}`, true);
+    }
+    if (body.batch) refreshBatch(body.batch.id, 0);
+  } catch (e) {
+    for (const name of sent) report(`${name}: rejected: ${e.message}`, false);
+  }
+}
+
+// ---- batches ---------------------------------------------------------------------------------
+function batchItem(b) {
+  let li = document.querySelector(`#batches li[data-id="${b.id}"]`);
+  if (!li) {
+    li = document.createElement('li');
+    li.dataset.id = b.id;
+    li.innerHTML = '<div class="label"></div><progress max="100"></progress> <span class="pct"></span>' +
+      '<div class="counts"></div>';
+  }
+  li.className = `state-${b.state}`;
+  li.querySelector('.label').textContent = `${b.label || b.id.slice(0, 8)} (${b.state.replace(/_/g, ' ')})`;
+  li.querySelector('.label').title = b.id;
+  const bar = li.querySelector('progress');
+  bar.value = b.progressPercentage;
+  bar.setAttribute('aria-label', `batch ${b.label || b.id.slice(0, 8)} progress`);
+  li.querySelector('.pct').textContent = `${b.progressPercentage}%`;
+  const counts = ['pending', 'processing', 'completed', 'failed', 'cancelled'].filter((k) => b[k] > 0).map((k) => `${b[k]} ${k}`);
+  let text = `${b.total} job${b.total === 1 ? '' : 's'}: ${counts.join(', ')}`;
+  if (!b.settledAt && b.estimatedSecondsRemaining > 0) text += `; about ${seconds(b.estimatedSecondsRemaining)} left`;
+  li.querySelector('.counts').textContent = text;
+  return li;
+}
+
+function renderBatches() {
+  const sorted = [...state.batches.values()].sort((a, b) => (b.createdAt || '').localeCompare(a.createdAt || ''));
+  const frag = document.createDocumentFragment();
+  for (const b of sorted) frag.appendChild(batchItem(b));
+  $('#batches').replaceChildren(frag);
+}
+
+async function loadBatches() {
+  try {
+    const body = await api('/api/batches?limit=20');
+    for (const b of body.batches) state.batches.set(b.id, b);
+    renderBatches();
+  } catch { /* not an admin: no batches to show */ }
+}
+
+// Re-reads one batch after `delay` ms, coalescing the changes that arrive meanwhile.
+function refreshBatch(id, delay = 500) {
+  if (state.batchRefresh.has(id)) return;
+  state.batchRefresh.set(id, setTimeout(async () => {
+    state.batchRefresh.delete(id);
+    try {
+      const b = await api(`/api/batches/${id}`);
+      delete b.jobs;
+      state.batches.set(id, b);
+      renderBatches();
+    } catch { /* gone, or not ours to see */ }
+  }, delay));
 }
 
 $('#upload-form').addEventListener('submit', (e) => { e.preventDefault(); upload([...$('#files').files]); });
