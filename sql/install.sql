@@ -128,6 +128,14 @@ INSERT INTO examq_migrations (version, name) VALUES (14, 'retag_questions');
 COMMIT;
 \endif
 
+SELECT NOT EXISTS (SELECT 1 FROM examq_migrations WHERE version = 15) AS examq_pending \gset
+\if :examq_pending
+BEGIN;
+\ir 0015_lean_hot_path.sql
+INSERT INTO examq_migrations (version, name) VALUES (15, 'lean_hot_path');
+COMMIT;
+\endif
+
 -- After the migrations, every time (the roles it names are made by the first one).
 \ir migrations_access.sql
 SELECT pg_advisory_unlock(hashtext('examq.install')) AS unlocked \gset

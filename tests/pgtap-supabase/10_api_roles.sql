@@ -22,7 +22,7 @@ $$;
 CREATE FUNCTION pg_temp.public_helpers() RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
   SELECT ARRAY[
     'examq_assert_admin_caller()', 'examq_id_prefix_range(text,text)', 'examq_id_prefix_unresolved(text,text,text[])',
-    'examq_is_admin()', 'examq_jwt_is_admin()',
+    'examq_is_admin()', 'examq_jwt_is_admin()', 'examq_request_claims_sub()',
     'examq_request_user_id()', 'examq_setting_int(text,bigint)',
     'examq_setting_interval(text,interval)', 'processing_job_change_payload(text,processing_jobs)',
     'processing_job_minimal_payload(text,processing_jobs)', 'processing_job_retry_delay(integer)',
