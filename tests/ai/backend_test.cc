@@ -4,11 +4,14 @@
 #include <boost/mpl/list.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <stop_token>
 #include <thread>
+
+#include <tao/json/to_string.hpp>
 
 #include "ai/ai_extractor.h"
 #include "ai/base64.h"
@@ -354,6 +357,30 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(persistent_rate_limiting_asks_for_a_snooze, Wire, 
   BOOST_TEST(fake.server().request_count() == 1);
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_failure_after_paid_answers_carries_the_usage, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) {
+    return b.pages.front() == 1 ? read_paper<Wire>(b, 5) : Wire::rate_limited("2");
+  });
+  ai::AiConfig c = fake.config();
+  c.pages_per_request = 3;
+  c.max_retries = 0;
+  c.requests_per_job = 1;  // 1-3 is answered before 3-5 is sent
+  auto e = expect_throw<ai::RateLimited>([&] { run(c, 5); });
+  BOOST_REQUIRE(e.usage().is_object());
+  BOOST_TEST(e.usage().at("output_tokens").get_signed() == 200);
+  BOOST_TEST(e.usage().at("requests").get_signed() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(openai_request_too_large_for_the_tpm_limit_is_rejected_at_once) {
+  FakeProvider<OpenAiWire> fake([](const SentBatch&, int) { return OpenAiWire::request_too_large(); });
+  auto e = expect_throw<ai::AiError>([&] { run(fake.config(), 2); });
+  BOOST_TEST((e.kind() == ai::AiErrorKind::request_rejected));
+  BOOST_TEST(!e.transient());
+  BOOST_TEST(fake.server().request_count() == 1);
+  BOOST_TEST(std::string(e.what()).find("tokens per min (TPM)") != std::string::npos, e.what());
+  BOOST_TEST(std::string(e.what()).find("EXAMQ_AI_PAGES_PER_REQUEST") != std::string::npos, e.what());
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(a_retry_after_past_the_deadline_snoozes_without_retrying_early, Wire, Wires) {
   FakeProvider<Wire> fake([](const SentBatch&, int) { return Wire::rate_limited("3600"); });
   ai::AiConfig c = fake.config();  // 60 s job deadline, 4 retries
@@ -466,26 +493,192 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_truncated_answer_then_a_whole_one_succeeds, Wire
   BOOST_TEST(r.usage.output_tokens == 4096 + 200);  // the cut-off answer was billed too
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(negative_marks_fail_validation, Wire, Wires) {
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(row_repair)
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(marks_and_pages_given_as_text_are_coerced_without_a_second_request, Wire, Wires) {
   FakeProvider<Wire> fake([](const SentBatch& b, int) {
-    std::vector<FakeQuestion> rows = paper_rows(b.pages, false);
-    rows[1].marks = -2;
-    return Wire::answer(answer_json(rows, false));
+    tao::json::value a = answer_json(paper_rows(b.pages, false), false);
+    auto& rows = a.at("questions").get_array();
+    rows[1]["marks"] = "2 marks";
+    rows[3]["marks"] = "[3]";
+    rows[2]["page_number"] = "2";
+    return Wire::answer(a);
   });
-  auto e = expect_throw<ai::AiError>([&] { run(fake.config(), 1); });
-  BOOST_TEST((e.kind() == ai::AiErrorKind::bad_answer));
-  BOOST_TEST(std::string(e.what()).find("question 2: marks must be a non-negative integer") != std::string::npos, e.what());
+  ai::AiResult r = run(fake.config(), 2);
+  BOOST_REQUIRE_EQUAL(r.questions.size(), 4u);
+  BOOST_TEST((r.questions[1].question.marks == std::optional<int>(2)));
+  BOOST_TEST((r.questions[3].question.marks == std::optional<int>(3)));
+  BOOST_TEST(r.questions[2].question.page_number == 2);
+  BOOST_TEST(r.usage.rows_repaired == 3);
+  BOOST_TEST(r.usage.rows_dropped == 0);
+  BOOST_TEST(r.usage.reasked_batches == 0);
+  BOOST_TEST(fake.server().request_count() == 1);
 }
 
-BOOST_AUTO_TEST_CASE_TEMPLATE(a_page_outside_the_batch_fails_validation, Wire, Wires) {
+BOOST_AUTO_TEST_CASE_TEMPLATE(an_answer_sent_as_a_json_string_is_parsed, Wire, Wires) {
+  // Claude now and then sends its tool input as a string holding the JSON.
+  FakeProvider<Wire> fake([](const SentBatch& b, int) {
+    return Wire::answer(tao::json::value(tao::json::to_string(answer_json(paper_rows(b.pages, false), false))));
+  });
+  ai::AiResult r = run(fake.config(), 1);
+  BOOST_TEST(r.questions.size() == 2u);
+  BOOST_TEST(r.usage.rows_repaired == 2);
+  BOOST_TEST(fake.server().request_count() == 1);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(an_invalid_row_is_asked_again_for_its_page_only, Wire, Wires) {
   FakeProvider<Wire> fake([](const SentBatch& b, int) {
     std::vector<FakeQuestion> rows = paper_rows(b.pages, false);
-    rows[0].page_number = 9;
+    if (b.pages.size() == 3) rows[3].marks = -2;  // 2(a), on page 2, in the first answer only
     return Wire::answer(answer_json(rows, false));
   });
-  auto e = expect_throw<ai::AiError>([&] { run(fake.config(), 2); });
-  BOOST_TEST(std::string(e.what()).find("page_number 9 is not one of the pages sent (1 to 2)") != std::string::npos,
-             e.what());
+  ai::AiResult r = run(fake.config(), 3);
+  auto sent = fake.batches();
+  BOOST_REQUIRE_EQUAL(sent.size(), 2u);
+  BOOST_TEST(sent[0].pages == std::vector<int>({1, 2, 3}), boost::test_tools::per_element());
+  BOOST_TEST(sent[1].pages == std::vector<int>({2}), boost::test_tools::per_element());
+  BOOST_REQUIRE_EQUAL(r.questions.size(), 6u);
+  std::vector<std::string> numbers;
+  for (const auto& q : r.questions) numbers.push_back(q.question.number);
+  BOOST_TEST(numbers == std::vector<std::string>({"1", "1(a)", "2", "2(a)", "3", "3(a)"}), boost::test_tools::per_element());
+  BOOST_TEST((r.questions[3].question.marks == std::optional<int>(3)));
+  BOOST_TEST(r.usage.reasked_batches == 1);
+  BOOST_TEST(r.usage.rows_dropped == 0);
+  BOOST_TEST(r.usage.requests == 2);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_row_still_invalid_after_the_reask_is_dropped_and_recorded, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) {
+    std::vector<FakeQuestion> rows = paper_rows(b.pages, false);
+    for (auto& q : rows) {
+      if (q.number == "2(a)") q.marks = -2;
+    }
+    return Wire::answer(answer_json(rows, false));
+  });
+  ai::AiResult r = run(fake.config(), 3);
+  BOOST_TEST(fake.server().request_count() == 2);  // asked again once, not more
+  BOOST_REQUIRE_EQUAL(r.questions.size(), 5u);
+  BOOST_TEST(r.usage.rows_dropped == 1);
+  BOOST_TEST(r.usage.reasked_batches == 1);
+  BOOST_REQUIRE_EQUAL(r.usage.dropped_rows.size(), 1u);
+  BOOST_TEST(r.usage.dropped_rows[0].number == "2(a)");
+  BOOST_TEST((r.usage.dropped_rows[0].page == std::optional<int>(2)));
+  BOOST_TEST(r.usage.dropped_rows[0].reason.find("marks must be a non-negative integer or null, got -2") != std::string::npos,
+             r.usage.dropped_rows[0].reason);
+  tao::json::value j = ai::to_json(r.usage);
+  BOOST_TEST(j.at("rows_dropped").get_signed() == 1);
+  BOOST_TEST(j.at("dropped_rows").at(0).at("page").get_signed() == 2);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_row_on_a_page_outside_the_batch_asks_again_for_every_page, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int attempt) {
+    std::vector<FakeQuestion> rows = paper_rows(b.pages, false);
+    if (attempt == 1) rows[0].page_number = 9;
+    return Wire::answer(answer_json(rows, false));
+  });
+  ai::AiResult r = run(fake.config(), 2);
+  auto sent = fake.batches();
+  BOOST_REQUIRE_EQUAL(sent.size(), 2u);
+  BOOST_TEST(sent[1].pages == std::vector<int>({1, 2}), boost::test_tools::per_element());
+  BOOST_TEST(r.questions.size() == 4u);
+  BOOST_TEST(r.usage.rows_dropped == 0);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(an_unusable_reask_keeps_the_first_answers_rows, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int attempt) {
+    if (attempt > 1) return Wire::answer_text("Sorry, I cannot see the page.");
+    std::vector<FakeQuestion> rows = paper_rows(b.pages, false);
+    rows[1].marks = -1;
+    return Wire::answer(answer_json(rows, false));
+  });
+  ai::AiResult r = run(fake.config(), 2);
+  BOOST_TEST(fake.server().request_count() == 2);
+  BOOST_TEST(r.questions.size() == 3u);
+  BOOST_TEST(r.usage.rows_dropped == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(model_settings)
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_chat_model_gets_temperature_0_by_default, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) { return read_paper<Wire>(b, 1); });
+  run(fake.config(), 1);
+  BOOST_REQUIRE_EQUAL(fake.batches().size(), 1u);
+  BOOST_TEST((fake.batches()[0].temperature == std::optional<double>(0.0)));
+  BOOST_TEST(fake.batches()[0].reasoning_effort.empty());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(the_temperature_setting_is_sent_or_left_out, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) { return read_paper<Wire>(b, 1); });
+  ai::AiConfig c = fake.config();
+  c.temperature = 0.5;
+  run(c, 1);
+  c.temperature.reset();
+  c.answer_cache_entries = 0;
+  run(c, 1);
+  BOOST_REQUIRE_EQUAL(fake.batches().size(), 2u);
+  BOOST_TEST((fake.batches()[0].temperature == std::optional<double>(0.5)));
+  BOOST_TEST(!fake.batches()[1].temperature);
+  BOOST_TEST(fake.bad_requests() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(an_openai_reasoning_model_gets_no_temperature_but_its_reasoning_effort) {
+  FakeProvider<OpenAiWire> fake([](const SentBatch& b, int) { return read_paper<OpenAiWire>(b, 1); });
+  for (const char* model : {"gpt-5-mini", "o4-mini", "o3"}) {
+    ai::AiConfig c = fake.config();
+    c.model = model;
+    c.reasoning_effort = "low";
+    c.answer_cache_entries = 0;
+    run(c, 1);
+  }
+  ai::AiConfig chat = fake.config();
+  chat.model = "gpt-5-chat-latest";
+  chat.reasoning_effort = "low";  // not for a chat model: left out
+  chat.answer_cache_entries = 0;
+  run(chat, 1);
+  BOOST_TEST(fake.bad_requests() == 0, fake.last_bad_request());
+  auto sent = fake.batches();
+  BOOST_REQUIRE_EQUAL(sent.size(), 4u);
+  for (int i = 0; i < 3; ++i) {
+    BOOST_TEST(!sent[static_cast<std::size_t>(i)].temperature);
+    BOOST_TEST(sent[static_cast<std::size_t>(i)].reasoning_effort == "low");
+  }
+  BOOST_TEST((sent[3].temperature == std::optional<double>(0.0)));
+  BOOST_TEST(sent[3].reasoning_effort.empty());
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(an_answer_cut_off_by_the_token_limit_is_asked_again_as_two_halves, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) {
+    return b.pages.size() == 4 ? Wire::truncated() : read_paper<Wire>(b, 4);
+  });
+  ai::AiResult r = run(fake.config(), 4);
+  auto sent = fake.batches();
+  BOOST_REQUIRE_EQUAL(sent.size(), 3u);
+  BOOST_TEST(sent[0].pages == std::vector<int>({1, 2, 3, 4}), boost::test_tools::per_element());
+  std::vector<std::vector<int>> halves = {sent[1].pages, sent[2].pages};
+  std::sort(halves.begin(), halves.end());
+  BOOST_TEST(halves[0] == std::vector<int>({1, 2, 3}), boost::test_tools::per_element());
+  BOOST_TEST(halves[1] == std::vector<int>({3, 4}), boost::test_tools::per_element());
+  BOOST_REQUIRE_EQUAL(r.questions.size(), 8u);
+  for (std::size_t i = 0; i < 8; ++i) {
+    BOOST_TEST(r.questions[i].question.page_number == static_cast<int>(i / 2 + 1));
+    BOOST_TEST(r.questions[i].question.position == static_cast<int>(i + 1));
+  }
+  BOOST_TEST(r.questions[5].question.text == paper_page(3)[1].text);  // the whole reading of the shared page
+  BOOST_TEST(r.usage.batches == 2);
+  BOOST_TEST(r.usage.requests == 3);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(two_pages_cut_off_are_asked_again_one_page_each, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) {
+    return b.pages.size() == 2 ? Wire::truncated() : read_paper<Wire>(b, 2);
+  });
+  ai::AiResult r = run(fake.config(), 2);
+  BOOST_TEST(fake.server().request_count() == 3);
+  BOOST_TEST(r.questions.size() == 4u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,5 +1,7 @@
 #include "provider_wire.h"
 
+#include "ai/model_family.h"
+
 #include <tao/json/from_string.hpp>
 #include <tao/json/to_string.hpp>
 
@@ -139,6 +141,18 @@ SentBatch OpenAiWire::parse(const FakeRequest& r, const std::string& key) {
   if (mt == nullptr) mt = body.find("max_tokens");
   if (mt == nullptr || !mt->is_integer()) throw BadRequest("no max_completion_tokens / max_tokens");
   s.max_tokens = mt->is_signed() ? mt->get_signed() : static_cast<std::int64_t>(mt->get_unsigned());
+  const bool reasoning = ai::is_openai_reasoning_model(s.model);
+  if (const tao::json::value* t = body.find("temperature")) {
+    if (!t->is_number()) throw BadRequest("temperature is not a number");
+    // What OpenAI answers: "Unsupported value: 'temperature' does not support 0 with this model."
+    if (reasoning) throw BadRequest("Unsupported value: 'temperature' is not supported with this model.");
+    s.temperature = t->as<double>();
+  }
+  if (const tao::json::value* e = body.find("reasoning_effort")) {
+    if (!e->is_string_type()) throw BadRequest("reasoning_effort is not a string");
+    if (!reasoning) throw BadRequest("Unrecognized request argument supplied: reasoning_effort");
+    s.reasoning_effort = e->get_string_type();
+  }
 
   const auto& messages = need(body, "messages").get_array();
   if (messages.size() != 2) throw BadRequest("expected a system and a user message");
@@ -202,6 +216,13 @@ FakeResponse OpenAiWire::rate_limited(const std::string& retry_after) {
   return r;
 }
 
+FakeResponse OpenAiWire::request_too_large() {
+  return json_response(
+      429, openai_error("Request too large for gpt-test in organization org-test on tokens per min (TPM): Limit 30000, "
+                        "Requested 45210. The input or output tokens must be reduced in order to run successfully.",
+                        "tokens", "rate_limit_exceeded"));
+}
+
 FakeResponse OpenAiWire::overloaded() {
   return json_response(529, openai_error("The upstream is overloaded", "server_error", tao::json::null));
 }
@@ -253,6 +274,10 @@ SentBatch AnthropicWire::parse(const FakeRequest& r, const std::string& key) {
   const tao::json::value& mt = need(body, "max_tokens");
   if (!mt.is_integer()) throw BadRequest("max_tokens is not an integer");
   s.max_tokens = mt.is_signed() ? mt.get_signed() : static_cast<std::int64_t>(mt.get_unsigned());
+  if (const tao::json::value* t = body.find("temperature")) {
+    if (!t->is_number() || t->as<double>() < 0 || t->as<double>() > 1) throw BadRequest("temperature: must be from 0 to 1");
+    s.temperature = t->as<double>();
+  }
 
   const tao::json::value& system = need(body, "system");
   if (system.is_string_type()) {

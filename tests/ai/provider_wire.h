@@ -38,6 +38,8 @@ struct SentBatch {
   std::string request_text;         // the text after the images
   tao::json::value schema;          // the answer schema
   bool asks_for_topics = false;     // the schema has topic_refs
+  std::optional<double> temperature;  // when sent
+  std::string reasoning_effort;       // OpenAI, when sent
 };
 
 // Thrown by parse() for a request the real API would reject (400).
@@ -55,7 +57,8 @@ struct OpenAiWire {
   static bool is_endpoint(const FakeRequest& r) { return r.method == "POST" && r.target == "/v1/chat/completions"; }
   // Checks: POST JSON, Bearer key, model, messages [system, user], user content of alternating
   // "Page N" text parts and image_url parts (data:image/jpeg;base64,...), then one text part;
-  // response_format json_schema with strict true, a name and a schema; a max tokens field.
+  // response_format json_schema with strict true, a name and a schema; a max tokens field;
+  // a reasoning model (gpt-5*, o1/o3/o4) refuses a temperature, the others a reasoning_effort.
   static SentBatch parse(const FakeRequest& r, const std::string& key);
 
   static FakeResponse answer(const tao::json::value& answer, int input_tokens = 1000, int output_tokens = 200);
@@ -63,6 +66,7 @@ struct OpenAiWire {
   static FakeResponse refusal(const std::string& why);
   static FakeResponse truncated();
   static FakeResponse rate_limited(const std::string& retry_after);  // 429 rate_limit_exceeded
+  static FakeResponse request_too_large();                           // 429 "Request too large ... (TPM)"
   static FakeResponse overloaded();                                  // 529 (a proxy in front, say)
   static FakeResponse server_error();                                // 500
   static FakeResponse bad_key(const std::string& key);               // 401, echoing part of the key
@@ -80,7 +84,8 @@ struct AnthropicWire {
   static bool is_endpoint(const FakeRequest& r) { return r.method == "POST" && r.target == "/v1/messages"; }
   // Checks: POST JSON, x-api-key, anthropic-version, model, max_tokens, system, one user message
   // whose content is "Page N" text blocks each followed by a base64 image block (image/jpeg),
-  // then one text block; a tool with an input_schema and tool_choice forcing it.
+  // then one text block; a tool with an input_schema and tool_choice forcing it; a temperature,
+  // when sent, from 0 to 1.
   static SentBatch parse(const FakeRequest& r, const std::string& key);
 
   static FakeResponse answer(const tao::json::value& answer, int input_tokens = 1000, int output_tokens = 200);

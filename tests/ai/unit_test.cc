@@ -12,6 +12,7 @@
 #include "ai/answer_parser.h"
 #include "ai/base64.h"
 #include "ai/batch_plan.h"
+#include "ai/model_family.h"
 #include "ai/question_merge.h"
 #include "ai/redact.h"
 #include "ai/request_limiter.h"
@@ -81,6 +82,66 @@ BOOST_AUTO_TEST_CASE(openai_defaults_and_the_provider_key_variable) {
   BOOST_TEST(c->api_key_source == "OPENAI_API_KEY");
   BOOST_TEST(c->pages_per_request == 8);
   BOOST_TEST(c->openai_max_tokens_field == "max_completion_tokens");
+  BOOST_TEST(c->max_snoozes == 10);
+  BOOST_TEST((c->max_snooze_time == std::chrono::hours(1)));
+}
+
+BOOST_AUTO_TEST_CASE(model_families_decide_temperature_effort_and_the_output_limit) {
+  for (const char* m : {"gpt-5", "gpt-5-mini", "GPT-5.1", "openai/gpt-5-nano", "o1", "o1-mini", "o3-pro", "o4-mini"}) {
+    BOOST_TEST_CONTEXT(m) {
+      BOOST_TEST(is_openai_reasoning_model(m));
+      BOOST_TEST(!accepts_temperature(Provider::openai, m));
+      BOOST_TEST(accepts_reasoning_effort(Provider::openai, m));
+      BOOST_TEST(default_max_output_tokens(Provider::openai, m) == 32768);
+    }
+  }
+  for (const char* m : {"gpt-5-chat-latest", "gpt-4o", "gpt-4.1-mini", "llama3.2-vision", "omni-7b", "o10"}) {
+    BOOST_TEST_CONTEXT(m) {
+      BOOST_TEST(!is_openai_reasoning_model(m));
+      BOOST_TEST(accepts_temperature(Provider::openai, m));
+      BOOST_TEST(default_max_output_tokens(Provider::openai, m) == 8192);
+    }
+  }
+  BOOST_TEST(accepts_temperature(Provider::anthropic, "claude-sonnet-4-5"));
+  BOOST_TEST(!accepts_reasoning_effort(Provider::anthropic, "o3"));
+}
+
+BOOST_AUTO_TEST_CASE(temperature_effort_and_the_output_limit_are_read) {
+  std::map<std::string, std::string> base = {{"EXAMQ_EXTRACTOR", "openai"}, {"OPENAI_API_KEY", "k"}};
+  auto with = [&](std::map<std::string, std::string> more) {
+    auto vars = base;
+    vars.insert(more.begin(), more.end());
+    return ai_config_from_env(env_of(vars));
+  };
+  auto reasoning = with({{"EXAMQ_AI_MODEL", "gpt-5"}, {"EXAMQ_AI_REASONING_EFFORT", "minimal"}});
+  BOOST_TEST(reasoning->max_output_tokens == 32768);
+  BOOST_TEST(reasoning->reasoning_effort == "minimal");
+  BOOST_TEST((reasoning->temperature == std::optional<double>(0.0)));
+  auto chat = with({{"EXAMQ_AI_MODEL", "gpt-4o"}, {"EXAMQ_AI_TEMPERATURE", "0.3"}, {"EXAMQ_AI_MAX_OUTPUT_TOKENS", "4000"}});
+  BOOST_TEST(chat->max_output_tokens == 4000);
+  BOOST_TEST((chat->temperature == std::optional<double>(0.3)));
+  BOOST_TEST(!with({{"EXAMQ_AI_MODEL", "gpt-4o"}, {"EXAMQ_AI_TEMPERATURE", "default"}})->temperature);
+  base["EXAMQ_AI_MODEL"] = "m";
+  BOOST_TEST(contains(config_error({{"EXAMQ_EXTRACTOR", "openai"}, {"EXAMQ_AI_MODEL", "m"}, {"OPENAI_API_KEY", "k"},
+                                    {"EXAMQ_AI_TEMPERATURE", "warm"}}),
+                      "EXAMQ_AI_TEMPERATURE"));
+  BOOST_TEST(contains(config_error({{"EXAMQ_EXTRACTOR", "anthropic"}, {"EXAMQ_AI_MODEL", "m"}, {"ANTHROPIC_API_KEY", "k"},
+                                    {"EXAMQ_AI_TEMPERATURE", "1.5"}}),
+                      "from 0 to 1 for anthropic"));
+  BOOST_TEST(contains(config_error({{"EXAMQ_EXTRACTOR", "openai"}, {"EXAMQ_AI_MODEL", "m"}, {"OPENAI_API_KEY", "k"},
+                                    {"EXAMQ_AI_REASONING_EFFORT", "max"}}),
+                      "EXAMQ_AI_REASONING_EFFORT=\"max\" is not minimal, low, medium or high"));
+}
+
+BOOST_AUTO_TEST_CASE(the_snooze_budget_is_read) {
+  auto c = ai_config_from_env(env_of({{"EXAMQ_EXTRACTOR", "openai"}, {"EXAMQ_AI_MODEL", "gpt-4o"}, {"OPENAI_API_KEY", "sk-a"},
+                                      {"EXAMQ_AI_MAX_SNOOZES", "0"}, {"EXAMQ_AI_MAX_SNOOZE_TIME", "90s"}}));
+  BOOST_REQUIRE(c);
+  BOOST_TEST(c->max_snoozes == 0);
+  BOOST_TEST((c->max_snooze_time == std::chrono::seconds(90)));
+  BOOST_TEST(contains(config_error({{"EXAMQ_EXTRACTOR", "openai"}, {"EXAMQ_AI_MODEL", "m"}, {"OPENAI_API_KEY", "k"},
+                                    {"EXAMQ_AI_MAX_SNOOZES", "-1"}}),
+                      "EXAMQ_AI_MAX_SNOOZES"));
 }
 
 BOOST_AUTO_TEST_CASE(anthropic_defaults_and_the_examq_key_first) {
@@ -268,8 +329,10 @@ BOOST_AUTO_TEST_CASE(broken_rows_are_named) {
                       "question 1: marks must be a non-negative integer or null, got -1"));
   BOOST_TEST(contains(parse_error(R"({"questions":[{"number":"1","text":"t","marks":1.5,"page_number":1}]})"),
                       "marks must be a non-negative integer"));
-  BOOST_TEST(contains(parse_error(R"({"questions":[{"number":"1","text":"t","marks":"2","page_number":1}]})"),
+  BOOST_TEST(contains(parse_error(R"({"questions":[{"number":"1","text":"t","marks":"2 or 3","page_number":1}]})"),
                       "marks must be a non-negative integer"));
+  BOOST_TEST(contains(parse_error(R"({"questions":[{"number":"1","text":"t","marks":"2","page_number":"two"}]})"),
+                      "page_number is missing or not an integer"));
   BOOST_TEST(contains(parse_error(R"({"questions":[{"number":"1","text":"t","marks":1,"page_number":3}]})"),
                       "page_number 3 is not one of the pages sent (1 to 2)"));
   const std::string second_unnumbered =
@@ -280,6 +343,54 @@ BOOST_AUTO_TEST_CASE(broken_rows_are_named) {
   BOOST_TEST(contains(parse_error(R"({"questions":[{"number":"1","text":"t"}]})"), "page_number is missing"));
   BOOST_TEST(contains(parse_error(R"({"rows":[]})"), "no \"questions\" array"));
   BOOST_TEST(contains(parse_error(R"([1,2])"), "not a JSON object"));
+}
+
+BOOST_AUTO_TEST_CASE(unambiguous_values_are_coerced_and_flagged) {
+  const std::string answer = R"J({"questions":[
+      {"number":1,"parent_number":null,"text":"a","marks":"2 marks","page_number":"1"},
+      {"number":"1(a)","parent_number":1,"text":"b","marks":"[3]","page_number":"Page 2"},
+      {"number":"1(b)","parent_number":"1","text":"c","marks":"(4 Marks)","page_number":2},
+      {"number":"1(c)","parent_number":"1","text":"d","marks":"","page_number":2},
+      {"number":"1(d)","parent_number":"1","text":"e","marks":5,"page_number":2}]})J";
+  ParsedAnswer p = parse_answer_rows(tao::json::from_string(answer), {1, 2}, {});
+  BOOST_REQUIRE_EQUAL(p.questions.size(), 5u);
+  BOOST_TEST(p.dropped.empty());
+  BOOST_TEST(p.questions[0].question.number == "1");
+  BOOST_TEST((p.questions[0].question.marks == std::optional<int>(2)));
+  BOOST_TEST(p.questions[1].question.parent_number == "1");
+  BOOST_TEST(p.questions[1].question.page_number == 2);
+  BOOST_TEST((p.questions[1].question.marks == std::optional<int>(3)));
+  BOOST_TEST((p.questions[2].question.marks == std::optional<int>(4)));
+  BOOST_TEST(!p.questions[3].question.marks);
+  BOOST_TEST((p.repaired == std::vector<bool>{true, true, true, true, false}));
+}
+
+BOOST_AUTO_TEST_CASE(invalid_rows_are_dropped_with_their_number_page_and_reason) {
+  const std::string answer = R"J({"questions":[
+      {"number":"1","text":"a","marks":1,"page_number":1},
+      {"number":"2","text":"b","marks":"lots","page_number":2},
+      {"number":"3","text":"c","page_number":7},
+      {"text":"d","page_number":1}]})J";
+  ParsedAnswer p = parse_answer_rows(tao::json::from_string(answer), {1, 2}, {});
+  BOOST_REQUIRE_EQUAL(p.questions.size(), 1u);
+  BOOST_REQUIRE_EQUAL(p.dropped.size(), 3u);
+  BOOST_TEST(p.dropped[0].number == "2");
+  BOOST_TEST((p.dropped[0].page == std::optional<int>(2)));
+  BOOST_TEST(contains(p.dropped[0].reason, "question 2: marks must be"));
+  BOOST_TEST((p.dropped[1].page == std::optional<int>(7)));
+  BOOST_TEST(contains(p.dropped[1].reason, "page_number 7 is not one of the pages sent"));
+  BOOST_TEST(p.dropped[2].number.empty());
+  BOOST_TEST(contains(p.dropped[2].reason, "question 4: number is missing"));
+}
+
+BOOST_AUTO_TEST_CASE(a_json_string_answer_or_question_list_is_unwrapped) {
+  const std::string inner = R"({"questions":[{"number":"1","text":"a","page_number":1}]})";
+  ParsedAnswer p = parse_answer_rows(tao::json::value(inner), {1}, {});
+  BOOST_REQUIRE_EQUAL(p.questions.size(), 1u);
+  BOOST_TEST(p.repaired.front());
+  tao::json::value list = {{"questions", R"([{"number":"1","text":"a","page_number":1}])"}};
+  BOOST_TEST(parse_answer_rows(list, {1}, {}).questions.size() == 1u);
+  BOOST_CHECK_THROW(parse_answer_rows(tao::json::value("not json"), {1}, {}), InvalidAnswer);
 }
 
 BOOST_AUTO_TEST_CASE(answer_text_must_be_json_but_may_be_fenced) {

@@ -128,7 +128,8 @@ SELECT throws_ok($$SELECT complete_processing_jobs(ARRAY['00000000-0000-0000-000
                  '22023', NULL, 'batch complete: a NULL attempt is refused');
 UPDATE processing_jobs SET error_details = '"a string"' WHERE id = '00000000-0000-0000-0000-00000000f802';
 SELECT is((snooze_processing_job('00000000-0000-0000-0000-00000000f802', interval '1 second', 'why', 'n', 1)).error_details,
-          '{"snooze_reason": "why"}'::jsonb, 'a snooze reason replaces error_details that are not an object');
+          '{"snooze_reason": "why", "snoozes": 1, "snoozed_seconds": 1.000}'::jsonb,
+          'a snooze reason replaces error_details that are not an object (and the snooze is counted, 0016)');
 UPDATE processing_jobs SET status = 'processing', locked_by = 'n', locked_until = now() + interval '1 minute'
  WHERE id = '00000000-0000-0000-0000-00000000f802';
 SET examq.max_lease = '2 hours';

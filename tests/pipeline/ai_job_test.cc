@@ -29,13 +29,16 @@ bool all_settled(pg::Connection& c) {
 }
 
 // Starts a worker whose extractor is the fake provider behind `config`.
-std::unique_ptr<WorkerProcess> ai_worker(const TestDatabase& db, const ai::AiConfig& config, const char* provider) {
+std::unique_ptr<WorkerProcess> ai_worker(const TestDatabase& db, const ai::AiConfig& config, const char* provider,
+                                         const std::vector<std::pair<std::string, std::string>>& extra_env = {}) {
+  for (const auto& [name, value] : extra_env) setenv(name.c_str(), value.c_str(), 1);
   setenv("EXAMQ_EXTRACTOR", provider, 1);
   setenv("EXAMQ_AI_BASE_URL", config.base_url.c_str(), 1);
   setenv("EXAMQ_AI_MODEL", config.model.c_str(), 1);
   setenv("EXAMQ_AI_API_KEY", config.api_key.c_str(), 1);
   auto w = std::make_unique<WorkerProcess>(db.conninfo(), std::string("ai-") + provider, std::vector<std::string>{"--concurrency", "2"});
   for (const char* v : {"EXAMQ_EXTRACTOR", "EXAMQ_AI_BASE_URL", "EXAMQ_AI_MODEL", "EXAMQ_AI_API_KEY"}) unsetenv(v);
+  for (const auto& [name, value] : extra_env) unsetenv(name.c_str());
   return w;
 }
 
@@ -127,4 +130,88 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_provider_that_keeps_rate_limiting_snoozes_the_jo
   BOOST_TEST(job_field(c, sub.job_id, "retry_count") == "0");
   BOOST_TEST(c.exec("SELECT run_at > now() + interval '50 minutes' FROM processing_jobs WHERE id = $1::uuid", sub.job_id)
                  .get<bool>(0, 0), "the snooze honours Retry-After");
+  auto details = c.exec("SELECT (error_details->>'snoozes')::int, error_details->>'kind', error_details->'usage' ? 'requests', "
+                        "error_details->>'snooze_reason' FROM processing_jobs WHERE id = $1::uuid",
+                        sub.job_id);
+  BOOST_TEST(details.get<int>(0, 0) == 1, "the snooze is counted");
+  BOOST_TEST(details.get<std::string>(0, 1) == "rate_limited");
+  BOOST_TEST(details.get<bool>(0, 2), "the usage spent is recorded");
+  BOOST_TEST(details.get<std::string>(0, 3).find("HTTP 429") != std::string::npos, details.get<std::string>(0, 3));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_bad_answer_is_retried_and_fails_for_good_only_when_every_attempt_was_bad, Wire, Wires) {
+  TestDatabase db(std::string("pipe_bad_") + Wire::name);
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& c = watcher.conn();
+  test::FakeProvider<Wire> provider([](const test::SentBatch&, int) { return Wire::answer_text("I see a page."); });
+  auto sub = submit_paper(c, "bad", "bad.pdf", fixtures::make_exam_paper(fixtures::layout("simple-q")).pdf);
+  c.exec("UPDATE processing_jobs SET max_retries = 1 WHERE id = $1::uuid", sub.job_id);
+  auto worker = ai_worker(db, provider.config(), Wire::name);
+  // First attempt: a retry is scheduled (not a critical failure), with the usage spent.
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until([&](pg::Connection& conn) { return job_field(conn, sub.job_id, "retry_count") == "1"; }, 120s),
+                        "no retry; log:\n" + worker->log());
+  auto first = c.exec("SELECT status, error_details->>'kind', (error_details->>'bad_answer_attempts')::int, "
+                      "(error_details->'usage'->>'output_tokens')::int FROM processing_jobs WHERE id = $1::uuid",
+                      sub.job_id);
+  BOOST_TEST(first.get<std::string>(0, 0) == "pending");
+  BOOST_TEST(first.get<std::string>(0, 1) == "bad_answer");
+  BOOST_TEST(first.get<int>(0, 2) == 1);
+  BOOST_TEST(first.get<int>(0, 3) > 0, "the billed answers are recorded");
+  c.exec("UPDATE processing_jobs SET run_at = now() WHERE id = $1::uuid AND status = 'pending'", sub.job_id);
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until([&](pg::Connection& conn) { return job_field(conn, sub.job_id, "status") == "failed"; }, 120s),
+                        "not failed; log:\n" + worker->log());
+  BOOST_TEST(c.exec("SELECT (error_details->>'bad_answer_attempts')::int FROM processing_jobs WHERE id = $1::uuid", sub.job_id)
+                 .get<int>(0, 0) == 2);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(rows_dropped_after_a_reask_complete_the_job_with_a_review_reason, Wire, Wires) {
+  TestDatabase db(std::string("pipe_drop_") + Wire::name);
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& c = watcher.conn();
+  test::FakeProvider<Wire> provider([](const test::SentBatch& batch, int) {
+    auto rows = test::paper_rows(batch.pages, false);
+    rows.front().marks = -5;  // never valid
+    return Wire::answer(test::answer_json(rows, false));
+  });
+  auto sub = submit_paper(c, "drop", "drop.pdf", fixtures::make_exam_paper(fixtures::layout("simple-q")).pdf);
+  auto worker = ai_worker(db, provider.config(), Wire::name);
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until(all_settled, 120s), "job did not settle; log:\n" + worker->log());
+  BOOST_REQUIRE_MESSAGE(job_field(c, sub.job_id, "status") == "completed",
+                        job_field(c, sub.job_id, "error_message") + "\nlog:\n" + worker->log());
+  auto r = c.exec("SELECT (result->'ai'->>'rows_dropped')::int, (result->'ai'->>'reasked_batches')::int, "
+                  "result->'ai'->'dropped_rows'->0->>'number', result->'review'->'reasons' ? 'ai_rows_dropped', "
+                  "(result->'review'->>'needed')::boolean FROM processing_jobs WHERE id = $1::uuid",
+                  sub.job_id);
+  BOOST_TEST(r.get<int>(0, 0) == 1);
+  BOOST_TEST(r.get<int>(0, 1) == 1);
+  BOOST_TEST(r.get<std::string>(0, 2) == "1");
+  BOOST_TEST(r.get<bool>(0, 3));
+  BOOST_TEST(r.get<bool>(0, 4));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(endless_rate_limiting_fails_the_job_once_the_snooze_budget_is_spent, Wire, Wires) {
+  TestDatabase db(std::string("pipe_budget_") + Wire::name);
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& c = watcher.conn();
+  test::FakeProvider<Wire> provider([](const test::SentBatch&, int) { return Wire::rate_limited("1"); });
+  auto sub = submit_paper(c, "busy", "busy.pdf", fixtures::make_exam_paper(fixtures::layout("simple-q")).pdf);
+  c.exec("UPDATE processing_jobs SET max_retries = 0 WHERE id = $1::uuid", sub.job_id);
+  auto worker = ai_worker(db, provider.config(), Wire::name,
+                          {{"EXAMQ_AI_MAX_RETRIES", "0"}, {"EXAMQ_AI_MAX_SNOOZES", "2"}, {"EXAMQ_AI_RETRY_MAX_DELAY", "2s"}});
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until([&](pg::Connection& conn) { return job_field(conn, sub.job_id, "status") == "failed"; }, 120s),
+                        "job not failed; status " + job_field(c, sub.job_id, "status") + "; log:\n" + worker->log());
+  auto r = c.exec("SELECT attempts, retry_count, error_message, error_details->>'kind', (error_details->>'snoozes')::int, "
+                  "(error_details->>'snooze_budget_spent')::boolean, error_details->'usage' ? 'requests' "
+                  "FROM processing_jobs WHERE id = $1::uuid",
+                  sub.job_id);
+  BOOST_TEST(r.get<int>(0, 0) == 3);  // two snoozes, then the failure
+  BOOST_TEST(r.get<int>(0, 1) == 0);
+  const std::string message = r.get<std::string>(0, 2);
+  BOOST_TEST(message.find("EXAMQ_AI_MAX_SNOOZES=2") != std::string::npos, message);
+  BOOST_TEST(message.find("HTTP 429") != std::string::npos, message);  // the provider's answer
+  BOOST_TEST(r.get<std::string>(0, 3) == "rate_limited");
+  BOOST_TEST(r.get<int>(0, 4) == 2);
+  BOOST_TEST(r.get<bool>(0, 5));
+  BOOST_TEST(r.get<bool>(0, 6), "the usage spent is recorded");
+  BOOST_TEST(provider.batches().size() == 3u);
 }

@@ -8,6 +8,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "ai/model_family.h"
+
 namespace examq::ai {
 namespace {
 
@@ -115,7 +117,20 @@ std::optional<AiConfig> ai_config_from_env(const EnvLookup& env) {
   c.request_timeout = read_duration(env, "EXAMQ_AI_REQUEST_TIMEOUT", c.request_timeout);
   c.connect_timeout = read_duration(env, "EXAMQ_AI_CONNECT_TIMEOUT", c.connect_timeout);
   c.job_deadline = read_duration(env, "EXAMQ_AI_JOB_DEADLINE", c.job_deadline);
-  c.max_output_tokens = read_int(env, "EXAMQ_AI_MAX_OUTPUT_TOKENS", c.max_output_tokens, 1, 1000000);
+  c.max_output_tokens = read_int(env, "EXAMQ_AI_MAX_OUTPUT_TOKENS", default_max_output_tokens(c.provider, c.model), 1, 1000000);
+  if (std::optional<std::string> t = env("EXAMQ_AI_TEMPERATURE")) {
+    if (*t == "default") {
+      c.temperature.reset();
+    } else {
+      char* end = nullptr;
+      double v = std::strtod(t->c_str(), &end);
+      if (end == t->c_str() || *end != '\0' || !(v >= 0 && v <= 2)) {
+        reject("EXAMQ_AI_TEMPERATURE=\"" + *t + "\" is not a number from 0 to 2 (or \"default\")");
+      }
+      c.temperature = v;
+    }
+  }
+  c.reasoning_effort = env("EXAMQ_AI_REASONING_EFFORT").value_or("");
   c.max_retries = read_int(env, "EXAMQ_AI_MAX_RETRIES", c.max_retries, 0, 100);
   c.retry_base_delay = read_duration(env, "EXAMQ_AI_RETRY_BASE_DELAY", c.retry_base_delay);
   c.retry_max_delay = read_duration(env, "EXAMQ_AI_RETRY_MAX_DELAY", c.retry_max_delay);
@@ -125,6 +140,8 @@ std::optional<AiConfig> ai_config_from_env(const EnvLookup& env) {
   c.answer_cache_entries = read_int(env, "EXAMQ_AI_ANSWER_CACHE", c.answer_cache_entries, 0, 1000000);
   c.allow_insecure_http = read_bool(env, "EXAMQ_AI_ALLOW_INSECURE_HTTP", c.allow_insecure_http);
   c.ca_file = env("EXAMQ_AI_CA_FILE").value_or("");
+  c.max_snoozes = read_int(env, "EXAMQ_AI_MAX_SNOOZES", c.max_snoozes, 0, 1000000);
+  c.max_snooze_time = read_duration(env, "EXAMQ_AI_MAX_SNOOZE_TIME", c.max_snooze_time);
 
   if (c.model.empty()) {
     reject(std::string("EXAMQ_AI_MODEL is required with EXAMQ_EXTRACTOR=") + extractor + " (e.g. " +
@@ -193,6 +210,15 @@ void validate(const AiConfig& c) {
     reject("EXAMQ_AI_MAX_TOKENS_FIELD must be max_tokens or max_completion_tokens");
   }
   if (c.answer_cache_entries < 0) reject("EXAMQ_AI_ANSWER_CACHE must not be negative");
+  if (c.temperature && !(*c.temperature >= 0 && *c.temperature <= (c.provider == Provider::anthropic ? 1.0 : 2.0))) {
+    reject(std::string("EXAMQ_AI_TEMPERATURE must be from 0 to ") + (c.provider == Provider::anthropic ? "1 for anthropic" : "2"));
+  }
+  if (!c.reasoning_effort.empty() && c.reasoning_effort != "minimal" && c.reasoning_effort != "low" &&
+      c.reasoning_effort != "medium" && c.reasoning_effort != "high") {
+    reject("EXAMQ_AI_REASONING_EFFORT=\"" + c.reasoning_effort + "\" is not minimal, low, medium or high");
+  }
+  if (c.max_snoozes < 0) reject("EXAMQ_AI_MAX_SNOOZES must not be negative");
+  if (c.max_snooze_time < util::Duration::zero()) reject("EXAMQ_AI_MAX_SNOOZE_TIME must not be negative");
   if (!c.ca_file.empty() && !std::ifstream(c.ca_file).good()) {
     reject("EXAMQ_AI_CA_FILE=\"" + c.ca_file + "\" cannot be read");
   }

@@ -35,7 +35,15 @@ struct AiConfig {
   util::Duration request_timeout = std::chrono::seconds(180);  // one HTTP request, connect to last byte
   util::Duration connect_timeout = std::chrono::seconds(10);
   util::Duration job_deadline = std::chrono::minutes(15);      // one extract() call, retries included
+  // The answer's token limit. From the environment, the default is sized by the model's family
+  // (model_family.h: 32768 for OpenAI's reasoning models, 8192 otherwise).
   int max_output_tokens = 8192;
+  // Sampling temperature, sent only to models that accept one (model_family.h); nullopt sends
+  // none (the provider's default, 1.0). 0 makes overlapping batches read a shared page alike.
+  std::optional<double> temperature = 0.0;
+  // OpenAI reasoning models only: "minimal", "low", "medium" or "high"; "" sends none (the
+  // model's default, medium). Ignored for other models.
+  std::string reasoning_effort;
   int max_retries = 4;  // per request, for 429/529/5xx/timeouts/connection errors
   util::Duration retry_base_delay = std::chrono::seconds(1);  // backoff: base * 2^(n-1), capped,
   util::Duration retry_max_delay = std::chrono::seconds(60);  // with jitter; Retry-After wins if longer
@@ -53,6 +61,12 @@ struct AiConfig {
   // A PEM file of CA certificates to trust instead of the system's store, for a server with a
   // private CA. Verification itself is never turned off.
   std::string ca_file;
+  // A rate-limited job is snoozed (no retry used) at most max_snoozes times and for at most
+  // max_snooze_time in all; past either it fails (non-critical: the queue's retries apply) with
+  // the provider's message. The counts are kept in the job's error_details (snoozes,
+  // snoozed_seconds, see sql/0016) and start again after a failure.
+  int max_snoozes = 10;
+  util::Duration max_snooze_time = std::chrono::hours(1);
 };
 
 // Reads a variable; nullopt when unset. Empty values count as unset.
@@ -68,11 +82,13 @@ EnvLookup process_env();
 //   EXAMQ_AI_API_KEY           else OPENAI_API_KEY / ANTHROPIC_API_KEY; required for the default URLs
 //   EXAMQ_AI_PAGES_PER_REQUEST (8)   EXAMQ_AI_REQUESTS_PER_JOB (4)   EXAMQ_AI_REQUESTS_PER_WORKER (8)
 //   EXAMQ_AI_REQUEST_TIMEOUT (180s)  EXAMQ_AI_CONNECT_TIMEOUT (10s)  EXAMQ_AI_JOB_DEADLINE (15m)
-//   EXAMQ_AI_MAX_OUTPUT_TOKENS (8192) EXAMQ_AI_MAX_RETRIES (4)
+//   EXAMQ_AI_MAX_OUTPUT_TOKENS (32768 for OpenAI reasoning models, else 8192) EXAMQ_AI_MAX_RETRIES (4)
+//   EXAMQ_AI_TEMPERATURE (0; "default" sends none)  EXAMQ_AI_REASONING_EFFORT (none; minimal|low|medium|high)
 //   EXAMQ_AI_RETRY_BASE_DELAY (1s)   EXAMQ_AI_RETRY_MAX_DELAY (60s)
 //   EXAMQ_AI_ANTHROPIC_VERSION (2023-06-01)  EXAMQ_AI_MAX_TOKENS_FIELD (see above)
 //   EXAMQ_AI_ANSWER_CACHE (256)      EXAMQ_AI_ALLOW_INSECURE_HTTP (false; true/false/1/0)
 //   EXAMQ_AI_CA_FILE (the system's CA store)
+//   EXAMQ_AI_MAX_SNOOZES (10)        EXAMQ_AI_MAX_SNOOZE_TIME (1h)
 // Durations use util::parse_duration ("500ms", "3m"). Returns nullopt when the extractor is
 // "text" (no AI backend). Throws std::invalid_argument naming the variable and what is wrong, for
 // an unknown extractor, a malformed number or duration, and everything validate() rejects.

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include <tao/json/value.hpp>
+
 #include "extract/extractor.h"
 #include "util/duration.h"
 
@@ -30,6 +32,10 @@ class AiError : public extract::ExtractError {
   AiError(AiErrorKind kind, const std::string& what)
       : extract::ExtractError(what, is_transient(kind)), kind_(kind) {}
   AiErrorKind kind() const { return kind_; }
+  // What the call had spent when it failed (ai_result.h's to_json(AiUsage)), set by the batch
+  // runner on its way out; null otherwise. Billed failures are then visible in error_details.
+  const tao::json::value& usage() const { return usage_; }
+  void set_usage(tao::json::value usage) { usage_ = std::move(usage); }
 
   static bool is_transient(AiErrorKind kind) {
     return kind == AiErrorKind::unavailable || kind == AiErrorKind::deadline || kind == AiErrorKind::rate_limited;
@@ -37,6 +43,7 @@ class AiError : public extract::ExtractError {
 
  private:
   AiErrorKind kind_;
+  tao::json::value usage_ = tao::json::null;
 };
 
 // The provider kept rate-limiting (429) or was overloaded (529) past the job's retry budget or

@@ -2,6 +2,20 @@
 
 namespace examq::ai {
 
+namespace {
+
+tao::json::value dropped_rows_json(const std::vector<DroppedRow>& rows) {
+  tao::json::value out = tao::json::empty_array;
+  for (const DroppedRow& d : rows) {
+    tao::json::value row = {{"number", d.number}, {"reason", d.reason}};
+    row["page"] = d.page ? tao::json::value(*d.page) : tao::json::value(tao::json::null);
+    out.get_array().push_back(std::move(row));
+  }
+  return out;
+}
+
+}  // namespace
+
 tao::json::value to_json(const AiUsage& u) {
   return tao::json::value{
       {"provider", u.provider},
@@ -14,6 +28,10 @@ tao::json::value to_json(const AiUsage& u) {
       {"input_tokens", u.input_tokens},
       {"output_tokens", u.output_tokens},
       {"latency_ms", u.latency_ms},
+      {"rows_repaired", u.rows_repaired},
+      {"reasked_batches", u.reasked_batches},
+      {"rows_dropped", u.rows_dropped},
+      {"dropped_rows", dropped_rows_json(u.dropped_rows)},
   };
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // What an AI extraction returns: the questions, tagged with topics, and what it cost.
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,16 @@ struct AiQuestion {
   std::vector<std::string> topic_ids;  // ids of the Topic values passed in, no duplicates
 };
 
+// A row of an answer that stayed invalid after repair (answer_parser.h): left out and recorded.
+struct DroppedRow {
+  std::string number;       // as the model gave it ("" when it gave none usable)
+  std::optional<int> page;  // the row's page when it gave a number, even one outside the batch
+  std::string reason;       // "question 3: marks must be a non-negative integer or null, got -2"
+};
+
+// At most this many dropped rows are listed in AiUsage::dropped_rows (all are counted).
+inline constexpr std::size_t kMaxDroppedRowsListed = 20;
+
 // Counted over one extract() call. Tokens are summed over every answer the provider billed,
 // including answers that were rejected (truncated, malformed) and retried.
 struct AiUsage {
@@ -29,10 +41,16 @@ struct AiUsage {
   std::int64_t input_tokens = 0;  // Anthropic: input + cache creation + cache read tokens
   std::int64_t output_tokens = 0;
   std::int64_t latency_ms = 0;    // wall time of the whole extract() call
+  int rows_repaired = 0;          // rows kept after a coercion ("2 marks" -> 2, a JSON-string answer)
+  int reasked_batches = 0;        // batches asked again for the pages of their dropped rows
+  int rows_dropped = 0;           // rows left out because they stayed invalid after the re-ask
+  std::vector<DroppedRow> dropped_rows;  // the first kMaxDroppedRowsListed of them
 };
 
 // {"provider":..., "model":..., "pages":..., "batches":..., "cached_batches":..., "requests":...,
-//  "retries":..., "input_tokens":..., "output_tokens":..., "latency_ms":...}, for the job's result.
+//  "retries":..., "input_tokens":..., "output_tokens":..., "latency_ms":..., "rows_repaired":...,
+//  "reasked_batches":..., "rows_dropped":..., "dropped_rows": [{"number", "page" (or null),
+//  "reason"}...]}, for the job's result.
 tao::json::value to_json(const AiUsage& usage);
 
 struct AiResult {

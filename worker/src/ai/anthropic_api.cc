@@ -25,7 +25,8 @@ AnthropicApi::AnthropicApi(const AiConfig& config)
       model_(config.model),
       api_key_(config.api_key),
       version_(config.anthropic_version),
-      max_output_tokens_(config.max_output_tokens) {}
+      max_output_tokens_(config.max_output_tokens),
+      temperature_(config.temperature) {}
 
 HttpRequest AnthropicApi::build_request(const BatchRequestInput& input) const {
   tao::json::value content = tao::json::empty_array;
@@ -54,6 +55,7 @@ HttpRequest AnthropicApi::build_request(const BatchRequestInput& input) const {
       {"tool_choice", {{"type", "tool"}, {"name", kToolName}}},
       {"messages", tao::json::value::array({{{"role", "user"}, {"content", std::move(content)}}})},
   };
+  if (temperature_) body["temperature"] = *temperature_;
 
   HttpRequest request;
   request.url = endpoint_;

@@ -34,6 +34,7 @@ class AnthropicApi final : public ProviderApi {
   std::string api_key_;
   std::string version_;
   int max_output_tokens_;
+  std::optional<double> temperature_;
 };
 
 }  // namespace examq::ai

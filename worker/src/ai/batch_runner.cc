@@ -1,6 +1,7 @@
 #include "ai/batch_runner.h"
 
 #include <algorithm>
+#include <deque>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -82,6 +83,9 @@ struct BatchState {
   std::vector<const PageImage*> pages;
   std::vector<int> page_numbers;
   std::string label;  // "pages 8-15", for messages and logs
+  bool first_of_paper = false;  // starts on the paper's first page (the request text says so)
+  bool last_of_paper = false;
+  bool split = false;           // cut off by the token limit and replaced by two halves
 
   enum class State { waiting, in_flight, done } state = State::waiting;
   std::optional<HttpRequest> request;  // built when first due; dropped once done
@@ -96,6 +100,19 @@ struct BatchState {
   RequestLimiter::Slot slot;
   std::unique_ptr<Attached> transfer;
   std::vector<AiQuestion> questions;
+
+  // Set once an answer had rows that stayed invalid: the batch is asked once more, for the pages
+  // of those rows only (all its pages when a row named none of them).
+  bool reasked = false;
+  std::vector<const PageImage*> reask_pages;
+  std::vector<int> reask_page_numbers;
+  std::vector<AiQuestion> kept;        // the first answer's rows on the other pages
+  std::vector<bool> kept_repaired;
+  std::vector<AiQuestion> first_on_reask_pages;  // its valid rows on those pages, if the re-ask fails
+  std::vector<bool> first_on_reask_pages_repaired;
+  std::vector<DroppedRow> first_dropped;
+
+  const std::vector<int>& asked_page_numbers() const { return reasked ? reask_page_numbers : page_numbers; }
 };
 
 class Runner {
@@ -123,19 +140,32 @@ class Runner {
     usage_.model = config_.model;
     usage_.pages = static_cast<int>(pages.size());
     for (const Batch& b : plan_batches(static_cast<int>(pages.size()), config_.pages_per_request)) {
-      BatchState s;
-      s.batch = b;
-      for (int i = b.first; i <= b.last; ++i) {
-        s.pages.push_back(&pages[static_cast<std::size_t>(i)]);
-        s.page_numbers.push_back(pages[static_cast<std::size_t>(i)].page_number);
-      }
-      s.label = s.page_numbers.size() == 1
-                    ? "page " + std::to_string(s.page_numbers.front())
-                    : "pages " + std::to_string(s.page_numbers.front()) + "-" + std::to_string(s.page_numbers.back());
-      batches_.push_back(std::move(s));
+      batches_.push_back(make_batch(b));
     }
     usage_.batches = static_cast<int>(batches_.size());
     remaining_ = batches_.size();
+  }
+
+  // What was spent so far (the latency up to now).
+  AiUsage usage_so_far() const {
+    AiUsage u = usage_;
+    u.latency_ms = to_ms(std::chrono::duration_cast<Duration>(Clock::now() - started_));
+    return u;
+  }
+
+  BatchState make_batch(const Batch& b) const {
+    BatchState s;
+    s.batch = b;
+    for (int i = b.first; i <= b.last; ++i) {
+      s.pages.push_back(&pages_[static_cast<std::size_t>(i)]);
+      s.page_numbers.push_back(pages_[static_cast<std::size_t>(i)].page_number);
+    }
+    s.label = s.page_numbers.size() == 1
+                  ? "page " + std::to_string(s.page_numbers.front())
+                  : "pages " + std::to_string(s.page_numbers.front()) + "-" + std::to_string(s.page_numbers.back());
+    s.first_of_paper = b.first == 0;
+    s.last_of_paper = b.last + 1 == static_cast<int>(pages_.size());
+    return s;
   }
 
   AiResult run() {
@@ -162,9 +192,16 @@ class Runner {
       if (wait_ms > 0) curl_multi_poll(multi, nullptr, 0, wait_ms, nullptr);
     }
 
+    // In page order: halves of a split batch were added at the end.
+    std::vector<BatchState*> ordered;
+    for (BatchState& b : batches_) {
+      if (!b.split) ordered.push_back(&b);
+    }
+    std::stable_sort(ordered.begin(), ordered.end(),
+                     [](const BatchState* x, const BatchState* y) { return x->batch.first < y->batch.first; });
     std::vector<std::vector<AiQuestion>> per_batch;
-    per_batch.reserve(batches_.size());
-    for (BatchState& b : batches_) per_batch.push_back(std::move(b.questions));
+    per_batch.reserve(ordered.size());
+    for (BatchState* b : ordered) per_batch.push_back(std::move(b->questions));
     AiResult result;
     result.questions = merge_batches(std::move(per_batch));
     usage_.latency_ms = to_ms(std::chrono::duration_cast<Duration>(Clock::now() - started_));
@@ -200,10 +237,11 @@ class Runner {
       if (b.state != BatchState::State::waiting || b.not_before > now) continue;
       if (!b.request) {
         b.request = shared_.api.build_request(BatchRequestInput{
-            b.pages, &prompt_, b.batch.index == 0, b.batch.index + 1 == static_cast<int>(batches_.size()),
-            batches_.size() > 1});
+            b.reasked ? b.reask_pages : b.pages, &prompt_, b.first_of_paper, b.last_of_paper, batches_.size() > 1});
         b.cache_key = AnswerCache::key_for(b.request->url, b.request->body);
-        if (std::optional<tao::json::value> cached = shared_.cache.find(b.cache_key)) {
+        if (b.reasked) {
+          // not looked up: only whole answers are cached
+        } else if (std::optional<tao::json::value> cached = shared_.cache.find(b.cache_key)) {
           try {
             complete(b, parse_answer(*cached, b.page_numbers, topics_));
             ++usage_.cached_batches;
@@ -278,8 +316,9 @@ class Runner {
       switch (reply.kind) {
         case ProviderReply::Kind::answer:
           try {
-            complete(b, parse_answer(reply.answer, b.page_numbers, topics_));
-            shared_.cache.insert(b.cache_key, std::move(reply.answer));
+            ParsedAnswer parsed = parse_answer_rows(reply.answer, b.asked_page_numbers(), topics_);
+            if (!b.reasked && parsed.dropped.empty()) shared_.cache.insert(b.cache_key, std::move(reply.answer));
+            accept(b, std::move(parsed));
           } catch (const InvalidAnswer& e) {
             content_failure(b, std::string("the answer is invalid: ") + e.what(), "");
           }
@@ -288,6 +327,10 @@ class Runner {
           content_failure(b, "the model refused: " + redact(reply.detail, config_.api_key, 200), "");
           return;
         case ProviderReply::Kind::truncated:
+          if (!b.reasked && b.pages.size() > 1) {
+            split(b);
+            return;
+          }
           content_failure(b, "the answer was cut off by the output token limit",
                           "; raise EXAMQ_AI_MAX_OUTPUT_TOKENS (now " + std::to_string(config_.max_output_tokens) +
                               ") or lower EXAMQ_AI_PAGES_PER_REQUEST (now " + std::to_string(config_.pages_per_request) + ")");
@@ -374,9 +417,118 @@ class Runner {
                      LogField("attempt", b.attempts), LogField("delay_ms", to_ms(delay))});
   }
 
-  // An answer that cannot be used: asked once more, then the call fails for good.
+  // An answer cut off by the output token limit: the batch's pages are asked again as two
+  // halves (sharing their middle page when there are 3 or more), each needing about half the
+  // tokens, instead of the same request paid for twice.
+  void split(BatchState& b) {
+    const int n = b.batch.last - b.batch.first + 1;
+    const int mid = b.batch.first + n / 2;
+    Batch first{b.batch.index, b.batch.first, n == 2 ? b.batch.first : mid};
+    Batch second{b.batch.index, n == 2 ? b.batch.last : mid, b.batch.last};
+    b.split = true;
+    b.state = BatchState::State::done;
+    b.request.reset();
+    util::log_event(spdlog::level::warn, "ai.answer.split",
+                    {LogField("provider", usage_.provider), LogField("pages", b.label),
+                     LogField("reason", std::string("cut off by the output token limit (") +
+                                            std::to_string(config_.max_output_tokens) + ")")});
+    // A deque: the references held to other batches stay valid.
+    batches_.push_back(make_batch(first));
+    batches_.push_back(make_batch(second));
+    remaining_ += 1;  // two new batches for the one replaced
+    ++usage_.batches;
+  }
+
+  // A parsed answer: complete the batch, or ask once more for the pages of its dropped rows.
+  void accept(BatchState& b, ParsedAnswer parsed) {
+    if (b.reasked) {
+      // The re-ask's rows replace the first answer's on its pages; what stays invalid is dropped.
+      std::vector<AiQuestion> rows = std::move(b.kept);
+      std::vector<bool> repaired = std::move(b.kept_repaired);
+      for (std::size_t i = 0; i < parsed.questions.size(); ++i) {
+        rows.push_back(std::move(parsed.questions[i]));
+        repaired.push_back(parsed.repaired[i]);
+      }
+      finish_batch(b, std::move(rows), repaired, parsed.dropped);
+      return;
+    }
+    if (parsed.dropped.empty()) {
+      finish_batch(b, std::move(parsed.questions), parsed.repaired, {});
+      return;
+    }
+    // Ask again for the pages whose rows were dropped; a row on no page of the batch could be on
+    // any of them.
+    std::vector<int> pages;
+    for (const DroppedRow& d : parsed.dropped) {
+      const bool in_batch = d.page && std::find(b.page_numbers.begin(), b.page_numbers.end(), *d.page) != b.page_numbers.end();
+      if (!in_batch) {
+        pages = b.page_numbers;
+        break;
+      }
+      if (std::find(pages.begin(), pages.end(), *d.page) == pages.end()) pages.push_back(*d.page);
+    }
+    std::sort(pages.begin(), pages.end());
+    b.reasked = true;
+    b.reask_page_numbers = pages;
+    b.reask_pages.clear();
+    for (const PageImage* page : b.pages) {
+      if (std::binary_search(pages.begin(), pages.end(), page->page_number)) b.reask_pages.push_back(page);
+    }
+    for (std::size_t i = 0; i < parsed.questions.size(); ++i) {
+      const bool on_reask_page = std::binary_search(pages.begin(), pages.end(), parsed.questions[i].question.page_number);
+      (on_reask_page ? b.first_on_reask_pages : b.kept).push_back(std::move(parsed.questions[i]));
+      (on_reask_page ? b.first_on_reask_pages_repaired : b.kept_repaired).push_back(parsed.repaired[i]);
+    }
+    b.first_dropped = std::move(parsed.dropped);
+    b.request.reset();
+    b.not_before = Clock::now();
+    ++usage_.reasked_batches;
+    util::log_event(spdlog::level::warn, "ai.answer.reask",
+                    {LogField("provider", usage_.provider), LogField("pages", b.label),
+                     LogField("dropped", static_cast<std::int64_t>(b.first_dropped.size())),
+                     LogField("reask_pages", static_cast<std::int64_t>(pages.size())),
+                     LogField("reason", b.first_dropped.front().reason)});
+  }
+
+  // The re-ask gave nothing usable: keep what the first answer had, and its dropped rows.
+  void settle_without_reask(BatchState& b, const std::string& why) {
+    util::log_event(spdlog::level::warn, "ai.answer.reask_failed",
+                    {LogField("provider", usage_.provider), LogField("pages", b.label), LogField("reason", why)});
+    std::vector<AiQuestion> rows = std::move(b.kept);
+    std::vector<bool> repaired = std::move(b.kept_repaired);
+    for (std::size_t i = 0; i < b.first_on_reask_pages.size(); ++i) {
+      rows.push_back(std::move(b.first_on_reask_pages[i]));
+      repaired.push_back(b.first_on_reask_pages_repaired[i]);
+    }
+    finish_batch(b, std::move(rows), repaired, b.first_dropped);
+  }
+
+  void finish_batch(BatchState& b, std::vector<AiQuestion> rows, const std::vector<bool>& repaired,
+                    const std::vector<DroppedRow>& dropped) {
+    usage_.rows_repaired += static_cast<int>(std::count(repaired.begin(), repaired.end(), true));
+    usage_.rows_dropped += static_cast<int>(dropped.size());
+    for (const DroppedRow& d : dropped) {
+      if (usage_.dropped_rows.size() < kMaxDroppedRowsListed) usage_.dropped_rows.push_back(d);
+      util::log_event(spdlog::level::warn, "ai.answer.row_dropped",
+                      {LogField("provider", usage_.provider), LogField("pages", b.label), LogField("reason", d.reason)});
+    }
+    if (b.reasked) {
+      // Paper order within the batch: the re-ask's rows go back among the others by page.
+      std::stable_sort(rows.begin(), rows.end(), [](const AiQuestion& x, const AiQuestion& y) {
+        return x.question.page_number < y.question.page_number;
+      });
+    }
+    complete(b, std::move(rows));
+  }
+
+  // An answer that cannot be used: asked once more, then the call fails for good. A re-ask for
+  // dropped rows is not asked again: the first answer's rows stand.
   void content_failure(BatchState& b, const std::string& why, const std::string& hint) {
     if (pending_failure_) return;
+    if (b.reasked) {
+      settle_without_reask(b, why);
+      return;
+    }
     if (b.content_retries < 1) {
       ++b.content_retries;
       b.not_before = Clock::now();
@@ -467,7 +619,7 @@ class Runner {
   RequestLimiter::Subscription limiter_wake_;
   std::stop_callback<WakeMulti> cancel_wake_;
   ExtractionPrompt prompt_;
-  std::vector<BatchState> batches_;
+  std::deque<BatchState> batches_;
   std::vector<bool> covered_;
   std::size_t remaining_ = 0;
   int in_flight_ = 0;
@@ -479,7 +631,12 @@ class Runner {
 AiResult run_batches(const RunnerShared& shared, const std::vector<PageImage>& pages, const std::vector<Topic>& topics,
                      const extract::ProgressFn& progress, std::stop_token cancel, Clock::time_point deadline) {
   Runner runner(shared, pages, topics, progress, std::move(cancel), deadline);
-  return runner.run();
+  try {
+    return runner.run();
+  } catch (AiError& e) {
+    e.set_usage(to_json(runner.usage_so_far()));
+    throw;
+  }
 }
 
 }  // namespace examq::ai

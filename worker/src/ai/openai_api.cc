@@ -5,6 +5,7 @@
 
 #include "ai/answer_parser.h"
 #include "ai/base64.h"
+#include "ai/model_family.h"
 
 namespace examq::ai {
 
@@ -13,7 +14,9 @@ OpenAiApi::OpenAiApi(const AiConfig& config)
       model_(config.model),
       api_key_(config.api_key),
       max_tokens_field_(config.openai_max_tokens_field),
-      max_output_tokens_(config.max_output_tokens) {}
+      max_output_tokens_(config.max_output_tokens),
+      temperature_(accepts_temperature(Provider::openai, config.model) ? config.temperature : std::nullopt),
+      reasoning_effort_(accepts_reasoning_effort(Provider::openai, config.model) ? config.reasoning_effort : "") {}
 
 HttpRequest OpenAiApi::build_request(const BatchRequestInput& input) const {
   tao::json::value content = tao::json::empty_array;
@@ -39,6 +42,8 @@ HttpRequest OpenAiApi::build_request(const BatchRequestInput& input) const {
         {"json_schema", {{"name", "exam_questions"}, {"strict", true}, {"schema", input.prompt->schema}}}}},
   };
   body[max_tokens_field_] = max_output_tokens_;
+  if (temperature_) body["temperature"] = *temperature_;
+  if (!reasoning_effort_.empty()) body["reasoning_effort"] = reasoning_effort_;
 
   HttpRequest request;
   request.url = endpoint_;
@@ -119,6 +124,13 @@ ProviderFailure OpenAiApi::classify_failure(long status, std::string_view body) 
   bool quota = code == "insufficient_quota" || type == "insufficient_quota";
   std::string description = code.empty() ? type : code;
   if (!message.empty()) description += description.empty() ? message : ": " + message;
+  // "Request too large for gpt-4o ... on tokens per min (TPM): Limit 30000, Requested 45000":
+  // a 429 that no wait can cure (one request is over the per-minute limit): rejected at once.
+  if (status == 429 && !quota && message.rfind("Request too large", 0) == 0) {
+    return ProviderFailure{FailureClass::rejected,
+                           description + " (one request is over the account's per-minute token limit: lower "
+                                         "EXAMQ_AI_PAGES_PER_REQUEST or raise the limit)"};
+  }
   return ProviderFailure{classify_status(status, quota), description};
 }
 

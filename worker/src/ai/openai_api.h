@@ -4,6 +4,8 @@
 // image_url part (data:image/jpeg;base64,..., detail "high": exam text is small), then the
 // request text; the instructions are the system message. The answer is forced into the schema
 // with response_format {type: json_schema, json_schema: {name, strict: true, schema}}.
+// temperature is sent unless the model refuses one, reasoning_effort only to reasoning models
+// (model_family.h).
 
 #include "ai/provider_api.h"
 
@@ -28,6 +30,8 @@ class OpenAiApi final : public ProviderApi {
   std::string api_key_;
   std::string max_tokens_field_;
   int max_output_tokens_;
+  std::optional<double> temperature_;  // only when the model accepts one
+  std::string reasoning_effort_;       // only for reasoning models
 };
 
 }  // namespace examq::ai

@@ -30,6 +30,9 @@ inline constexpr std::string_view numbering_repeat = "numbering_repeat";        
 inline constexpr std::string_view pages_without_questions = "pages_without_questions";
 inline constexpr std::string_view low_ocr_confidence = "low_ocr_confidence";
 inline constexpr std::string_view ocr_failed = "ocr_failed";                     // a page OCR could not read
+// Set by the AI pipeline, not by review_paper: rows of the model's answer stayed invalid after
+// repair and a re-ask, and were left out (result.ai.dropped_rows lists them).
+inline constexpr std::string_view ai_rows_dropped = "ai_rows_dropped";
 }  // namespace review_reason
 
 // Tesseract's mean word confidence (0..100) under which an OCR page is reported. The OCR engine

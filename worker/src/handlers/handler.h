@@ -59,18 +59,23 @@ class JobAbandoned : public std::exception {
 };
 
 // Put the job back for `delay` without using a retry; the step reads "Snoozed" and the reason
-// is kept in error_details.snooze_reason, since steps are broadcast to every LISTENer. A job
-// whose cancellation was requested is cancelled instead.
+// is kept in error_details.snooze_reason, since steps are broadcast to every LISTENer; `details`
+// (a json object or null) is merged into error_details too. snooze_processing_job counts the
+// snoozes there (error_details.snoozes, snoozed_seconds), which the next attempt reads from
+// Job::error_details. A job whose cancellation was requested is cancelled instead.
 class JobSnoozed : public std::exception {
  public:
-  JobSnoozed(util::Duration delay, std::string reason) : delay_(delay), reason_(std::move(reason)) {}
+  JobSnoozed(util::Duration delay, std::string reason, tao::json::value details = tao::json::null)
+      : delay_(delay), reason_(std::move(reason)), details_(std::move(details)) {}
   util::Duration delay() const { return delay_; }
   const std::string& reason() const { return reason_; }
+  const tao::json::value& details() const { return details_; }
   const char* what() const noexcept override { return reason_.c_str(); }
 
  private:
   util::Duration delay_;
   std::string reason_;
+  tao::json::value details_;
 };
 
 // What a successful run returns.

@@ -17,6 +17,9 @@ struct Job {
   int retry_count = 0;  // failed attempts already retried
   int max_retries = 0;
   int attempt = 1;      // this claim's number, 1 for the first (the row's `attempts`)
+  // The row's error_details as claimed: what the previous attempt's failure or snooze recorded
+  // (null when none). A handler may read it to count its own repeated failures or snoozes.
+  tao::json::value error_details = tao::json::null;
 };
 
 }  // namespace examq::handlers

@@ -26,6 +26,7 @@ Settlement run_job(const std::shared_ptr<JobRun>& run, const handlers::Registry&
     Settlement s = Settlement::of(Settlement::Kind::snooze, run);
     s.snooze_delay = e.delay();
     s.error_message = e.reason();
+    if (!e.details().is_null() && !e.details().is_uninitialized()) s.error_details = tao::json::to_string(e.details());
     return s;
   } catch (const handlers::JobError& e) {
     std::optional<std::string> details;

@@ -10,7 +10,7 @@ namespace {
 constexpr pg::Statement kClaim{
     "examq_claim",
     "SELECT id, job_type, priority, exam_paper_id, coalesce(payload, '{}'::jsonb), retry_count, "
-    "max_retries, attempts "
+    "max_retries, attempts, error_details "
     "FROM get_next_processing_jobs($1::integer, $2::text, $3::text[], $4::interval) "
     "ORDER BY priority DESC, run_at, id"};
 constexpr pg::Statement kHeartbeat{
@@ -37,7 +37,7 @@ constexpr pg::Statement kReleaseMany{
 constexpr pg::Statement kSnooze{
     "examq_snooze",
     "SELECT status, retry_count, max_retries, run_at FROM "
-    "snooze_processing_job($1::uuid, $2::interval, $3::text, $4::text, $5::integer)"};
+    "snooze_processing_job($1::uuid, $2::interval, $3::text, $4::text, $5::integer, $6::jsonb)"};
 constexpr pg::Statement kConfirmCancelled{
     "examq_confirm_cancelled", "SELECT 1 FROM confirm_processing_job_cancelled($1::uuid, $2::text, $3::integer)"};
 constexpr pg::Statement kRegisterWorker{
@@ -101,6 +101,13 @@ std::vector<handlers::Job> claim_jobs(pg::Connection& conn, int limit, const std
     job.retry_count = r.get<int>(i, 5);
     job.max_retries = r.get<int>(i, 6);
     job.attempt = r.get<int>(i, 7);
+    if (!r.is_null(i, 8)) {
+      try {
+        job.error_details = r.get<tao::json::value>(i, 8);
+      } catch (const std::exception&) {
+        job.error_details = tao::json::null;
+      }
+    }
     jobs.push_back(std::move(job));
   }
   return jobs;
@@ -153,8 +160,8 @@ std::vector<std::pair<std::string, std::string>> release_jobs(pg::Connection& co
 }
 
 SettledRow snooze_job(pg::Connection& conn, const JobAttempt& job, util::Duration delay, const std::string& reason,
-                      const std::string& worker_id) {
-  return settled_row(conn.exec(kSnooze, job.id, delay, reason, worker_id, job.attempt));
+                      const std::string& worker_id, const std::optional<std::string>& details_json) {
+  return settled_row(conn.exec(kSnooze, job.id, delay, reason, worker_id, job.attempt, details_json));
 }
 
 void confirm_cancelled(pg::Connection& conn, const JobAttempt& job, const std::string& worker_id) {

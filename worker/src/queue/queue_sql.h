@@ -63,9 +63,9 @@ SettledRow release_job(pg::Connection& conn, const JobAttempt& job, const std::s
 // (then release them one by one). Returns each job's id and resulting status.
 std::vector<std::pair<std::string, std::string>> release_jobs(pg::Connection& conn, const std::vector<JobAttempt>& jobs,
                                                               const std::string& worker_id);
-// snooze_processing_job.
+// snooze_processing_job, with details_json (an object, merged into error_details) when given.
 SettledRow snooze_job(pg::Connection& conn, const JobAttempt& job, util::Duration delay, const std::string& reason,
-                      const std::string& worker_id);
+                      const std::string& worker_id, const std::optional<std::string>& details_json = std::nullopt);
 // confirm_processing_job_cancelled.
 void confirm_cancelled(pg::Connection& conn, const JobAttempt& job, const std::string& worker_id);
 

@@ -21,7 +21,8 @@ struct Settlement {
     fail,      // fail_processing_job with error_message / critical / error_details
     cancel,    // confirm_processing_job_cancelled
     release,   // release_processing_job (shutdown: hand back, no retry used)
-    snooze,    // snooze_processing_job for snooze_delay with error_message as the reason
+    snooze,    // snooze_processing_job for snooze_delay with error_message as the reason and
+               // error_details (if any) as its details
     none,      // nothing to record: the job was abandoned (lease lost)
   };
 

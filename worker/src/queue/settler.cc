@@ -275,7 +275,7 @@ void Settler::settle_one(pg::Connection& conn, Settlement& s) {
           break;
         }
         try {
-          log_settled(s, sql::snooze_job(conn, job, s.snooze_delay, s.error_message, worker));
+          log_settled(s, sql::snooze_job(conn, job, s.snooze_delay, s.error_message, worker, s.error_details));
         } catch (const pg::Error& e) {
           // snooze refuses a job whose cancellation was requested (55000, like "not held"):
           // confirm the cancellation; if that is refused too, the job is not ours.
