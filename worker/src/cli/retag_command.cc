@@ -43,16 +43,7 @@ Command add_retag_command(CLI::App& app) {
   sub->add_option("--syllabus", o->syllabus, "The syllabus id (syllabus_topics.syllabus_id)")->required()->check(uuid_validator());
   sub->add_option("--priority", o->priority, "high (10), normal (0), low (-10), or -1000..1000")
       ->capture_default_str()
-      ->check(CLI::Validator(
-          [](std::string& v) -> std::string {
-            try {
-              parse_priority(v);
-              return {};
-            } catch (const std::invalid_argument& e) {
-              return e.what();
-            }
-          },
-          "PRIORITY", "priority"));
+      ->check(priority_validator());
   sub->add_flag("--wait", o->wait, "Follow the job live until it settles (exit 1 if it fails)");
   sub->add_flag("--json", o->json,
                 "Print the job as JSON (with --wait, its final state; progress goes to stderr as watch --json's events)");

@@ -111,6 +111,19 @@ std::vector<CheckedPdf> check_pdfs(const std::vector<std::string>& paths, const 
 
 }  // namespace
 
+CLI::Validator priority_validator() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        try {
+          parse_priority(v);
+          return {};
+        } catch (const std::invalid_argument& e) {
+          return e.what();
+        }
+      },
+      "PRIORITY", "priority");
+}
+
 Command add_submit_command(CLI::App& app) {
   auto o = std::make_shared<SubmitOptions>();
   CLI::App* sub = app.add_subcommand("submit", "Upload exam-paper PDFs: each becomes an exam paper and its processing job");
@@ -120,16 +133,7 @@ Command add_submit_command(CLI::App& app) {
                  "extension: paper for paper.pdf)");
   sub->add_option("--priority", o->priority, "high (10), normal (0), low (-10), or -1000..1000")
       ->capture_default_str()
-      ->check(CLI::Validator(
-          [](std::string& v) -> std::string {
-            try {
-              parse_priority(v);
-              return {};
-            } catch (const std::invalid_argument& e) {
-              return e.what();
-            }
-          },
-          "PRIORITY", "priority"));
+      ->check(priority_validator());
   sub->add_option("--syllabus", o->syllabus, "Syllabus id, for tagging questions with its topics")->check(uuid_validator());
   sub->add_option("--insert", o->insert, "An insert (resource booklet) PDF stored with each paper")->type_name("FILE.pdf");
   sub->add_flag("--wait", o->wait, "Follow the jobs live until they settle (exit 1 if any fails)");

@@ -1,5 +1,6 @@
 #include "http/api.h"
 
+#include "http/api_input.h"
 #include "http/event_hub.h"
 #include "http/multipart.h"
 #include "http/web_assets.h"
@@ -70,16 +71,6 @@ const pg::Statement kPage{"examq_http_page",
                           " FROM exam_paper_pages p WHERE p.exam_paper_id = $1::uuid AND p.page_number = $2::integer"};
 
 // --- input checks (a bad request never reaches the database) ---------------------------------
-bool is_uuid(const std::string& s) {
-  static const std::regex re("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
-  return std::regex_match(s, re);
-}
-
-std::string require_uuid(const std::string& value, const std::string& what) {
-  if (!is_uuid(value)) throw ApiError(status::bad_request, what + " must be a UUID");
-  return value;
-}
-
 std::optional<std::string> optional_uuid(const Request& r, const std::string& key) {
   const std::string* v = r.query_value(key);
   if (v == nullptr || v->empty()) return std::nullopt;
@@ -102,16 +93,6 @@ std::optional<std::string> optional_type(const Request& r) {
   if (v == nullptr || v->empty()) return std::nullopt;
   if (v->size() > 100) throw ApiError(status::bad_request, "type is too long");
   return *v;
-}
-
-int bounded_int(const std::string& text, const std::string& what, long lo, long hi) {
-  try {
-    std::size_t used = 0;
-    const long v = std::stol(text, &used);
-    if (used == text.size() && v >= lo && v <= hi) return static_cast<int>(v);
-  } catch (const std::exception&) {
-  }
-  throw ApiError(status::bad_request, what + " must be an integer between " + std::to_string(lo) + " and " + std::to_string(hi));
 }
 
 tao::json::value parse_json_body(const Request& r) {
@@ -152,14 +133,6 @@ std::string clean_filename(const std::string& raw) {
 std::string stem_of(const std::string& filename) {
   const auto dot = filename.rfind('.');
   return dot == std::string::npos || dot == 0 ? filename : filename.substr(0, dot);
-}
-
-Response raw_json(status s, const std::string& json_text) {
-  Response res{s, 11};
-  res.set(beast_http::field::content_type, "application/json");
-  res.set(beast_http::field::cache_control, "no-store");
-  res.body() = json_text;
-  return res;
 }
 
 const Claims& caller_of(const Request& r) { return *r.caller; }
@@ -349,7 +322,7 @@ Response Api::process_background_jobs(Request& r) {
 
 Response Api::list_jobs(Request& r) {
   static const std::set<std::string> kStatuses{"pending", "processing", "completed", "failed", "cancelled"};
-  std::optional<std::string> st, cursor_micros, cursor_id;
+  std::optional<std::string> st;
   if (const std::string* v = r.query_value("status"); v != nullptr && !v->empty()) {
     if (kStatuses.count(*v) == 0) throw ApiError(status::bad_request, "status must be one of pending, processing, completed, failed, cancelled");
     st = *v;
@@ -360,25 +333,12 @@ Response Api::list_jobs(Request& r) {
   const auto since = optional_time(r, "since");
   const auto batch = optional_uuid(r, "batch");
   const int limit = r.query_value("limit") != nullptr ? bounded_int(*r.query_value("limit"), "limit", 1, 500) : 50;
-  if (const std::string* v = r.query_value("cursor"); v != nullptr && !v->empty()) {
-    static const std::regex re(R"(^(\d{1,19})_([0-9a-fA-F-]{36})$)");
-    std::smatch m;
-    if (!std::regex_match(*v, m, re) || !is_uuid(m[2])) throw ApiError(status::bad_request, "cursor is not one this server returned");
-    cursor_micros = m[1];
-    cursor_id = m[2];
-  }
+  const PageCursor cursor = page_cursor(r);
   const std::string rows = db_.run(caller_of(r), [&](pg::Connection& c) {
-    return c.exec(kListJobs, st, type, paper, creator, since, cursor_micros, cursor_id, limit + 1, batch).get<std::string>(0, 0);
+    return c.exec(kListJobs, st, type, paper, creator, since, cursor.micros, cursor.id, limit + 1, batch).get<std::string>(0, 0);
   });
   tao::json::value list = tao::json::from_string(rows);
-  auto& arr = list.get_array();
-  tao::json::value next = tao::json::null;
-  if (arr.size() > static_cast<std::size_t>(limit)) {
-    arr.resize(static_cast<std::size_t>(limit));
-    const auto& last = arr.back();
-    next = std::to_string(last.at("cursor_micros").as<std::int64_t>()) + "_" + last.at("id").get_string();
-  }
-  for (auto& job : arr) job.get_object().erase("cursor_micros");
+  tao::json::value next = cut_page(list, limit, "cursor_micros");
   return json_response(status::ok, tao::json::value{{"jobs", std::move(list)}, {"nextCursor", std::move(next)}});
 }
 

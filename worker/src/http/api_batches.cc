@@ -3,10 +3,10 @@
 // (admins today). camelCase keys, like the rest of /api.
 
 #include "http/api.h"
+#include "http/api_input.h"
 
 #include <tao/json/from_string.hpp>
 
-#include <regex>
 #include <set>
 
 namespace examq::http {
@@ -36,79 +36,48 @@ const pg::Statement kListBatches{
     "  AND ($2::bigint IS NULL OR (created_at, batch_id) < (timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3::uuid))"
     " ORDER BY created_at DESC, batch_id DESC LIMIT $4::integer) s"};
 
-// The batch and a summary of its jobs (oldest first, at most 1000).
+// The batch and a summary of its jobs (oldest first, at most 1000). The jobs of one upload share
+// created_at (one transaction): they come by title then, so the order is the same every time.
 const pg::Statement kGetBatch{
     "examq_http_get_batch",
     "SELECT (" EXAMQ_BATCH_JSON " || jsonb_build_object('jobs', ("
     " SELECT coalesce(jsonb_agg(jsonb_build_object('id', j.id, 'jobType', j.job_type, 'status', j.status,"
     "  'progressPercentage', j.progress_percentage, 'currentStep', j.current_step, 'examPaperId', j.exam_paper_id,"
-    "  'title', e.title, 'errorMessage', j.error_message, 'retryCount', j.retry_count, 'createdAt', j.created_at,"
-    "  'completedAt', j.completed_at) ORDER BY j.created_at, j.id), '[]')"
-    " FROM (SELECT * FROM processing_jobs p WHERE p.batch_id = s.batch_id ORDER BY p.created_at, p.id LIMIT 1000) j"
-    " LEFT JOIN exam_papers e ON e.id = j.exam_paper_id)))::text"
+    "  'title', j.title, 'errorMessage', j.error_message, 'retryCount', j.retry_count, 'createdAt', j.created_at,"
+    "  'completedAt', j.completed_at) ORDER BY j.created_at, j.title, j.id), '[]')"
+    " FROM (SELECT p.*, e.title FROM processing_jobs p LEFT JOIN exam_papers e ON e.id = p.exam_paper_id"
+    "  WHERE p.batch_id = s.batch_id ORDER BY p.created_at, e.title, p.id LIMIT 1000) j)))::text"
     " FROM processing_job_batch_status s WHERE s.batch_id = $1::uuid"};
-
-bool is_uuid(const std::string& s) {
-  static const std::regex re("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
-  return std::regex_match(s, re);
-}
-
-Response raw_json_ok(const std::string& text) {
-  Response res{status::ok, 11};
-  res.set(beast_http::field::content_type, "application/json");
-  res.set(beast_http::field::cache_control, "no-store");
-  res.body() = text;
-  return res;
-}
 
 }  // namespace
 
 Response Api::list_batches(Request& r) {
   static const std::set<std::string> kStates{"pending", "running", "completed", "completed_with_errors"};
-  std::optional<std::string> state, cursor_micros, cursor_id;
+  std::optional<std::string> state;
   if (const std::string* v = r.query_value("state"); v != nullptr && !v->empty()) {
     if (kStates.count(*v) == 0) throw ApiError(status::bad_request, "state must be one of pending, running, completed, completed_with_errors");
     state = *v;
   }
-  int limit = 50;
-  if (const std::string* v = r.query_value("limit"); v != nullptr) {
-    static const std::regex digits(R"(^\d{1,3}$)");
-    if (!std::regex_match(*v, digits) || std::stoi(*v) < 1 || std::stoi(*v) > 200)
-      throw ApiError(status::bad_request, "limit must be an integer between 1 and 200");
-    limit = std::stoi(*v);
-  }
-  if (const std::string* v = r.query_value("cursor"); v != nullptr && !v->empty()) {
-    static const std::regex re(R"(^(\d{1,19})_([0-9a-fA-F-]{36})$)");
-    std::smatch m;
-    if (!std::regex_match(*v, m, re) || !is_uuid(m[2])) throw ApiError(status::bad_request, "cursor is not one this server returned");
-    cursor_micros = m[1];
-    cursor_id = m[2];
-  }
+  const int limit = r.query_value("limit") != nullptr ? bounded_int(*r.query_value("limit"), "limit", 1, 200) : 50;
+  const PageCursor cursor = page_cursor(r);
   const std::string rows = db_.run(*r.caller, [&](pg::Connection& c) {
-    return c.exec(kListBatches, state, cursor_micros, cursor_id, limit + 1).get<std::string>(0, 0);
+    return c.exec(kListBatches, state, cursor.micros, cursor.id, limit + 1).get<std::string>(0, 0);
   });
   tao::json::value list = tao::json::from_string(rows);
-  auto& arr = list.get_array();
-  tao::json::value next = tao::json::null;
-  if (arr.size() > static_cast<std::size_t>(limit)) {
-    arr.resize(static_cast<std::size_t>(limit));
-    const auto& last = arr.back();
-    next = std::to_string(last.at("cursorMicros").as<std::int64_t>()) + "_" + last.at("id").get_string();
-  }
-  for (auto& b : arr) b.get_object().erase("cursorMicros");
+  tao::json::value next = cut_page(list, limit, "cursorMicros");
   return json_response(status::ok, tao::json::value{{"batches", std::move(list)}, {"nextCursor", std::move(next)}});
 }
 
 Response Api::get_batch(Request& r) {
   const std::string& id = r.params.at("id");
-  if (!is_uuid(id)) throw ApiError(status::bad_request, "the batch id must be a UUID");
+  require_uuid(id, "the batch id");
   auto row = db_.run(*r.caller, [&](pg::Connection& c) -> std::optional<std::string> {
     pg::Result res = c.exec(kGetBatch, id);
     if (res.rows() == 0) return std::nullopt;
     return res.get<std::string>(0, 0);
   });
   if (!row) throw ApiError(status::not_found, "batch " + id + " not found");
-  return raw_json_ok(*row);
+  return raw_json(status::ok, *row);
 }
 
 }  // namespace examq::http

@@ -221,43 +221,60 @@ void EventHub::deliver_to_admins(const std::vector<std::string>& texts) {
   }
 }
 
-void EventHub::dispatch_batches(const std::vector<std::pair<std::string, std::string>>& batches) {
+std::vector<std::shared_ptr<EventSubscriber>> EventHub::live_subscribers() {
   std::vector<std::shared_ptr<EventSubscriber>> live;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& w : subscribers_) {
-      if (auto s = w.lock(); s && !s->closed()) live.push_back(std::move(s));
-    }
-  }
-  std::vector<std::string> ids;
-  for (const auto& b : batches) ids.push_back(b.first);
-  // Non-admins: what a query under their own claims returns (none today: batches are admins').
+  std::lock_guard lock(mu_);
+  std::erase_if(subscribers_, [&](const std::weak_ptr<EventSubscriber>& w) {
+    auto s = w.lock();
+    if (!s || s->closed()) return true;
+    live.push_back(std::move(s));
+    return false;
+  });
+  return live;
+}
+
+void EventHub::deliver_visible(const std::vector<std::shared_ptr<EventSubscriber>>& live, const pg::Statement& visible,
+                               const std::vector<std::string>& ids, const std::vector<std::string>& texts) {
+  // Admins see every row. Anyone else gets what `visible` returns under their own claims (row-level
+  // security decides), asked once per distinct set of claims, not once per subscriber.
   std::map<std::string, std::unordered_set<std::string>> visible_by_claims;
   for (const auto& s : live) {
     if (s->caller().admin) {
-      for (const auto& b : batches) s->deliver(b.second);
+      for (const std::string& t : texts) s->deliver(t);
       continue;
     }
     const std::string key = tao::json::to_string(s->caller().json);
     auto it = visible_by_claims.find(key);
     if (it == visible_by_claims.end()) {
-      std::unordered_set<std::string> visible;
+      std::unordered_set<std::string> seen;
       try {
-        visible = db_.run(s->caller(), [&](pg::Connection& c) {
+        seen = db_.run(s->caller(), [&](pg::Connection& c) {
           std::unordered_set<std::string> out;
-          pg::Result r = c.exec(kVisibleBatches, pg::array_literal(ids));
+          pg::Result r = c.exec(visible, pg::array_literal(ids));
           for (int i = 0; i < r.rows(); ++i) out.insert(r.get<std::string>(i, 0));
           return out;
         });
       } catch (const ApiError&) {
-        // No role for this caller, or no privilege on batches: it sees none.
+        // No role for this caller, or the database refused: it sees nothing.
       }
-      it = visible_by_claims.emplace(key, std::move(visible)).first;
+      it = visible_by_claims.emplace(key, std::move(seen)).first;
     }
-    for (const auto& b : batches) {
-      if (it->second.count(b.first) != 0) s->deliver(b.second);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (it->second.count(ids[i]) != 0) s->deliver(texts[i]);
     }
   }
+}
+
+void EventHub::dispatch_batches(const std::vector<std::pair<std::string, std::string>>& batches) {
+  const auto live = live_subscribers();
+  if (live.empty()) return;
+  std::vector<std::string> ids, texts;
+  for (const auto& b : batches) {
+    ids.push_back(b.first);
+    texts.push_back(b.second);
+  }
+  // Non-admins see none today (batches are admins'), but ask row-level security, not a rule here.
+  deliver_visible(live, kVisibleBatches, ids, texts);
 }
 
 void EventHub::dispatch(pg::Connection& conn, std::vector<Change> changes, const std::vector<std::string>& read_ids) {
@@ -268,53 +285,21 @@ void EventHub::dispatch(pg::Connection& conn, std::vector<Change> changes, const
     }
   }
   if (changes.empty()) return;
-
-  std::vector<std::shared_ptr<EventSubscriber>> live;
   {
     std::lock_guard lock(mu_);
     last_event_id_ = changes.back().event_id;
-    std::erase_if(subscribers_, [&](const std::weak_ptr<EventSubscriber>& w) {
-      auto s = w.lock();
-      if (!s || s->closed()) return true;
-      live.push_back(std::move(s));
-      return false;
-    });
   }
+  const auto live = live_subscribers();
   if (live.empty()) return;
 
-  std::vector<std::string> texts;
+  std::vector<std::string> ids, texts;
+  ids.reserve(changes.size());
   texts.reserve(changes.size());
-  for (const Change& ch : changes) texts.push_back(format_job_event(ch.json, ch.event_id));
-
-  // Non-admins: one visibility query per distinct set of claims, under those claims.
-  std::map<std::string, std::unordered_set<std::string>> visible_by_claims;
-  std::vector<std::string> ids;
-  for (const Change& ch : changes) ids.push_back(ch.id);
-  for (const auto& s : live) {
-    if (s->caller().admin) {
-      for (const std::string& t : texts) s->deliver(t);
-      continue;
-    }
-    const std::string key = tao::json::to_string(s->caller().json);
-    auto it = visible_by_claims.find(key);
-    if (it == visible_by_claims.end()) {
-      std::unordered_set<std::string> visible;
-      try {
-        visible = db_.run(s->caller(), [&](pg::Connection& c) {
-          std::unordered_set<std::string> out;
-          pg::Result r = c.exec(kVisible, pg::array_literal(ids));
-          for (int i = 0; i < r.rows(); ++i) out.insert(r.get<std::string>(i, 0));
-          return out;
-        });
-      } catch (const ApiError&) {
-        // No role for this caller, or the database refused: it sees nothing.
-      }
-      it = visible_by_claims.emplace(key, std::move(visible)).first;
-    }
-    for (std::size_t i = 0; i < changes.size(); ++i) {
-      if (it->second.count(changes[i].id) != 0) s->deliver(texts[i]);
-    }
+  for (const Change& ch : changes) {
+    ids.push_back(ch.id);
+    texts.push_back(format_job_event(ch.json, ch.event_id));
   }
+  deliver_visible(live, kVisible, ids, texts);
 }
 
 }  // namespace examq::http

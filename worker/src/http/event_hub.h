@@ -77,6 +77,11 @@ class EventHub {
   void deliver_to_admins(const std::vector<std::string>& texts);
   // Batch events (id, SSE text) to the subscribers who may see each batch.
   void dispatch_batches(const std::vector<std::pair<std::string, std::string>>& batches);
+  // The open subscribers (closed ones are dropped from the list).
+  std::vector<std::shared_ptr<EventSubscriber>> live_subscribers();
+  // Delivers texts[i], the event about row ids[i], to each of `live` that may see that row.
+  void deliver_visible(const std::vector<std::shared_ptr<EventSubscriber>>& live, const pg::Statement& visible,
+                       const std::vector<std::string>& ids, const std::vector<std::string>& texts);
 
   const std::string conninfo_;
   const std::string reader_role_;
