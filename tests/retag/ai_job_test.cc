@@ -17,6 +17,7 @@
 #include <tao/json.hpp>
 
 #include <mutex>
+#include <sys/wait.h>
 
 using namespace examq;
 using namespace examq::testing;
@@ -227,4 +228,16 @@ BOOST_AUTO_TEST_CASE(embedded_method_sends_nothing_even_with_an_ai_extractor) {
   BOOST_REQUIRE_MESSAGE(why.empty(), why + "\n" + worker->log());
   BOOST_TEST(server.request_count() == 0);
   BOOST_TEST(tao::json::from_string(job_field(conn, job, "result")).at("method").get_string() == "embedded");
+}
+
+BOOST_AUTO_TEST_CASE(method_ai_without_an_ai_extractor_stops_the_worker_at_start) {
+  TestDatabase db("retag_ai_none");
+  setenv("EXAMQ_RETAG_METHOD", "ai", 1);
+  WorkerProcess worker(db.conninfo(), "retag-ai-none", {"--job-types", "retag-questions"});
+  unsetenv("EXAMQ_RETAG_METHOD");
+  const std::optional<int> status = worker.wait_exit(30s);
+  BOOST_REQUIRE(status.has_value());
+  BOOST_TEST(WIFEXITED(*status));
+  BOOST_TEST(WEXITSTATUS(*status) == 2);
+  BOOST_TEST(worker.log().find("EXAMQ_RETAG_METHOD=ai needs an AI extractor") != std::string::npos, worker.log());
 }
