@@ -244,15 +244,31 @@ BOOST_AUTO_TEST_CASE(statistics_questions_as_json_and_csv_and_cacheable_page_ima
   s.conn().exec("INSERT INTO questions (exam_paper_id, question_number, position, text, marks, page_number) VALUES "
                 "($1::uuid, '1', 1, 'Say \"hello\", then stop.', 2, 1), ($1::uuid, '2', 2, 'Second', NULL, 2)",
                 paper);
+  // Question 2 is tagged with two topics, in that order: one with a code, one without.
+  s.conn().exec("INSERT INTO syllabus_topics (id, syllabus_id, code, title, position) VALUES "
+                "('00000000-0000-0000-0000-0000000e0001', '00000000-0000-0000-0000-0000000e00aa', 'P1.2', 'Energy', 1),"
+                "('00000000-0000-0000-0000-0000000e0002', '00000000-0000-0000-0000-0000000e00aa', NULL, 'Waves', 2)");
+  s.conn().exec("UPDATE questions SET topic_ids = '{00000000-0000-0000-0000-0000000e0002,00000000-0000-0000-0000-0000000e0001}' "
+                "WHERE exam_paper_id = $1::uuid AND question_number = '2'",
+                paper);
   r = s.get("/api/papers/" + paper + "/questions", {admin});
   BOOST_TEST_REQUIRE(r.status == 200, r.body);
   BOOST_TEST(json_of(r).at("questions").get_array().size() == 2u);
   BOOST_TEST(json_of(r).at("questions").get_array()[0].at("marks").as<int>() == 2);
+  BOOST_TEST(json_of(r).at("questions").get_array()[0].at("topics").get_array().empty());
+  const tao::json::value listed = json_of(r);
+  const auto& topics = listed.at("questions").get_array()[1].at("topics").get_array();
+  BOOST_TEST_REQUIRE(topics.size() == 2u);
+  BOOST_TEST(topics[0].at("id").get_string() == "00000000-0000-0000-0000-0000000e0002");
+  BOOST_TEST(topics[0].at("code").is_null());
+  BOOST_TEST(topics[0].at("title").get_string() == "Waves");
+  BOOST_TEST(topics[1].at("code").get_string() == "P1.2");
   r = s.get("/api/papers/" + paper + "/questions?format=csv", {admin});
   BOOST_TEST(r.status == 200);
   BOOST_TEST(r.header("content-type").find("text/csv") == 0u);
-  BOOST_TEST(r.body.find("question_number,parent_number,position,text,marks,page_number,source,topic_ids\r\n") == 0u);
-  BOOST_TEST(r.body.find(R"(1,,1,"Say ""hello"", then stop.",2,1,text,[])") != std::string::npos);
+  BOOST_TEST(r.body.find("question_number,parent_number,position,text,marks,page_number,source,topic_ids,topic_codes\r\n") == 0u);
+  BOOST_TEST(r.body.find(R"(1,,1,"Say ""hello"", then stop.",2,1,text,[],)" "\r\n") != std::string::npos, r.body);
+  BOOST_TEST(r.body.find(R"(,Waves;P1.2)" "\r\n") != std::string::npos, r.body);
   BOOST_TEST(s.get("/api/papers/00000000-0000-0000-0000-00000000dead/questions", {admin}).status == 404);
 
   // A tiny JPEG-looking blob: the server serves the stored bytes as they are.

@@ -178,12 +178,17 @@ class BrowserTest(unittest.TestCase):
         self.assertTrue(b.execute_script("return window.__same_page === true"), "the page was reloaded")
         b.find_element(By.CSS_SELECTOR, 'header nav button[data-view="jobs"]').click()
 
-        # Its questions, beside the page images.
+        # Its questions, beside the page images; a tagged question shows its topic's code.
+        psql(self.db, "INSERT INTO syllabus_topics (id, syllabus_id, code, title, position) VALUES "
+                      "('00000000-0000-0000-0000-0000000e0001', gen_random_uuid(), 'T-9.9', 'Shown topic', 1); "
+                      "UPDATE questions SET topic_ids = '{00000000-0000-0000-0000-0000000e0001}' "
+                      "WHERE position = (SELECT min(position) FROM questions)")
         self.click_in_row(job, "Questions")
         self.wait(lambda: len(b.find_elements(By.CSS_SELECTOR, "#questions li")) > 0, message="no questions shown")
         self.wait(lambda: len(b.find_elements(By.CSS_SELECTOR, "#pages img")) > 0, message="no page images shown")
         questions = int(psql(self.db, "SELECT count(*) FROM questions"))
         self.assertEqual(len(b.find_elements(By.CSS_SELECTOR, "#questions li")), questions)
+        self.assertEqual([e.text for e in b.find_elements(By.CSS_SELECTOR, "#questions li .topics")], ["T-9.9"])
         if self.shots:
             b.save_screenshot(os.path.join(self.shots, "result.png"))
         b.find_element(By.ID, "back").click()

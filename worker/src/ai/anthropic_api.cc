@@ -55,6 +55,27 @@ HttpRequest AnthropicApi::build_request(const BatchRequestInput& input) const {
       {"tool_choice", {{"type", "tool"}, {"name", kToolName}}},
       {"messages", tao::json::value::array({{{"role", "user"}, {"content", std::move(content)}}})},
   };
+  return finish_request(std::move(body));
+}
+
+HttpRequest AnthropicApi::build_text_request(const TextRequestInput& input) const {
+  tao::json::value body = {
+      {"model", model_},
+      {"max_tokens", max_output_tokens_},
+      {"system", tao::json::value::array({{{"type", "text"}, {"text", input.instructions}}})},
+      {"tools", tao::json::value::array({{
+                    {"name", kToolName},
+                    {"description", input.tool_description},
+                    {"input_schema", *input.schema},
+                }})},
+      {"tool_choice", {{"type", "tool"}, {"name", kToolName}}},
+      {"messages", tao::json::value::array(
+                       {{{"role", "user"}, {"content", tao::json::value::array({{{"type", "text"}, {"text", input.text}}})}}})},
+  };
+  return finish_request(std::move(body));
+}
+
+HttpRequest AnthropicApi::finish_request(tao::json::value body) const {
   if (temperature_) body["temperature"] = *temperature_;
 
   HttpRequest request;

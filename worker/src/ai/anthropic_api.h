@@ -18,6 +18,7 @@ class AnthropicApi final : public ProviderApi {
   Provider provider() const override { return Provider::anthropic; }
   const std::string& endpoint() const override { return endpoint_; }
   HttpRequest build_request(const BatchRequestInput& input) const override;
+  HttpRequest build_text_request(const TextRequestInput& input) const override;
   // stop_reason "max_tokens" -> truncated; "refusal" -> refused; the record_questions tool_use
   // block's input -> answer (a text block holding JSON is accepted too). usage.input_tokens +
   // cache_creation_input_tokens + cache_read_input_tokens, usage.output_tokens.
@@ -29,6 +30,7 @@ class AnthropicApi final : public ProviderApi {
   static constexpr const char* kToolName = "record_questions";
 
  private:
+  HttpRequest finish_request(tao::json::value body) const;
   std::string endpoint_;
   std::string model_;
   std::string api_key_;

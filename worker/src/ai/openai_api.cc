@@ -41,6 +41,23 @@ HttpRequest OpenAiApi::build_request(const BatchRequestInput& input) const {
        {{"type", "json_schema"},
         {"json_schema", {{"name", "exam_questions"}, {"strict", true}, {"schema", input.prompt->schema}}}}},
   };
+  return finish_request(std::move(body));
+}
+
+HttpRequest OpenAiApi::build_text_request(const TextRequestInput& input) const {
+  tao::json::value body = {
+      {"model", model_},
+      {"messages", tao::json::value::array({
+                       {{"role", "system"}, {"content", input.instructions}},
+                       {{"role", "user"}, {"content", input.text}},
+                   })},
+      {"response_format",
+       {{"type", "json_schema"}, {"json_schema", {{"name", input.schema_name}, {"strict", true}, {"schema", *input.schema}}}}},
+  };
+  return finish_request(std::move(body));
+}
+
+HttpRequest OpenAiApi::finish_request(tao::json::value body) const {
   body[max_tokens_field_] = max_output_tokens_;
   if (temperature_) body["temperature"] = *temperature_;
   if (!reasoning_effort_.empty()) body["reasoning_effort"] = reasoning_effort_;

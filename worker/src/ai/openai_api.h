@@ -18,6 +18,7 @@ class OpenAiApi final : public ProviderApi {
   Provider provider() const override { return Provider::openai; }
   const std::string& endpoint() const override { return endpoint_; }
   HttpRequest build_request(const BatchRequestInput& input) const override;
+  HttpRequest build_text_request(const TextRequestInput& input) const override;
   // choices[0]: message.refusal -> refused; finish_reason "length" -> truncated; "content_filter"
   // -> refused; message.content parsed as JSON -> answer. usage.prompt_tokens/completion_tokens.
   ProviderReply read_reply(std::string_view body) const override;
@@ -25,6 +26,7 @@ class OpenAiApi final : public ProviderApi {
   ProviderFailure classify_failure(long status, std::string_view body) const override;
 
  private:
+  HttpRequest finish_request(tao::json::value body) const;
   std::string endpoint_;
   std::string model_;
   std::string api_key_;

@@ -28,6 +28,17 @@ struct BatchRequestInput {
   bool cache_instructions = false;
 };
 
+// A text-only request (no images): the retag-questions job's (retag/ai_tagger.h). The answer is
+// forced into `schema` the same way as an extraction's (OpenAI json_schema named `schema_name`;
+// Anthropic's record_questions tool, whose answer read_reply() reads).
+struct TextRequestInput {
+  std::string instructions;  // the system prompt
+  std::string text;          // the user message
+  std::string schema_name;
+  const tao::json::value* schema = nullptr;
+  std::string tool_description;
+};
+
 struct TokenCounts {
   std::int64_t input = 0;
   std::int64_t output = 0;
@@ -69,6 +80,7 @@ class ProviderApi {
   // The endpoint requests go to, e.g. https://api.openai.com/v1/chat/completions.
   virtual const std::string& endpoint() const = 0;
   virtual HttpRequest build_request(const BatchRequestInput& input) const = 0;
+  virtual HttpRequest build_text_request(const TextRequestInput& input) const = 0;
   virtual ProviderReply read_reply(std::string_view body) const = 0;
   virtual ProviderFailure classify_failure(long status, std::string_view body) const = 0;
 };

@@ -56,7 +56,9 @@ const pg::Statement kQuestions{
     "examq_http_questions",
     "SELECT coalesce(jsonb_agg(jsonb_build_object('question_number', q.question_number, 'parent_number',"
     " q.parent_number, 'position', q.position, 'text', q.text, 'marks', q.marks, 'page_number', q.page_number,"
-    " 'source', q.source, 'topic_ids', to_jsonb(q.topic_ids)) ORDER BY q.position), '[]')::text"
+    " 'source', q.source, 'topic_ids', to_jsonb(q.topic_ids), 'topics', coalesce((SELECT jsonb_agg(jsonb_build_object("
+    "'id', t.id, 'code', t.code, 'title', t.title) ORDER BY u.n) FROM unnest(q.topic_ids) WITH ORDINALITY AS u(id, n)"
+    " JOIN syllabus_topics t ON t.id = u.id), '[]')) ORDER BY q.position), '[]')::text"
     " FROM questions q WHERE q.exam_paper_id = $1::uuid"};
 const pg::Statement kRetag{"examq_http_retag", "SELECT examq_retag_exam_paper($1::uuid, $2::uuid, $3::integer)::text"};
 // The same path as `examq submit`: one batch per upload, each paper in it with its page count.
@@ -411,7 +413,8 @@ Response Api::paper_questions(Request& r) {
   if (!rows) throw ApiError(status::not_found, "exam paper " + id + " not found");
   const tao::json::value questions = tao::json::from_string(*rows);
   if (!csv) return json_response(status::ok, tao::json::value{{"examPaperId", id}, {"questions", questions}});
-  static const char* const kColumns[] = {"question_number", "parent_number", "position", "text", "marks", "page_number", "source", "topic_ids"};
+  static const char* const kColumns[] = {"question_number", "parent_number", "position", "text",
+                                         "marks", "page_number", "source", "topic_ids", "topic_codes"};
   std::string out;
   for (const char* col : kColumns) out += std::string(out.empty() ? "" : ",") + col;
   out += "\r\n";
@@ -420,6 +423,20 @@ Response Api::paper_questions(Request& r) {
     for (const char* col : kColumns) {
       if (!first) out += ',';
       first = false;
+      if (std::string_view(col) == "topic_codes") {
+        // The topics' codes (their titles when they have none), in tag order, separated by ";".
+        std::string codes;
+        if (const tao::json::value* topics = q.find("topics"); topics != nullptr && topics->is_array()) {
+          for (const auto& t : topics->get_array()) {
+            const tao::json::value* code = t.find("code");
+            const tao::json::value* name = code != nullptr && code->is_string() ? code : t.find("title");
+            if (name == nullptr || !name->is_string()) continue;
+            codes += (codes.empty() ? "" : ";") + name->get_string();
+          }
+        }
+        out += csv_field(tao::json::value(codes));
+        continue;
+      }
       const tao::json::value* v = q.find(col);
       if (v != nullptr) out += csv_field(*v);
     }

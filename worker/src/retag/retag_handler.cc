@@ -1,11 +1,17 @@
 #include "retag/retag_handler.h"
 
+#include "ai/redact.h"
 #include "pg/error.h"
+#include "retag/ai_tagger.h"
+#include "util/duration.h"
 
 #include <spdlog/spdlog.h>
 
 #include <cctype>
+#include <cstdlib>
+#include <optional>
 #include <set>
+#include <stop_token>
 
 namespace examq::retag {
 namespace {
@@ -47,7 +53,82 @@ std::string payload_uuid(const tao::json::value& payload, const char* key) {
   return v->get_string();
 }
 
+double previous_number(const handlers::Job& job, const char* key) {
+  if (!job.error_details.is_object()) return 0;
+  const tao::json::value* v = job.error_details.find(key);
+  if (v == nullptr) return 0;
+  if (v->is_signed()) return static_cast<double>(v->get_signed());
+  if (v->is_unsigned()) return static_cast<double>(v->get_unsigned());
+  if (v->is_double()) return v->get_double();
+  return 0;
+}
+
+// A rate-limited provider: the job is snoozed while its snooze budget lasts (EXAMQ_AI_MAX_SNOOZES,
+// EXAMQ_AI_MAX_SNOOZE_TIME), as process-exam-paper's; past it, it fails (non-critical).
+[[noreturn]] void snooze_or_fail(const ai::RateLimited& e, const handlers::Job& job, const ai::AiConfig& config,
+                                 tao::json::value usage) {
+  const double snoozes = previous_number(job, "snoozes");
+  const double seconds = previous_number(job, "snoozed_seconds");
+  const double delay = std::chrono::duration<double>(e.retry_after()).count();
+  const double budget = std::chrono::duration<double>(config.max_snooze_time).count();
+  tao::json::value details = {{"kind", std::string(ai::kind_name(e.kind()))}, {"usage", std::move(usage)}};
+  if (snoozes >= config.max_snoozes || seconds + delay > budget) {
+    details["snoozes"] = static_cast<std::int64_t>(snoozes);
+    details["snoozed_seconds"] = seconds;
+    details["snooze_budget_spent"] = true;
+    throw JobError(std::string(e.what()) + "; the snooze budget (EXAMQ_AI_MAX_SNOOZES, EXAMQ_AI_MAX_SNOOZE_TIME) is spent",
+                   false, std::move(details));
+  }
+  throw handlers::JobSnoozed(e.retry_after(), e.what(), std::move(details));
+}
+
+// The AI tags of every question (nullopt where the embedded matcher must decide), and what it cost.
+std::vector<std::optional<std::vector<std::size_t>>> ai_tags(const ai::TextClient& client, handlers::JobContext& ctx,
+                                                            const TopicMatcher& matcher,
+                                                            const std::vector<Question>& questions, int max_topics,
+                                                            ai::AiUsage& usage) {
+  std::vector<std::optional<std::vector<std::size_t>>> out(questions.size());
+  const std::string instructions = ai_instructions(max_topics);
+  const auto started = std::chrono::steady_clock::now();
+  std::stop_source stop;  // cancellation is checked between requests, by ctx.progress
+  const std::size_t requests = (questions.size() + kQuestionsPerRequest - 1) / kQuestionsPerRequest;
+  for (std::size_t r = 0; r < requests; ++r) {
+    const std::size_t first = r * kQuestionsPerRequest;
+    const std::size_t last = std::min(questions.size(), first + kQuestionsPerRequest);
+    ai::TextRequestInput input;
+    input.instructions = instructions;
+    input.text = ai_request_text(matcher.topics(), matcher.leaves(), questions, first, last);
+    input.schema_name = "question_topics";
+    input.schema = &ai_answer_schema();
+    input.tool_description = "Records the syllabus topics of each exam question.";
+    ++usage.batches;
+    try {
+      const tao::json::value answer = client.ask(input, usage, stop.get_token(), ctx.deadline());
+      read_ai_answer(answer, questions, first, last, matcher.leaves(), max_topics, out);
+    } catch (const ai::AiError& e) {
+      // An answer unusable twice: these questions fall back to the embedded matcher.
+      if (e.kind() != ai::AiErrorKind::bad_answer) throw;
+      spdlog::warn("retag-questions {}: questions {}..{} fall back to the embedded matcher: {}", ctx.job().id, first + 1,
+                   last, ai::redact(e.what(), client.config().api_key, 300));
+    }
+    ctx.progress(45 + static_cast<int>(40 * (r + 1) / requests), kMatchingTopics);
+  }
+  usage.latency_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  return out;
+}
+
 }  // namespace
+
+RetagMethod retag_method_from_env() {
+  const char* v = std::getenv("EXAMQ_RETAG_METHOD");
+  if (v == nullptr || *v == '\0') return RetagMethod::automatic;
+  const std::string s(v);
+  if (s == "auto") return RetagMethod::automatic;
+  if (s == "embedded") return RetagMethod::embedded;
+  if (s == "ai") return RetagMethod::ai;
+  throw std::invalid_argument("EXAMQ_RETAG_METHOD must be auto, embedded or ai (got \"" + s + "\")");
+}
 
 handlers::JobOutcome RetagHandler::run(handlers::JobContext& ctx) {
   const handlers::Job& job = ctx.job();
@@ -81,17 +162,47 @@ handlers::JobOutcome RetagHandler::run(handlers::JobContext& ctx) {
   const TopicMatcher matcher(std::move(topics), options_);
   const auto matches = matcher.match(questions);
 
+  // The AI's tags where it gave usable ones; the embedded matcher's for the rest.
+  std::vector<std::optional<std::vector<std::size_t>>> from_ai(questions.size());
+  ai::AiUsage usage;
+  int fallback = 0;
+  if (ai_) {
+    const ai::AiConfig& config = ai_->config();
+    usage.provider = std::string(ai::provider_name(config.provider));
+    usage.model = config.model;
+    try {
+      from_ai = ai_tags(*ai_, ctx, matcher, questions, options_.max_topics, usage);
+    } catch (const ai::RateLimited& e) {
+      snooze_or_fail(e, job, config, ai::to_json(usage));
+    } catch (const ai::AiError& e) {
+      throw JobError(e.what(), !e.transient(),
+                     tao::json::value{{"kind", std::string(ai::kind_name(e.kind()))}, {"usage", ai::to_json(usage)}});
+    } catch (const extract::Cancelled&) {
+      ctx.check_cancelled();
+      throw JobError("retagging stopped: the worker is shutting down", false);
+    }
+    for (const auto& t : from_ai) {
+      if (!t) ++fallback;
+    }
+  }
+
   ctx.progress(85, kSavingTags);
   tao::json::value tags = tao::json::empty_array;
   std::set<std::size_t> used;
   int tagged = 0;
   for (std::size_t i = 0; i < questions.size(); ++i) {
-    tao::json::value ids = tao::json::empty_array;
-    for (const TopicMatch& m : matches[i]) {
-      ids.get_array().emplace_back(matcher.topics()[m.topic].id);
-      used.insert(m.topic);
+    std::vector<std::size_t> chosen;
+    if (from_ai[i]) {
+      chosen = *from_ai[i];
+    } else {
+      for (const TopicMatch& m : matches[i]) chosen.push_back(m.topic);
     }
-    if (!matches[i].empty()) ++tagged;
+    tao::json::value ids = tao::json::empty_array;
+    for (std::size_t t : chosen) {
+      ids.get_array().emplace_back(matcher.topics()[t].id);
+      used.insert(t);
+    }
+    if (!chosen.empty()) ++tagged;
     tags.get_array().push_back({{"question_id", questions[i].id}, {"topic_ids", std::move(ids)}});
   }
 
@@ -101,9 +212,15 @@ handlers::JobOutcome RetagHandler::run(handlers::JobContext& ctx) {
                     {"untagged", static_cast<int>(questions.size()) - tagged},
                     {"topics_used", static_cast<int>(used.size())},
                     {"syllabus_id", syllabus},
-                    {"method", "embedded"}};
-  spdlog::info("retag-questions {}: paper {} tagged {} of {} questions with {} topics of syllabus {}", job.id, paper,
-               tagged, questions.size(), used.size(), syllabus);
+                    {"method", !ai_ ? "embedded" : fallback == 0 ? "ai" : "ai+embedded"}};
+  if (ai_) {
+    outcome.result["ai_questions"] = static_cast<int>(questions.size()) - fallback;
+    outcome.result["embedded_questions"] = fallback;
+    outcome.result["ai"] = ai::to_json(usage);
+  }
+  spdlog::info("retag-questions {}: paper {} tagged {} of {} questions with {} topics of syllabus {} ({}{})", job.id,
+               paper, tagged, questions.size(), used.size(), syllabus, ai_ ? "ai" : "embedded",
+               ai_ && fallback > 0 ? ", " + std::to_string(fallback) + " by the embedded matcher" : std::string());
   // In the completion's transaction: the tags and the job's completion commit together.
   outcome.in_completion = [json = std::move(tags), job_id = job.id, attempt = job.attempt,
                            worker = ctx.worker_id()](pg::Connection& c) {
@@ -114,11 +231,18 @@ handlers::JobOutcome RetagHandler::run(handlers::JobContext& ctx) {
 
 void register_retag_handlers(handlers::Registry& registry, bool run) {
   MatchOptions options = MatchOptions::from_env();
+  const RetagMethod method = retag_method_from_env();
+  std::optional<ai::AiConfig> ai_config = ai::ai_config_from_env();
+  if (method == RetagMethod::ai && !ai_config) {
+    throw std::invalid_argument("EXAMQ_RETAG_METHOD=ai needs an AI extractor (EXAMQ_EXTRACTOR=openai or anthropic)");
+  }
   if (!run) {
     registry.add_not_run("retag-questions");
     return;
   }
-  registry.add("retag-questions", std::make_unique<RetagHandler>(options));
+  std::shared_ptr<const ai::TextClient> client;
+  if (ai_config && method != RetagMethod::embedded) client = std::make_shared<ai::TextClient>(*ai_config);
+  registry.add("retag-questions", std::make_unique<RetagHandler>(options, std::move(client)));
 }
 
 }  // namespace examq::retag

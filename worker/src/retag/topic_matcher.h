@@ -57,6 +57,8 @@ class TopicMatcher {
   const std::vector<Topic>& topics() const { return topics_; }
   // How many topics can be given (leaves: topics no other topic names as parent).
   std::size_t leaf_count() const { return leaves_.size(); }
+  // The leaves' indices into topics(), in syllabus order.
+  const std::vector<std::size_t>& leaves() const { return leaves_; }
 
  private:
   struct Vector {

@@ -395,6 +395,14 @@ async function openPaper(paperId, jobId) {
     li.querySelector('.num').textContent = q.question_number;
     li.querySelector('.text').textContent = q.text;
     li.querySelector('.marks').textContent = `(${q.marks ?? '?'} marks, page ${q.page_number ?? '?'})`;
+    if (q.topics && q.topics.length) {
+      const topics = document.createElement('span');
+      topics.className = 'topics';
+      topics.textContent = q.topics.map((t) => t.code || t.title).join(', ');
+      topics.title = q.topics.map((t) => `${t.code ? t.code + ' ' : ''}${t.title}`).join('\n');
+      li.appendChild(document.createTextNode(' '));
+      li.appendChild(topics);
+    }
     frag.appendChild(li);
   }
   $('#questions').appendChild(frag);
