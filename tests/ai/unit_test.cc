@@ -529,6 +529,18 @@ BOOST_AUTO_TEST_CASE(different_rows_with_the_same_last_part_are_not_merged_by_te
   BOOST_TEST(rows.size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_repeated_number_on_the_next_page_matches_the_copy_on_its_own_page) {
+  // Section B restarts the numbering on page 4, the page both batches read.
+  auto rows = merge_batches({
+      {row("1", 3, "Section A, first question."), row("1", 4, "Section B, first")},
+      {row("1", 4, "Section B, first question, read whole.", 5), row("2", 5, "Section B, second.")},
+  });
+  BOOST_REQUIRE_EQUAL(rows.size(), 3u);
+  BOOST_TEST(rows[0].question.text == "Section A, first question.");
+  BOOST_TEST(rows[1].question.text == "Section B, first question, read whole.");
+  BOOST_TEST(rows[1].question.page_number == 4);
+}
+
 BOOST_AUTO_TEST_CASE(a_row_first_read_by_the_later_batch_goes_in_paper_order) {
   // The first batch missed 4(a) at the top of its last page; the second read it.
   auto rows = merge_batches({

@@ -284,8 +284,13 @@ std::vector<AiQuestion> merge_batches(std::vector<std::vector<AiQuestion>> batch
 
       // The same row read before: by number, then by text on the same page.
       std::optional<std::size_t> same;
-      for (std::size_t i = 0; i < kept.size() && !same; ++i) {
-        if (kept[i].key == key && std::abs(kept[i].row.question.page_number - page) <= 1 && !matched.count(i)) same = i;
+      int distance = 2;
+      for (std::size_t i = 0; i < kept.size(); ++i) {
+        const int d = std::abs(kept[i].row.question.page_number - page);
+        if (kept[i].key == key && d < distance && !matched.count(i)) {
+          same = i;  // the nearest: a numbering that restarts (sections) may repeat on the next page
+          distance = d;
+        }
       }
       if (!same) {
         double best = kSameRowSimilarity;

@@ -50,13 +50,15 @@ int compare_labels(const QuestionLabel& a, const QuestionLabel& b);
 //    parent_number when the model gave one, else against the last full label before it in the
 //    same batch, else against the last row of the rows merged so far on an earlier page (what
 //    the previous batches read before this batch's first page);
-//  - a row is the same as a kept one when their canonical numbers are equal and their pages at
-//    most one apart, or, across batches on the same page, when one number was a bare part or
-//    both end in the same part and text_similarity >= kSameRowSimilarity;
+//  - a row is the same as a row kept from an earlier batch (rows of one answer are never merged
+//    with each other) when their canonical numbers are equal and their pages at most one apart
+//    (the nearest such row), or, on the same page, when one number was a bare part or both end
+//    in the same part and text_similarity >= kSameRowSimilarity;
 //  - of two readings one row is kept, with the longer text (the more complete reading), the
-//    marks of that reading or the other's when it has none, the parent_number likewise, the
-//    topic ids of both (first reading's first) and the number as printed in full rather than
-//    resolved from a bare part (the earlier batch's when both are);
+//    marks of that reading or the other's when it has none, the parent_number likewise (only
+//    from a reading with the same number), the topic ids of both (first reading's first) and the
+//    number as printed in full rather than resolved from a bare part (the earlier batch's when
+//    both are);
 //  - the result is in paper order: by page, then by the order the batches read the rows within
 //    the page (a row only one batch saw goes after the row that batch read before it, or by
 //    number among the page's rows when it was the first that batch read there).
