@@ -8,6 +8,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <map>
+#include <optional>
 #include <stop_token>
 #include <thread>
 
@@ -192,6 +194,144 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(usage_counts_requests_retries_and_tokens, Wire, Wi
   tao::json::value j = ai::to_json(r.usage);
   BOOST_TEST(j.at("requests").get_signed() == 3);
   BOOST_TEST(j.at("provider").get_string() == Wire::name);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(batch_seams)
+
+namespace {
+
+// The leaf rows of a real paper (Pearson Edexcel International GCSE Physics 4PH1/1P, November
+// 2024, 36 pages; ../shared/realpapers/truth/edx_4ph1_1p_nov24.truth.json): numbers, pages and
+// marks only. The texts the fake model answers are made up.
+struct TruthRow {
+  const char* number;
+  int page;
+  std::optional<int> marks;
+};
+constexpr int kRealPaperPages = 36;
+const std::vector<TruthRow> kRealPaper = {
+    {"1(a)", 4, 2}, {"1(b)(i)", 4, 1}, {"1(b)(ii)", 4, 1}, {"1(c)", 5, 3}, {"1(d)", 5, 2}, {"2(a)(i)", 6, 1},
+    {"2(a)(ii)", 6, 2}, {"2(a)(iii)", 6, 1}, {"2(a)(iv)", 6, 1}, {"2(a)(v)", 6, 3}, {"2(b)(i)", 7, 3},
+    {"2(b)(ii)", 7, 1}, {"2(b)(iii)", 7, 2}, {"3(a)", 8, 2}, {"3(b)(i)", 8, 1}, {"3(b)(ii)", 8, 2}, {"3(c)", 9, 2},
+    {"4(a)", 10, 1}, {"4(b)", 10, 2}, {"4(c)(i)", 10, 2}, {"4(c)(ii)", 11, 2}, {"4(d)", 11, 4}, {"5(a)", 12, 2},
+    {"5(b)", 12, 2}, {"5(c)", 13, 4}, {"6(a)", 15, 5}, {"6(b)(i)", 16, 1}, {"6(b)(ii)", 16, 2},
+    {"6(b)(iii)", 16, 2}, {"6(c)(i)", 17, 1}, {"6(c)(ii)", 17, 2}, {"7(a)(i)", 18, 1}, {"7(a)(ii)", 18, 2},
+    {"7(b)(i)", 18, 1}, {"7(b)(ii)", 18, 2}, {"7(c)(i)", 19, 3}, {"7(c)(ii)", 19, 4}, {"8(a)", 20, 2},
+    {"8(b)", 21, 3}, {"8(c)", 21, 3}, {"9(a)", 23, 4}, {"9(b)(i)", 24, 1}, {"9(b)(ii)", 24, 1},
+    {"9(b)(iii)", 24, 2}, {"9(b)(iv)", 25, 4}, {"10(a)(i)", 26, 1}, {"10(a)(ii)", 26, 1}, {"10(a)(iii)", 27, 2},
+    {"10(a)(iv)", 27, 2}, {"10(b)(i)", 28, 3}, {"10(b)(ii)", 28, 1}, {"11(a)", 29, 1}, {"11(b)", 29, 4}};
+
+std::string top_of(const std::string& number) { return number.substr(0, number.find('(')); }
+
+std::string parent_of(const std::string& number) {
+  const std::size_t open = number.rfind('(');
+  return open == std::string::npos ? "" : number.substr(0, open);
+}
+
+std::string made_up_text(std::size_t i) {
+  const std::string n = std::to_string(i);
+  return "Calculate the alpha" + n + " beta" + n + " gamma" + n + " delta" + n + " epsilon" + n + " zeta" + n +
+         " of the object.";
+}
+
+// What a model reading the real paper's pages `b.pages` answers, with the seams real models
+// leave: a part at the top of a batch's first page whose question began on an earlier page is
+// labelled only as printed ("(c)", "(b)(i)"); the last row on a batch's last page is cut off
+// there (short text, its marks not yet printed); the batch ending on page 10 misses 4(a) at the
+// top of that page; and the batch starting on page 28 guesses 10(b)(ii) as "11(b)(ii)".
+std::vector<FakeQuestion> read_real_paper(const SentBatch& b) {
+  const int first = b.pages.front();
+  const int last = b.pages.back();
+  std::vector<FakeQuestion> rows;
+  for (std::size_t i = 0; i < kRealPaper.size(); ++i) {
+    const TruthRow& t = kRealPaper[i];
+    if (std::find(b.pages.begin(), b.pages.end(), t.page) == b.pages.end()) continue;
+    if (last == 10 && std::string(t.number) == "4(a)") continue;
+    std::string number = t.number;
+    std::string parent = parent_of(number);
+    const bool began_earlier = std::any_of(kRealPaper.begin(), kRealPaper.end(), [&](const TruthRow& o) {
+      return o.page < first && top_of(o.number) == top_of(t.number);
+    });
+    if (first != 1 && t.page == first && began_earlier) {
+      number = number.substr(top_of(number).size());
+      parent = "";
+    }
+    if (first == 28 && number == "10(b)(ii)") {
+      number = "11(b)(ii)";
+      parent = "11(b)";
+    }
+    FakeQuestion q{number, parent, made_up_text(i), t.marks, t.page, {}};
+    const bool last_on_last_page = t.page == last && (i + 1 == kRealPaper.size() || kRealPaper[i + 1].page != last);
+    if (last != kRealPaperPages && last_on_last_page) {
+      q.text = "Calculate the alpha" + std::to_string(i) + " beta" + std::to_string(i) + " gamma" + std::to_string(i);
+      q.marks = std::nullopt;
+    }
+    rows.push_back(std::move(q));
+  }
+  return rows;
+}
+
+// The result is the paper's truth: every row once, in paper order, with its marks and the whole
+// made-up text.
+void check_is_the_real_paper(const ai::AiResult& r) {
+  BOOST_REQUIRE_EQUAL(r.questions.size(), kRealPaper.size());
+  for (std::size_t i = 0; i < kRealPaper.size(); ++i) {
+    const extract::Question& q = r.questions[i].question;
+    BOOST_TEST_CONTEXT("row " << i + 1 << " (" << kRealPaper[i].number << ")") {
+      BOOST_TEST(q.number == kRealPaper[i].number);
+      BOOST_TEST(q.page_number == kRealPaper[i].page);
+      BOOST_TEST((q.marks == kRealPaper[i].marks));
+      BOOST_TEST(q.text == made_up_text(i));
+      BOOST_TEST(q.parent_number == parent_of(kRealPaper[i].number));
+      BOOST_TEST(q.position == static_cast<int>(i) + 1);
+    }
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_real_paper_read_in_parallel_batches_has_no_seam_duplicates_and_paper_order, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) { return Wire::answer(answer_json(read_real_paper(b), false)); });
+  ai::AiConfig c = fake.config();
+  c.pages_per_request = 4;  // 1-4, 4-7, 7-10, 10-13, ...: 5(c) is alone at the top of page 13
+  c.requests_per_job = 4;
+  ai::AiResult r = run(c, kRealPaperPages);
+  BOOST_TEST(fake.bad_requests() == 0, fake.last_bad_request());
+  BOOST_TEST(r.usage.batches == 12);
+  check_is_the_real_paper(r);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_batch_sent_after_the_previous_one_answered_is_told_its_last_label, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) { return Wire::answer(answer_json(read_real_paper(b), false)); });
+  ai::AiConfig c = fake.config();
+  c.pages_per_request = 4;
+  c.requests_per_job = 1;  // each batch is sent after the one before it answered
+  ai::AiResult r = run(c, kRealPaperPages);
+  std::map<int, std::string> text_by_first_page;
+  for (const SentBatch& b : fake.batches()) text_by_first_page[b.pages.front()] = b.request_text;
+  BOOST_REQUIRE_EQUAL(text_by_first_page.size(), 12u);
+  BOOST_TEST(text_by_first_page[1].find("last question label") == std::string::npos);
+  BOOST_TEST(text_by_first_page[10].find("The last question label printed before page 10 is 3(c):") != std::string::npos);
+  BOOST_TEST(text_by_first_page[13].find("The last question label printed before page 13 is 5(b):") != std::string::npos);
+  BOOST_TEST(text_by_first_page[16].find("The last question label printed before page 16 is 6(a):") != std::string::npos);
+  check_is_the_real_paper(r);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_batch_sent_before_the_previous_one_answered_asks_for_labels_as_printed, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) { return Wire::answer(answer_json(read_real_paper(b), false)); });
+  ai::AiConfig c = fake.config();
+  c.pages_per_request = 4;
+  c.requests_per_job = 12;  // every batch is sent at once
+  c.requests_per_worker = 12;
+  run(c, kRealPaperPages);
+  std::vector<SentBatch> sent = fake.batches();
+  BOOST_REQUIRE_EQUAL(sent.size(), 12u);
+  for (const SentBatch& b : sent) {
+    if (b.pages.front() == 1) continue;
+    BOOST_TEST(b.request_text.find("give the label as printed, such as (c)") != std::string::npos, b.request_text);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -426,6 +426,153 @@ BOOST_AUTO_TEST_CASE(the_same_number_on_different_pages_stays_two_rows) {
   BOOST_TEST(rows.size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(labels_are_made_canonical) {
+  BOOST_TEST(parse_label("Q3 (a)").str() == "3(a)");
+  BOOST_TEST(parse_label("Question 3(a)").str() == "3(a)");
+  BOOST_TEST(parse_label("3a").str() == "3(a)");
+  BOOST_TEST(parse_label("3aii").str() == "3(a)(ii)");
+  BOOST_TEST(parse_label("3(a) (ii)").str() == "3(a)(ii)");
+  BOOST_TEST(parse_label("3.").str() == "3");
+  BOOST_TEST(parse_label("01.2").str() == "01.2");
+  BOOST_TEST(parse_label("8(A)").str() == "8(A)");
+  BOOST_TEST(parse_label("1(4)(2)").str() == "1(4)(2)");
+  BOOST_TEST(parse_label("(c)").bare());
+  BOOST_TEST(parse_label("c)").bare());
+  BOOST_TEST(parse_label("(b)(i)").bare());
+  BOOST_TEST(!parse_label("3(c)").bare());
+  QuestionLabel odd = parse_label("Section B, 2");
+  BOOST_TEST(!odd.parsed);
+  BOOST_TEST(odd.str() == "SectionB,2");
+  BOOST_TEST(!odd.bare());
+}
+
+BOOST_AUTO_TEST_CASE(a_bare_part_continues_the_label_before_it) {
+  auto resolve = [](const char* bare, const char* context) {
+    return resolve_bare(parse_label(bare), parse_label(context)).str();
+  };
+  BOOST_TEST(resolve("(c)", "5(b)") == "5(c)");
+  BOOST_TEST(resolve("(c)", "5(b)(ii)") == "5(c)");
+  BOOST_TEST(resolve("(c)(i)", "7(b)(ii)") == "7(c)(i)");
+  BOOST_TEST(resolve("(iii)", "3(b)(ii)") == "3(b)(iii)");
+  BOOST_TEST(resolve("(ii)", "3(b)") == "3(b)(ii)");
+  BOOST_TEST(resolve("(a)", "5") == "5(a)");
+  BOOST_TEST(resolve("(i)", "4(h)") == "4(i)");     // the letter after h
+  BOOST_TEST(resolve("(i)", "4(b)") == "4(b)(i)");  // a roman numeral
+  BOOST_TEST(resolve("(2)", "1(1)") == "1(2)");
+  BOOST_TEST(resolve("(c)", "(b)") == "(c)");       // nothing to resolve against
+}
+
+BOOST_AUTO_TEST_CASE(text_similarity_is_high_for_one_text_read_twice_and_low_otherwise) {
+  BOOST_TEST(text_similarity("Calculate the speed of the trolley.", "calculate the speed of the trolley") == 1.0);
+  // A reading cut off at the end of a page against the whole one.
+  BOOST_TEST(text_similarity("Calculate the speed of the", "Calculate the speed of the trolley after 2 s, showing your working.") >= kSameRowSimilarity);
+  BOOST_TEST(text_similarity("Calculate the speed of the trolley.", "Name the gas given off at the anode.") < kSameRowSimilarity);
+  BOOST_TEST(text_similarity("", "Anything") == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(labels_compare_in_paper_order) {
+  BOOST_TEST(compare_labels(parse_label("2"), parse_label("10")) < 0);
+  BOOST_TEST(compare_labels(parse_label("01.2"), parse_label("01.10")) < 0);
+  BOOST_TEST(compare_labels(parse_label("3(b)(ii)"), parse_label("3(b)(x)")) < 0);
+  BOOST_TEST(compare_labels(parse_label("3"), parse_label("3(a)")) < 0);
+  BOOST_TEST(compare_labels(parse_label("3(c)"), parse_label("3(b)(ii)")) > 0);
+  BOOST_TEST(compare_labels(parse_label("3(a)"), parse_label("3a")) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_part_printed_only_as_c_on_the_shared_page_is_kept_once) {
+  // The first batch reads pages 12-13 with 5(c) cut off; the second starts at page 13, where
+  // 5(c) is printed only as "(c)".
+  auto rows = merge_batches({
+      {row("5(a)", 12, "Describe the alpha."), row("5(b)", 12, "State the beta."), row("5(c)", 13, "Explain the")},
+      {row("(c)", 13, "Explain the gamma of the wire, using the graph.", 4), row("6", 14, "Six.")},
+  });
+  BOOST_REQUIRE_EQUAL(rows.size(), 4u);
+  BOOST_TEST(rows[2].question.number == "5(c)");
+  BOOST_TEST(rows[2].question.text == "Explain the gamma of the wire, using the graph.");
+  BOOST_TEST((rows[2].question.marks == std::optional<int>(4)));
+  BOOST_TEST(rows[3].question.number == "6");
+}
+
+BOOST_AUTO_TEST_CASE(a_bare_part_is_resolved_against_its_parent_number_first) {
+  AiQuestion c = row("(c)", 13, "Explain the gamma.");
+  c.question.parent_number = "5";
+  auto rows = merge_batches({{row("4(a)", 12, "Four a.")}, {c}});
+  BOOST_REQUIRE_EQUAL(rows.size(), 2u);
+  BOOST_TEST(rows[1].question.number == "5(c)");
+  BOOST_TEST(rows[1].question.parent_number == "5");
+}
+
+BOOST_AUTO_TEST_CASE(a_resolved_bare_part_gets_a_parent_number) {
+  auto rows = merge_batches({{row("7(b)(ii)", 18, "Seven b two.")}, {row("(c)(i)", 19, "Seven c one.")}});
+  BOOST_REQUIRE_EQUAL(rows.size(), 2u);
+  BOOST_TEST(rows[1].question.number == "7(c)(i)");
+  BOOST_TEST(rows[1].question.parent_number == "7(c)");
+}
+
+BOOST_AUTO_TEST_CASE(a_mislabelled_row_on_the_shared_page_is_matched_by_its_text) {
+  auto rows = merge_batches({
+      {row("10(b)(i)", 28, "Calculate the force on the"), row("10(b)(ii)", 28, "Name the unit of the")},
+      {row("10(b)(i)", 28, "Calculate the force on the spring when stretched.", 3),
+       row("11(b)(ii)", 28, "Name the unit of the force on the spring.", 1), row("11(a)", 29, "Eleven a.")},
+  });
+  BOOST_REQUIRE_EQUAL(rows.size(), 3u);
+  BOOST_TEST(rows[1].question.number == "10(b)(ii)");  // the earlier batch's, which saw question 10 begin
+  BOOST_TEST(rows[1].question.text == "Name the unit of the force on the spring.");
+  BOOST_TEST(rows[2].question.number == "11(a)");
+}
+
+BOOST_AUTO_TEST_CASE(different_rows_with_the_same_last_part_are_not_merged_by_text) {
+  auto rows = merge_batches({
+      {row("3(a)", 9, "Describe the alpha of the lamp in the circuit.")},
+      {row("4(a)", 9, "State the unit of energy stored in a spring.")},
+  });
+  BOOST_TEST(rows.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_repeated_number_on_the_next_page_matches_the_copy_on_its_own_page) {
+  // Section B restarts the numbering on page 4, the page both batches read.
+  auto rows = merge_batches({
+      {row("1", 3, "Section A, first question."), row("1", 4, "Section B, first")},
+      {row("1", 4, "Section B, first question, read whole.", 5), row("2", 5, "Section B, second.")},
+  });
+  BOOST_REQUIRE_EQUAL(rows.size(), 3u);
+  BOOST_TEST(rows[0].question.text == "Section A, first question.");
+  BOOST_TEST(rows[1].question.text == "Section B, first question, read whole.");
+  BOOST_TEST(rows[1].question.page_number == 4);
+}
+
+BOOST_AUTO_TEST_CASE(a_row_first_read_by_the_later_batch_goes_in_paper_order) {
+  // The first batch missed 4(a) at the top of its last page; the second read it.
+  auto rows = merge_batches({
+      {row("3(c)", 9, "Three c."), row("4(b)", 10, "Four b."), row("4(c)(i)", 10, "Four c")},
+      {row("4(a)", 10, "Four a."), row("4(b)", 10, "Four b."), row("4(c)(i)", 10, "Four c one."),
+       row("4(c)(ii)", 11, "Four c two.")},
+  });
+  std::vector<std::string> numbers;
+  for (const AiQuestion& q : rows) numbers.push_back(q.question.number);
+  BOOST_TEST((numbers == std::vector<std::string>{"3(c)", "4(a)", "4(b)", "4(c)(i)", "4(c)(ii)"}));
+  for (std::size_t i = 0; i < rows.size(); ++i) BOOST_TEST(rows[i].question.position == static_cast<int>(i) + 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_row_after_its_anchor_keeps_the_order_the_batch_read) {
+  // The second batch read 2(b) after 2(a) on the shared page; the first had only 2(a) and 3.
+  auto rows = merge_batches({
+      {row("2(a)", 5, "Two a."), row("3", 5, "Three.")},
+      {row("2(a)", 5, "Two a."), row("2(b)", 5, "Two b."), row("3", 5, "Three.")},
+  });
+  std::vector<std::string> numbers;
+  for (const AiQuestion& q : rows) numbers.push_back(q.question.number);
+  BOOST_TEST((numbers == std::vector<std::string>{"2(a)", "2(b)", "3"}));
+}
+
+BOOST_AUTO_TEST_CASE(the_last_label_before_a_page_skips_bare_parts) {
+  std::vector<AiQuestion> rows = {row("5(a)", 12, "a"), row("5(b)", 12, "b"), row("5(c)", 13, "c")};
+  BOOST_TEST(last_label_before(rows, 13) == "5(b)");
+  BOOST_TEST(last_label_before(rows, 12) == "");
+  BOOST_TEST(last_label_before({row("(c)", 13, "c"), row("6(a)", 15, "a")}, 16) == "6(a)");
+  BOOST_TEST(last_label_before({row("(c)", 13, "c")}, 16) == "");
+}
+
 
 BOOST_AUTO_TEST_CASE(questions_become_the_json_the_sql_function_takes) {
   std::vector<AiQuestion> rows = {row("2(a)", 3, "Text", 4, {"id-1"}), row("2(b)", 3, "More")};

@@ -38,7 +38,7 @@ HttpRequest AnthropicApi::build_request(const BatchRequestInput& input) const {
   }
   blocks.push_back({{"type", "text"},
                     {"text", batch_request_text(input.pages.front()->page_number, input.pages.back()->page_number,
-                                                input.first_batch, input.last_batch)}});
+                                                input.first_batch, input.last_batch, input.previous_label)}});
 
   tao::json::value system_block = {{"type", "text"}, {"text", input.prompt->instructions}};
   if (input.cache_instructions) system_block["cache_control"] = {{"type", "ephemeral"}};

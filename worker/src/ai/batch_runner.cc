@@ -236,8 +236,14 @@ class Runner {
       if (in_flight_ >= config_.requests_per_job) return;
       if (b.state != BatchState::State::waiting || b.not_before > now) continue;
       if (!b.request) {
-        b.request = shared_.api.build_request(BatchRequestInput{
-            b.reasked ? b.reask_pages : b.pages, &prompt_, b.first_of_paper, b.last_of_paper, batches_.size() > 1});
+        BatchRequestInput input;
+        input.pages = b.reasked ? b.reask_pages : b.pages;
+        input.prompt = &prompt_;
+        input.first_batch = b.first_of_paper;
+        input.last_batch = b.last_of_paper;
+        input.cache_instructions = batches_.size() > 1;
+        if (!b.first_of_paper && !b.reasked) input.previous_label = previous_label(b);
+        b.request = shared_.api.build_request(input);
         b.cache_key = AnswerCache::key_for(b.request->url, b.request->body);
         if (b.reasked) {
           // not looked up: only whole answers are cached
@@ -266,6 +272,23 @@ class Runner {
       ++usage_.requests;
       if (b.attempts > 1) ++usage_.retries;
     }
+  }
+
+  // The last question label before b's first page, from the answer of the batch that read the
+  // page before it, when that batch is done by the time b's request is built. Batches run in
+  // parallel, so it is often not yet known: then the request asks for bare parts as printed and
+  // question_merge.h resolves them against the previous batch's rows.
+  std::string previous_label(const BatchState& b) const {
+    const BatchState* previous = nullptr;
+    for (const BatchState& o : batches_) {
+      if (o.split || o.state != BatchState::State::done || &o == &b) continue;
+      if (o.batch.first < b.batch.first && o.batch.last >= b.batch.first - 1 &&
+          (previous == nullptr || o.batch.first > previous->batch.first)) {
+        previous = &o;
+      }
+    }
+    if (previous == nullptr) return "";
+    return last_label_before(previous->questions, b.page_numbers.front());
   }
 
   void collect_finished(CURLM* multi) {

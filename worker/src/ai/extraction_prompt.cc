@@ -73,13 +73,20 @@ ExtractionPrompt make_extraction_prompt(const std::vector<Topic>& topics) {
   return p;
 }
 
-std::string batch_request_text(int first, int last, bool first_batch, bool last_batch) {
+std::string batch_request_text(int first, int last, bool first_batch, bool last_batch, const std::string& previous_label) {
   std::string t = first == last ? "The image above is page " + std::to_string(first)
                                 : "The images above are pages " + std::to_string(first) + " to " + std::to_string(last);
   t += " of the paper. Record every question row whose label is printed on these pages.";
   if (!first_batch) {
     t += " Page " + std::to_string(first) +
          " may begin with the end of a question whose label is on an earlier page: skip that text.";
+    if (!previous_label.empty()) {
+      t += " The last question label printed before page " + std::to_string(first) + " is " + previous_label +
+           ": give a part printed without its question number its full number (after 5(b), a part printed as (c) is 5(c)).";
+    } else {
+      t += " Give a part printed without its question number its full number when these pages show it; when "
+           "its question number is only on an earlier page, give the label as printed, such as (c).";
+    }
   }
   if (!last_batch) {
     t += " Page " + std::to_string(last) +

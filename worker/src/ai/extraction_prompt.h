@@ -29,8 +29,13 @@ ExtractionPrompt make_extraction_prompt(const std::vector<Topic>& topics);
 // The text block sent before each page image: "Page 8".
 std::string page_label(int page_number);
 
-// The text after the images: which pages these are and what to do with them.
-std::string batch_request_text(int first_page_number, int last_page_number, bool first_batch, bool last_batch);
+// The text after the images: which pages these are and what to do with them. A batch after the
+// first is told how to label a part printed without its question number at the top of its first
+// page: with `previous_label` (the last question label printed before that page, "5(b)"), when
+// the previous batch has already answered, the model can give it its full number ("5(c)");
+// otherwise it gives the label as printed ("(c)") and question_merge.h resolves it.
+std::string batch_request_text(int first_page_number, int last_page_number, bool first_batch, bool last_batch,
+                               const std::string& previous_label = "");
 
 // "T1" for topics[0], ...
 std::string topic_ref(std::size_t index);

@@ -29,7 +29,7 @@ HttpRequest OpenAiApi::build_request(const BatchRequestInput& input) const {
   }
   parts.push_back({{"type", "text"},
                    {"text", batch_request_text(input.pages.front()->page_number, input.pages.back()->page_number,
-                                               input.first_batch, input.last_batch)}});
+                                               input.first_batch, input.last_batch, input.previous_label)}});
 
   tao::json::value body = {
       {"model", model_},

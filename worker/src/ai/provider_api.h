@@ -26,6 +26,8 @@ struct BatchRequestInput {
   // The job sends several batches with the same instructions: ask the provider to cache that
   // prefix where this is explicit (Anthropic's cache_control; OpenAI caches prefixes itself).
   bool cache_instructions = false;
+  // The last question label before the first page, when known (see batch_request_text).
+  std::string previous_label;
 };
 
 // A text-only request (no images): the retag-questions job's (retag/ai_tagger.h). The answer is
