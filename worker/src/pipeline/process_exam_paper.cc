@@ -1,6 +1,7 @@
 #include "pipeline/process_exam_paper.h"
 
 #include "ai/ai_config.h"
+#include "ai/job_failure.h"
 #include "extract/paper_review.h"
 #include "extract/text_extractor.h"
 #include "metrics/registry.h"
@@ -49,61 +50,6 @@ const pg::Statement kStoredPages{
     "examq_stored_pages",
     "SELECT (SELECT count(*) FROM exam_paper_pages WHERE exam_paper_id = $1::uuid)::int,"
     "       (SELECT page_count FROM exam_papers WHERE id = $1::uuid)"};
-
-// The number at error_details[key] of the job's previous attempt (0 when absent).
-double previous_number(const handlers::Job& job, const char* key) {
-  if (!job.error_details.is_object()) return 0;
-  const tao::json::value* v = job.error_details.find(key);
-  if (v == nullptr) return 0;
-  if (v->is_signed()) return static_cast<double>(v->get_signed());
-  if (v->is_unsigned()) return static_cast<double>(v->get_unsigned());
-  if (v->is_double()) return v->get_double();
-  return 0;
-}
-
-// An AI failure as the job's failure. A bad answer (the model's answer unusable twice for one
-// batch) is worth a fresh attempt: a later try usually reads the page. It is critical only on the
-// last attempt and only when every attempt failed that way (error_details.bad_answer_attempts
-// counts them; any other failure replaces error_details and so restarts the count).
-JobError ai_job_error(const ai::AiError& e, const handlers::Job& job) {
-  tao::json::value details = {{"kind", std::string(ai::kind_name(e.kind()))}};
-  if (!e.usage().is_null()) details["usage"] = e.usage();
-  bool critical = !e.transient();
-  if (e.kind() == ai::AiErrorKind::bad_answer) {
-    const int attempts = static_cast<int>(previous_number(job, "bad_answer_attempts")) + 1;
-    details["bad_answer_attempts"] = attempts;
-    const bool last = job.retry_count >= job.max_retries;
-    critical = last && attempts >= job.retry_count + 1;
-  }
-  return JobError(e.what(), critical, std::move(details));
-}
-
-// A rate-limited extraction: snoozed while the job's snooze budget (EXAMQ_AI_MAX_SNOOZES,
-// EXAMQ_AI_MAX_SNOOZE_TIME) lasts, counted by snooze_processing_job in error_details; past it,
-// failed (non-critical: the queue's retries apply) with the provider's message. Either way the
-// reason and the usage spent so far are recorded.
-[[noreturn]] void snooze_or_fail(const ai::RateLimited& e, const handlers::Job& job, const ai::AiConfig& config) {
-  const double snoozes = previous_number(job, "snoozes");
-  const double seconds = previous_number(job, "snoozed_seconds");
-  const double delay = std::chrono::duration<double>(e.retry_after()).count();
-  const double budget = std::chrono::duration<double>(config.max_snooze_time).count();
-  tao::json::value details = {{"kind", std::string(ai::kind_name(e.kind()))}};
-  if (!e.usage().is_null()) details["usage"] = e.usage();
-  if (snoozes >= config.max_snoozes || seconds + delay > budget) {
-    details["snoozes"] = static_cast<std::int64_t>(snoozes);
-    details["snoozed_seconds"] = seconds;
-    details["snooze_budget_spent"] = true;
-    const std::string spent =
-        snoozes >= config.max_snoozes
-            ? "snoozed " + std::to_string(static_cast<std::int64_t>(snoozes)) + " times (EXAMQ_AI_MAX_SNOOZES=" +
-                  std::to_string(config.max_snoozes) + ")"
-            : "snoozing " + std::to_string(static_cast<std::int64_t>(delay)) + " s more would pass EXAMQ_AI_MAX_SNOOZE_TIME=" +
-                  util::format_duration(std::chrono::duration_cast<std::chrono::seconds>(config.max_snooze_time)) +
-                  " (" + std::to_string(static_cast<std::int64_t>(seconds)) + " s so far)";
-    throw JobError(std::string(e.what()) + "; " + spent + ", so the job fails instead", false, std::move(details));
-  }
-  throw handlers::JobSnoozed(e.retry_after(), e.what(), std::move(details));
-}
 
 long long ms_since(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
@@ -404,9 +350,9 @@ handlers::JobOutcome ProcessExamPaperHandler::run(handlers::JobContext& ctx) {
     ctx.check_cancelled();
     throw JobError("extraction stopped: the worker is shutting down", false);
   } catch (const ai::RateLimited& e) {
-    snooze_or_fail(e, job, ai_->config());
+    ai::snooze_or_fail(e, job, ai_->config());
   } catch (const ai::AiError& e) {
-    throw ai_job_error(e, job);
+    throw ai::job_error(e, job);
   } catch (const extract::ExtractError& e) {
     throw JobError(e.what(), !e.transient());
   } catch (const pg::Error& e) {

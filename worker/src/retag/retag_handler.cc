@@ -1,5 +1,6 @@
 #include "retag/retag_handler.h"
 
+#include "ai/job_failure.h"
 #include "ai/redact.h"
 #include "pg/error.h"
 #include "retag/ai_tagger.h"
@@ -51,35 +52,6 @@ std::string payload_uuid(const tao::json::value& payload, const char* key) {
     throw JobError(std::string("retag-questions needs a uuid \"") + key + "\" in its payload", true);
   }
   return v->get_string();
-}
-
-double previous_number(const handlers::Job& job, const char* key) {
-  if (!job.error_details.is_object()) return 0;
-  const tao::json::value* v = job.error_details.find(key);
-  if (v == nullptr) return 0;
-  if (v->is_signed()) return static_cast<double>(v->get_signed());
-  if (v->is_unsigned()) return static_cast<double>(v->get_unsigned());
-  if (v->is_double()) return v->get_double();
-  return 0;
-}
-
-// A rate-limited provider: the job is snoozed while its snooze budget lasts (EXAMQ_AI_MAX_SNOOZES,
-// EXAMQ_AI_MAX_SNOOZE_TIME), as process-exam-paper's; past it, it fails (non-critical).
-[[noreturn]] void snooze_or_fail(const ai::RateLimited& e, const handlers::Job& job, const ai::AiConfig& config,
-                                 tao::json::value usage) {
-  const double snoozes = previous_number(job, "snoozes");
-  const double seconds = previous_number(job, "snoozed_seconds");
-  const double delay = std::chrono::duration<double>(e.retry_after()).count();
-  const double budget = std::chrono::duration<double>(config.max_snooze_time).count();
-  tao::json::value details = {{"kind", std::string(ai::kind_name(e.kind()))}, {"usage", std::move(usage)}};
-  if (snoozes >= config.max_snoozes || seconds + delay > budget) {
-    details["snoozes"] = static_cast<std::int64_t>(snoozes);
-    details["snoozed_seconds"] = seconds;
-    details["snooze_budget_spent"] = true;
-    throw JobError(std::string(e.what()) + "; the snooze budget (EXAMQ_AI_MAX_SNOOZES, EXAMQ_AI_MAX_SNOOZE_TIME) is spent",
-                   false, std::move(details));
-  }
-  throw handlers::JobSnoozed(e.retry_after(), e.what(), std::move(details));
 }
 
 // The AI tags of every question (nullopt where the embedded matcher must decide), and what it cost.
@@ -173,10 +145,9 @@ handlers::JobOutcome RetagHandler::run(handlers::JobContext& ctx) {
     try {
       from_ai = ai_tags(*ai_, ctx, matcher, questions, options_.max_topics, usage);
     } catch (const ai::RateLimited& e) {
-      snooze_or_fail(e, job, config, ai::to_json(usage));
+      ai::snooze_or_fail(e, job, config, ai::to_json(usage));
     } catch (const ai::AiError& e) {
-      throw JobError(e.what(), !e.transient(),
-                     tao::json::value{{"kind", std::string(ai::kind_name(e.kind()))}, {"usage", ai::to_json(usage)}});
+      throw ai::job_error(e, job, ai::to_json(usage));
     } catch (const extract::Cancelled&) {
       ctx.check_cancelled();
       throw JobError("retagging stopped: the worker is shutting down", false);
