@@ -324,6 +324,10 @@ BOOST_AUTO_TEST_CASE(a_cut_prompt_is_told_by_too_few_tokens_or_the_whole_context
   BOOST_TEST(!!prompt_cut_error(c, 15000, 16384));  // the whole context
   BOOST_TEST(!!prompt_cut_error(c, 15000, 16221));  // within 1 % of it
   BOOST_TEST(!prompt_cut_error(c, 15000, 16219));
+  BOOST_TEST(!!prompt_cut_error(c, 3100, 2048));   // 66 %, but Ollama's old default window
+  BOOST_TEST(!!prompt_cut_error(c, 5000, 4096));   // 82 %, a window size
+  BOOST_TEST(!prompt_cut_error(c, 4500, 4096));    // 91 %: the estimate's error
+  BOOST_TEST(!prompt_cut_error(c, 3100, 2047));    // 66 %, not a window size
   BOOST_TEST(!prompt_cut_error(c, 10000, 0));       // no count reported
   BOOST_TEST(!prompt_cut_error(local_config(std::nullopt), 10000, 100));  // not configured
   std::string what = *prompt_cut_error(c, 10000, 4096);

@@ -110,10 +110,13 @@ std::optional<std::string> prompt_cut_error(const AiConfig& config, std::int64_t
   const std::int64_t context = *config.context_tokens;
   const bool far_below = reported * 100 < estimated * kCutBelowPercent;
   const bool at_context = reported * 100 >= context * (100 - kCutAtContextPercent);
-  if (!far_below && !at_context) return std::nullopt;
-  std::string why = far_below ? "it counted " + number(reported) + " prompt tokens of about " + number(estimated) + " sent"
-                              : "it counted " + number(reported) + " prompt tokens, the whole EXAMQ_AI_CONTEXT_TOKENS=" +
-                                    number(context);
+  const bool window_size = reported >= 2048 && (reported & (reported - 1)) == 0 &&
+                           reported * 100 < estimated * kCutAtWindowSizePercent;
+  if (!far_below && !at_context && !window_size) return std::nullopt;
+  std::string why = at_context ? "it counted " + number(reported) + " prompt tokens, the whole EXAMQ_AI_CONTEXT_TOKENS=" +
+                                     number(context)
+                               : "it counted " + number(reported) + " prompt tokens of about " + number(estimated) + " sent" +
+                                     (window_size ? ", a context window's size" : "");
   return "the server cut the prompt (" + why + "): raise its context (" + kServerContextFlags +
          ") and set EXAMQ_AI_CONTEXT_TOKENS to it" +
          (far_below ? "; if the model spends fewer tokens per image than estimated, set EXAMQ_AI_IMAGE_TOKENS" : "");

@@ -28,6 +28,10 @@ inline constexpr std::int64_t kAnswerShareDivisor = 4;
 inline constexpr std::int64_t kCutBelowPercent = 60;
 // ...or at least the context minus this percentage of it (a prompt cut to fit the window).
 inline constexpr std::int64_t kCutAtContextPercent = 1;
+// ...or exactly a power of two from 2048 (a window size: Ollama's defaults are 2048 and 4096),
+// when that is under this percentage of the estimate: a context the server was given without
+// EXAMQ_AI_CONTEXT_TOKENS being changed to match.
+inline constexpr std::int64_t kCutAtWindowSizePercent = 90;
 
 // The tokens one page image is estimated to cost: config.image_tokens when set; otherwise OpenAI's
 // detail "high" formula (fit in 2048 x 2048, shortest side 768, 85 + 170 per 512 px tile) or
@@ -57,7 +61,8 @@ int pages_per_request_within_context(const AiConfig& config, std::int64_t text_t
                                      const std::vector<PageImage>& pages);
 
 // After a reply: the error message when the server evidently cut the prompt (reported prompt
-// tokens under kCutBelowPercent of the estimate, or within kCutAtContextPercent of the context),
+// tokens under kCutBelowPercent of the estimate, within kCutAtContextPercent of the context, or a
+// window size under kCutAtWindowSizePercent of the estimate),
 // nullopt otherwise or when no context is configured or the server reported no count.
 std::optional<std::string> prompt_cut_error(const AiConfig& config, std::int64_t estimated, std::int64_t reported);
 
