@@ -858,6 +858,91 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_rejected_request_fails_with_the_provider_message
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// Local servers (Ollama, llama.cpp, vLLM) speak the OpenAI wire format; the fake is a server
+// whose context cuts a long prompt silently, as Ollama's does.
+BOOST_AUTO_TEST_SUITE(local_server_context)
+
+using Local = ContextLimitedModel<OpenAiWire>;
+
+BOOST_AUTO_TEST_CASE(a_server_that_cuts_the_prompt_goes_unnoticed_without_a_context_setting) {
+  Local model{4096, 1105, 8};
+  FakeProvider<OpenAiWire> fake([&](const SentBatch& b, int a) { return model(b, a); });
+  ai::AiResult r = run(fake.config(), 8);  // EXAMQ_AI_CONTEXT_TOKENS unset
+  BOOST_REQUIRE_EQUAL(fake.batches().size(), 1u);
+  BOOST_TEST(model.cuts(fake.batches().front()));
+  BOOST_TEST(r.questions.empty());  // the silent loss the setting exists for
+}
+
+BOOST_AUTO_TEST_CASE(a_server_reporting_far_fewer_prompt_tokens_than_sent_fails_the_job_naming_its_context_flags) {
+  Local model{4096, 1105, 8};  // the server runs with Ollama's default context...
+  FakeProvider<OpenAiWire> fake([&](const SentBatch& b, int a) { return model(b, a); });
+  ai::AiConfig c = fake.config();
+  c.context_tokens = 16384;  // ...while examq was told it has 16384
+  auto e = expect_throw<ai::AiError>([&] { run(c, 8); });
+  BOOST_TEST((e.kind() == ai::AiErrorKind::request_rejected));
+  BOOST_TEST(!e.transient());
+  const std::string what = e.what();
+  BOOST_TEST(what.find("the server cut the prompt (it counted 4096 prompt tokens of about") != std::string::npos, what);
+  BOOST_TEST(what.find("OLLAMA_CONTEXT_LENGTH / num_ctx, llama.cpp -c, vLLM --max-model-len") != std::string::npos, what);
+  BOOST_TEST(what.find("EXAMQ_AI_IMAGE_TOKENS") != std::string::npos, what);
+  BOOST_TEST(fake.server().request_count() == 1);  // not asked again: no retry can help
+  BOOST_TEST(e.usage().at("input_tokens").get_signed() == 4096);  // the billed failure is visible
+}
+
+BOOST_AUTO_TEST_CASE(a_server_reporting_its_whole_context_fails_the_job) {
+  Local model{16384, 3000, 8};  // a model that spends more per image than the estimate
+  FakeProvider<OpenAiWire> fake([&](const SentBatch& b, int a) { return model(b, a); });
+  ai::AiConfig c = fake.config();
+  c.context_tokens = 16384;
+  auto e = expect_throw<ai::AiError>([&] { run(c, 8); });
+  BOOST_TEST(model.cuts(fake.batches().front()));
+  BOOST_TEST(std::string(e.what()).find("prompt tokens, the whole EXAMQ_AI_CONTEXT_TOKENS=16384") != std::string::npos,
+             e.what());
+}
+
+BOOST_AUTO_TEST_CASE(a_context_large_enough_for_the_batches_reads_every_page) {
+  Local model{32768, 1105, 8};
+  FakeProvider<OpenAiWire> fake([&](const SentBatch& b, int a) { return model(b, a); });
+  ai::AiConfig c = fake.config();
+  c.context_tokens = 32768;
+  ai::AiResult r = run(c, 8);
+  BOOST_REQUIRE_EQUAL(fake.batches().size(), 1u);
+  BOOST_TEST(!model.cuts(fake.batches().front()));
+  BOOST_TEST(r.questions.size() == 16u);
+}
+
+BOOST_AUTO_TEST_CASE(batches_that_would_not_fit_the_context_are_made_smaller) {
+  Local model{8192, 1105, 6};
+  FakeProvider<OpenAiWire> fake([&](const SentBatch& b, int a) { return model(b, a); });
+  ai::AiConfig c = fake.config();
+  c.context_tokens = 8192;  // 6144 for the prompt: the instructions and 4 pages of ~1105
+  BOOST_REQUIRE_EQUAL(c.pages_per_request, 8);
+  ai::AiResult r = run(c, 6);
+  std::vector<std::vector<int>> sent;
+  for (const SentBatch& b : fake.batches()) {
+    BOOST_TEST(!model.cuts(b));
+    sent.push_back(b.pages);
+  }
+  std::sort(sent.begin(), sent.end());
+  BOOST_TEST((sent == std::vector<std::vector<int>>{{1, 2, 3, 4}, {4, 5, 6}}));
+  BOOST_TEST(r.questions.size() == 12u);
+}
+
+BOOST_AUTO_TEST_CASE(a_context_too_small_for_one_page_fails_before_sending_naming_the_setting) {
+  Local model{1024, 1105, 1};
+  FakeProvider<OpenAiWire> fake([&](const SentBatch& b, int a) { return model(b, a); });
+  ai::AiConfig c = fake.config();
+  c.context_tokens = 1024;
+  auto e = expect_throw<ai::AiError>([&] { run(c, 2); });
+  BOOST_TEST((e.kind() == ai::AiErrorKind::request_rejected));
+  const std::string what = e.what();
+  BOOST_TEST(what.find("EXAMQ_AI_CONTEXT_TOKENS=1024") != std::string::npos, what);
+  BOOST_TEST(what.find("OLLAMA_CONTEXT_LENGTH") != std::string::npos, what);
+  BOOST_TEST(fake.server().request_count() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_AUTO_TEST_SUITE(stopping)
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(cancellation_abandons_requests_in_flight, Wire, Wires) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <tao/json/to_string.hpp>
+
 #include "fake_http_server.h"
 #include "provider_wire.h"
 
@@ -36,6 +38,30 @@ inline std::vector<FakeQuestion> paper_rows(const std::vector<int>& pages, bool 
   }
   return rows;
 }
+
+// A local server with a fixed context window that cuts a longer prompt silently, as Ollama does
+// (its OpenAI-compatible endpoint ignores a per-request num_ctx): it counts the prompt (text
+// characters / 4 plus `image_tokens` per image, its model's own image cost), and when that is
+// over `context` it reports prompt_tokens = context and answers from what it kept, here nothing:
+// a well-formed answer with no questions. Otherwise it reads the pages (see paper_rows).
+template <typename Wire>
+struct ContextLimitedModel {
+  int context = 4096;
+  int image_tokens = 1105;
+  int paper_pages = 0;  // the paper's last page: its part is not cut short
+
+  int prompt_tokens(const SentBatch& b) const {
+    const std::size_t chars = b.instructions.size() + b.request_text.size() + tao::json::to_string(b.schema).size() +
+                              8 * b.pages.size();  // "Page N" labels
+    return static_cast<int>(chars / 4) + image_tokens * static_cast<int>(b.images.size());
+  }
+  bool cuts(const SentBatch& b) const { return prompt_tokens(b) > context; }
+  FakeResponse operator()(const SentBatch& b, int) const {
+    if (cuts(b)) return Wire::answer(answer_json({}, b.asks_for_topics), context, 12);
+    return Wire::answer(answer_json(paper_rows(b.pages, b.pages.back() != paper_pages), b.asks_for_topics),
+                        prompt_tokens(b), 200);
+  }
+};
 
 template <typename Wire>
 class FakeProvider {

@@ -12,6 +12,8 @@
 #include "ai/answer_parser.h"
 #include "ai/base64.h"
 #include "ai/batch_plan.h"
+#include "ai/ai_error.h"
+#include "ai/context_budget.h"
 #include "ai/model_family.h"
 #include "ai/question_merge.h"
 #include "ai/redact.h"
@@ -236,6 +238,101 @@ BOOST_AUTO_TEST_CASE(a_key_with_a_line_break_is_rejected) {
   std::string e = config_error({{"EXAMQ_EXTRACTOR", "openai"}, {"EXAMQ_AI_MODEL", "m"}, {"OPENAI_API_KEY", "sk-abc\r\nX-Evil: 1"}});
   BOOST_TEST(contains(e, "whitespace or control characters"), e);
   BOOST_TEST(!contains(e, "sk-abc"), e);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(context_budget)
+
+AiConfig local_config(std::optional<int> context) {
+  AiConfig c;
+  c.model = "qwen2.5vl:7b";
+  c.base_url = "http://localhost:11434/v1";
+  c.context_tokens = context;
+  return c;
+}
+
+BOOST_AUTO_TEST_CASE(the_context_and_image_token_settings_are_read_and_checked) {
+  auto c = ai_config_from_env(env_of({{"EXAMQ_EXTRACTOR", "openai"}, {"EXAMQ_AI_MODEL", "m"},
+                                      {"EXAMQ_AI_BASE_URL", "http://localhost:11434/v1"}}));
+  BOOST_TEST(!c->context_tokens);
+  BOOST_TEST(!c->image_tokens);
+  c = ai_config_from_env(env_of({{"EXAMQ_EXTRACTOR", "openai"}, {"EXAMQ_AI_MODEL", "m"},
+                                 {"EXAMQ_AI_BASE_URL", "http://localhost:11434/v1"},
+                                 {"EXAMQ_AI_CONTEXT_TOKENS", "16384"}, {"EXAMQ_AI_IMAGE_TOKENS", "256"}}));
+  BOOST_TEST(*c->context_tokens == 16384);
+  BOOST_TEST(*c->image_tokens == 256);
+  for (const char* bad : {"512", "lots", "-1"}) {
+    BOOST_CHECK_EXCEPTION(ai_config_from_env(env_of({{"EXAMQ_EXTRACTOR", "openai"}, {"EXAMQ_AI_MODEL", "m"},
+                                                     {"EXAMQ_AI_BASE_URL", "http://localhost:11434/v1"},
+                                                     {"EXAMQ_AI_CONTEXT_TOKENS", bad}})),
+                          std::invalid_argument, [](const std::invalid_argument& e) {
+                            return std::string(e.what()).find("EXAMQ_AI_CONTEXT_TOKENS") != std::string::npos;
+                          });
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_page_costs_the_providers_published_image_estimate) {
+  AiConfig c = local_config(std::nullopt);
+  PageImage a4{1, 1240, 1754, ""};
+  BOOST_TEST(image_token_estimate(c, a4) == 85 + 170 * 6);  // 768 x 1086: 2 x 3 tiles
+  BOOST_TEST(image_token_estimate(c, PageImage{1, 0, 0, ""}) == 1105);  // unknown size: A4 at 150 DPI
+  BOOST_TEST(image_token_estimate(c, PageImage{1, 400, 300, ""}) == 85 + 170 * 1);
+  c.provider = Provider::anthropic;
+  BOOST_TEST(image_token_estimate(c, a4) == 2318);  // 1108.5 x 1568 / 750, rounded up
+  c.image_tokens = 256;
+  BOOST_TEST(image_token_estimate(c, a4) == 256);
+}
+
+BOOST_AUTO_TEST_CASE(the_prompt_estimate_counts_text_by_characters_and_images_by_their_estimate) {
+  AiConfig c = local_config(std::nullopt);
+  c.image_tokens = 100;
+  PageImage page{1, 0, 0, std::string(300, 'x')};  // 400 base64 characters
+  HttpRequest r;
+  r.body = std::string(400 + 4000, 'a');
+  BOOST_TEST(prompt_token_estimate(c, r, {&page}) == 1000 + 100);
+}
+
+BOOST_AUTO_TEST_CASE(the_prompt_budget_leaves_room_for_the_answer) {
+  BOOST_TEST(!prompt_token_budget(local_config(std::nullopt)));
+  AiConfig c = local_config(16384);
+  c.max_output_tokens = 8192;
+  BOOST_TEST(*prompt_token_budget(c) == 16384 - 4096);  // a quarter of the context
+  c.max_output_tokens = 2000;
+  BOOST_TEST(*prompt_token_budget(c) == 16384 - 2000);
+}
+
+BOOST_AUTO_TEST_CASE(pages_per_request_shrink_to_fit_the_context) {
+  AiConfig c = local_config(std::nullopt);
+  c.image_tokens = 1000;
+  std::vector<PageImage> pages(10, PageImage{1, 0, 0, ""});
+  BOOST_TEST(pages_per_request_within_context(c, 1000, pages) == 8);  // no context: unchanged
+  c.context_tokens = 8192;  // 6144 for the prompt
+  BOOST_TEST(pages_per_request_within_context(c, 1000, pages) == 5);
+  c.context_tokens = 65536;
+  BOOST_TEST(pages_per_request_within_context(c, 1000, pages) == 8);  // never more than configured
+  c.context_tokens = 2048;  // 1536: the instructions and no page
+  BOOST_CHECK_THROW(pages_per_request_within_context(c, 1000, pages), AiError);
+}
+
+BOOST_AUTO_TEST_CASE(a_cut_prompt_is_told_by_too_few_tokens_or_the_whole_context) {
+  AiConfig c = local_config(16384);
+  BOOST_TEST(!prompt_cut_error(c, 10000, 9000));   // 90 %: an estimate's error
+  BOOST_TEST(!prompt_cut_error(c, 10000, 6000));   // 60 %: still accepted
+  BOOST_TEST(!!prompt_cut_error(c, 10000, 5999));  // under 60 %
+  BOOST_TEST(!!prompt_cut_error(c, 10000, 4096));
+  BOOST_TEST(!!prompt_cut_error(c, 15000, 16384));  // the whole context
+  BOOST_TEST(!!prompt_cut_error(c, 15000, 16221));  // within 1 % of it
+  BOOST_TEST(!prompt_cut_error(c, 15000, 16219));
+  BOOST_TEST(!!prompt_cut_error(c, 3100, 2048));   // 66 %, but Ollama's old default window
+  BOOST_TEST(!!prompt_cut_error(c, 5000, 4096));   // 82 %, a window size
+  BOOST_TEST(!prompt_cut_error(c, 4500, 4096));    // 91 %: the estimate's error
+  BOOST_TEST(!prompt_cut_error(c, 3100, 2047));    // 66 %, not a window size
+  BOOST_TEST(!prompt_cut_error(c, 10000, 0));       // no count reported
+  BOOST_TEST(!prompt_cut_error(local_config(std::nullopt), 10000, 100));  // not configured
+  std::string what = *prompt_cut_error(c, 10000, 4096);
+  BOOST_TEST(what.find("raise its context (OLLAMA_CONTEXT_LENGTH / num_ctx, llama.cpp -c, vLLM --max-model-len)") !=
+             std::string::npos, what);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -215,3 +215,26 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(endless_rate_limiting_fails_the_job_once_the_snooz
   BOOST_TEST(r.get<bool>(0, 6), "the usage spent is recorded");
   BOOST_TEST(provider.batches().size() == 3u);
 }
+
+// A local server whose context cuts the prompt silently (as Ollama's does) would complete the job
+// with few or no questions; told its context, the worker fails the job instead, saying what to raise.
+BOOST_AUTO_TEST_CASE(a_local_server_that_cuts_the_prompt_fails_the_job_naming_its_context_setting) {
+  TestDatabase db("pipe_cut_prompt");
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& c = watcher.conn();
+  test::ContextLimitedModel<test::OpenAiWire> model{1024, 1105, 0};
+  test::FakeProvider<test::OpenAiWire> provider([&](const test::SentBatch& b, int a) { return model(b, a); });
+  auto sub = submit_paper(c, "cut", "cut.pdf", fixtures::make_exam_paper(fixtures::layout("simple-q")).pdf);
+  auto worker = ai_worker(db, provider.config(), "openai", {{"EXAMQ_AI_CONTEXT_TOKENS", "16384"}});
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until([&](pg::Connection& conn) { return job_field(conn, sub.job_id, "status") == "failed"; }, 120s),
+                        "not failed; log:\n" + worker->log());
+  BOOST_REQUIRE(!provider.batches().empty());
+  BOOST_TEST(model.cuts(provider.batches().front()));
+  auto row = c.exec("SELECT error_message, error_details->>'kind', retry_count FROM processing_jobs WHERE id = $1::uuid",
+                    sub.job_id);
+  const std::string message = row.get<std::string>(0, 0);
+  BOOST_TEST(message.find("the server cut the prompt") != std::string::npos, message);
+  BOOST_TEST(message.find("OLLAMA_CONTEXT_LENGTH / num_ctx, llama.cpp -c, vLLM --max-model-len") != std::string::npos, message);
+  BOOST_TEST(row.get<std::string>(0, 1) == "request_rejected");
+  BOOST_TEST(row.get<int>(0, 2) == 0, "not retried: only the server's setting can fix it");
+}

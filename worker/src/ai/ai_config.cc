@@ -142,6 +142,8 @@ std::optional<AiConfig> ai_config_from_env(const EnvLookup& env) {
   c.ca_file = env("EXAMQ_AI_CA_FILE").value_or("");
   c.max_snoozes = read_int(env, "EXAMQ_AI_MAX_SNOOZES", c.max_snoozes, 0, 1000000);
   c.max_snooze_time = read_duration(env, "EXAMQ_AI_MAX_SNOOZE_TIME", c.max_snooze_time);
+  if (env("EXAMQ_AI_CONTEXT_TOKENS")) c.context_tokens = read_int(env, "EXAMQ_AI_CONTEXT_TOKENS", 0, 1024, 10000000);
+  if (env("EXAMQ_AI_IMAGE_TOKENS")) c.image_tokens = read_int(env, "EXAMQ_AI_IMAGE_TOKENS", 0, 1, 100000);
 
   if (c.model.empty()) {
     reject(std::string("EXAMQ_AI_MODEL is required with EXAMQ_EXTRACTOR=") + extractor + " (e.g. " +
@@ -219,6 +221,8 @@ void validate(const AiConfig& c) {
   }
   if (c.max_snoozes < 0) reject("EXAMQ_AI_MAX_SNOOZES must not be negative");
   if (c.max_snooze_time < util::Duration::zero()) reject("EXAMQ_AI_MAX_SNOOZE_TIME must not be negative");
+  if (c.context_tokens && *c.context_tokens < 1024) reject("EXAMQ_AI_CONTEXT_TOKENS must be at least 1024");
+  if (c.image_tokens && *c.image_tokens < 1) reject("EXAMQ_AI_IMAGE_TOKENS must be at least 1");
   if (!c.ca_file.empty() && !std::ifstream(c.ca_file).good()) {
     reject("EXAMQ_AI_CA_FILE=\"" + c.ca_file + "\" cannot be read");
   }

@@ -67,6 +67,12 @@ struct AiConfig {
   // snoozed_seconds, see sql/0016) and start again after a failure.
   int max_snoozes = 10;
   util::Duration max_snooze_time = std::chrono::hours(1);
+  // The server's context window in tokens (prompt and answer together), for a local server whose
+  // context is small or cuts a long prompt silently (context_budget.h). nullopt: not checked.
+  std::optional<int> context_tokens;
+  // The tokens one page image costs the model, overriding the provider's estimate
+  // (context_budget.h); for local models whose image cost differs (e.g. a fixed 256).
+  std::optional<int> image_tokens;
 };
 
 // Reads a variable; nullopt when unset. Empty values count as unset.
@@ -89,6 +95,7 @@ EnvLookup process_env();
 //   EXAMQ_AI_ANSWER_CACHE (256)      EXAMQ_AI_ALLOW_INSECURE_HTTP (false; true/false/1/0)
 //   EXAMQ_AI_CA_FILE (the system's CA store)
 //   EXAMQ_AI_MAX_SNOOZES (10)        EXAMQ_AI_MAX_SNOOZE_TIME (1h)
+//   EXAMQ_AI_CONTEXT_TOKENS (unset; 1024 to 10000000)  EXAMQ_AI_IMAGE_TOKENS (unset; 1 to 100000)
 // Durations use util::parse_duration ("500ms", "3m"). Returns nullopt when the extractor is
 // "text" (no AI backend). Throws std::invalid_argument naming the variable and what is wrong, for
 // an unknown extractor, a malformed number or duration, and everything validate() rejects.

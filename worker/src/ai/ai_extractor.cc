@@ -55,7 +55,8 @@ AiExtractor::AiExtractor(AiConfig config) : shared_(std::make_unique<Shared>(val
                    LogField("endpoint", shared_->api->endpoint()),
                    LogField("key_from", c.api_key_source.empty() ? std::string("none") : c.api_key_source),
                    LogField("pages_per_request", c.pages_per_request), LogField("requests_per_job", c.requests_per_job),
-                   LogField("requests_per_worker", c.requests_per_worker)});
+                   LogField("requests_per_worker", c.requests_per_worker),
+                   LogField("context_tokens", c.context_tokens ? std::to_string(*c.context_tokens) : std::string("unset"))});
 }
 
 AiExtractor::~AiExtractor() = default;

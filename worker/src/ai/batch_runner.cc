@@ -11,6 +11,7 @@
 #include "ai/ai_error.h"
 #include "ai/answer_parser.h"
 #include "ai/batch_plan.h"
+#include "ai/context_budget.h"
 #include "ai/extraction_prompt.h"
 #include "ai/http_transfer.h"
 #include "ai/question_merge.h"
@@ -89,6 +90,7 @@ struct BatchState {
 
   enum class State { waiting, in_flight, done } state = State::waiting;
   std::optional<HttpRequest> request;  // built when first due; dropped once done
+  std::int64_t estimated_tokens = 0;   // the request's prompt tokens, estimated (context_budget.h)
   AnswerCache::Key cache_key{};
   Clock::time_point not_before{};
   int attempts = 0;
@@ -139,7 +141,13 @@ class Runner {
     usage_.provider = std::string(provider_name(config_.provider));
     usage_.model = config_.model;
     usage_.pages = static_cast<int>(pages.size());
-    for (const Batch& b : plan_batches(static_cast<int>(pages.size()), config_.pages_per_request)) {
+    const int per_request = pages_per_request_within_context(config_, instructions_token_estimate(prompt_), pages);
+    if (per_request < config_.pages_per_request && static_cast<int>(pages.size()) > per_request) {
+      util::log_event(spdlog::level::info, "ai.batches.fit_context",
+                      {LogField("provider", usage_.provider), LogField("pages_per_request", per_request),
+                       LogField("context_tokens", static_cast<std::int64_t>(*config_.context_tokens))});
+    }
+    for (const Batch& b : plan_batches(static_cast<int>(pages.size()), per_request)) {
       batches_.push_back(make_batch(b));
     }
     usage_.batches = static_cast<int>(batches_.size());
@@ -244,6 +252,7 @@ class Runner {
         input.cache_instructions = batches_.size() > 1;
         if (!b.first_of_paper && !b.reasked) input.previous_label = previous_label(b);
         b.request = shared_.api.build_request(input);
+        b.estimated_tokens = prompt_token_estimate(config_, *b.request, input.pages);
         b.cache_key = AnswerCache::key_for(b.request->url, b.request->body);
         if (b.reasked) {
           // not looked up: only whole answers are cached
@@ -336,6 +345,9 @@ class Runner {
       ProviderReply reply = shared_.api.read_reply(r.body);
       usage_.input_tokens += reply.tokens.input;
       usage_.output_tokens += reply.tokens.output;
+      if (std::optional<std::string> cut = prompt_cut_error(config_, b.estimated_tokens, reply.tokens.input)) {
+        throw AiError(AiErrorKind::request_rejected, provider + " model " + config_.model + ", " + b.label + ": " + *cut);
+      }
       switch (reply.kind) {
         case ProviderReply::Kind::answer:
           try {
