@@ -136,6 +136,7 @@ SentBatch OpenAiWire::parse(const FakeRequest& r, const std::string& key) {
   if (r.header("authorization").value_or("") != "Bearer " + key) throw BadRequest("missing or wrong Authorization");
   tao::json::value body = parse_body(r);
   SentBatch s;
+  s.body_bytes = r.body.size();
   s.model = need_string(body, "model");
   const tao::json::value* mt = body.find("max_completion_tokens");
   if (mt == nullptr) mt = body.find("max_tokens");
@@ -270,6 +271,7 @@ SentBatch AnthropicWire::parse(const FakeRequest& r, const std::string& key) {
   if (r.header("authorization")) throw BadRequest("unexpected Authorization header");
   tao::json::value body = parse_body(r);
   SentBatch s;
+  s.body_bytes = r.body.size();
   s.model = need_string(body, "model");
   const tao::json::value& mt = need(body, "max_tokens");
   if (!mt.is_integer()) throw BadRequest("max_tokens is not an integer");

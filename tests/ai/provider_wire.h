@@ -40,6 +40,7 @@ struct SentBatch {
   bool asks_for_topics = false;     // the schema has topic_refs
   std::optional<double> temperature;  // when sent
   std::string reasoning_effort;       // OpenAI, when sent
+  std::size_t body_bytes = 0;         // the whole request body as received
 };
 
 // Thrown by parse() for a request the real API would reject (400).
