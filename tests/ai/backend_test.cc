@@ -17,6 +17,8 @@
 
 #include "ai/ai_extractor.h"
 #include "ai/base64.h"
+#include "ai/image_fit.h"
+#include "ai/provider_limits.h"
 #include "fake_provider.h"
 #include "test_support.h"
 
@@ -194,6 +196,73 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(usage_counts_requests_retries_and_tokens, Wire, Wi
   tao::json::value j = ai::to_json(r.usage);
   BOOST_TEST(j.at("requests").get_signed() == 3);
   BOOST_TEST(j.at("provider").get_string() == Wire::name);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(provider_limits)
+
+// Every request the fake received keeps to the provider's limits: image count, pixels on a side
+// (2000 for Anthropic once a request has more than 20), bytes an image, bytes a request.
+template <typename Wire>
+void check_within_limits(const FakeProvider<Wire>& fake) {
+  const ai::ProviderLimits& limits = ai::limits_for(fake.config().provider);
+  BOOST_TEST(fake.bad_requests() == 0, fake.last_bad_request());
+  for (const SentBatch& b : fake.batches()) {
+    const int count = static_cast<int>(b.images.size());
+    BOOST_TEST_CONTEXT("request for pages " << b.pages.front() << "-" << b.pages.back()) {
+      BOOST_TEST(count <= limits.max_images);
+      BOOST_TEST(b.body_bytes <= limits.max_request_bytes);
+      for (const std::string& image : b.images) {
+        std::optional<ai::Size> size = ai::jpeg_dimensions(image);
+        BOOST_REQUIRE(size);
+        BOOST_TEST(std::max(size->width, size->height) <= ai::side_limit(limits, count));
+        if (limits.max_image_bytes > 0) BOOST_TEST(image.size() <= limits.max_image_bytes);
+      }
+    }
+  }
+}
+
+// The paper: 300 DPI A4 scans (2479x3508), 30 of them asked for in one request.
+BOOST_AUTO_TEST_CASE_TEMPLATE(large_scans_are_shrunk_and_split_so_no_request_breaks_a_limit, Wire, Wires) {
+  static const std::string scan = real_jpeg(2479, 3508, true);  // noise: several MB a page
+  constexpr int kPages = 30;
+  FakeProvider<Wire> fake([](const SentBatch& b, int) { return read_paper<Wire>(b, kPages); });
+  ai::AiConfig config = fake.config();
+  config.pages_per_request = kPages;
+  std::vector<ai::PageImage> pages;
+  for (int n = 1; n <= kPages; ++n) pages.push_back(ai::PageImage{n, 2479, 3508, scan});
+  ai::AiResult r = ai::AiExtractor(config).extract(pages, {}, {}, {});
+
+  check_within_limits(fake);
+  BOOST_TEST(fake.batches().size() > 1u);  // 30 pages of this weight pass 32 MB / 50 MB even shrunk
+  BOOST_TEST(r.usage.images_downscaled == kPages);
+  BOOST_TEST(r.usage.batches_split > 0);
+  BOOST_TEST(r.questions.size() == 2u * kPages);  // every page read once, seams merged
+  tao::json::value usage = ai::to_json(r.usage);
+  BOOST_TEST(usage.at("images_downscaled").get_signed() == kPages);
+  BOOST_TEST(usage.at("batches_split").get_signed() == r.usage.batches_split);
+}
+
+// What an app may send as base64_images: a panorama past Anthropic's 8000 px (and OpenAI's
+// 2048), and a heavy photo past Anthropic's 5 MB. Both shrunk; a small one is sent untouched.
+BOOST_AUTO_TEST_CASE_TEMPLATE(oversized_single_images_are_shrunk_and_small_ones_sent_as_they_are, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) { return read_paper<Wire>(b, 3); });
+  std::vector<ai::PageImage> pages = {ai::PageImage{1, 0, 0, real_jpeg(9000, 1500, false)},
+                                      ai::PageImage{2, 0, 0, real_jpeg(3500, 3500, true)},
+                                      ai::PageImage{3, 0, 0, real_jpeg(1000, 1400, false)}};
+  BOOST_REQUIRE_GT(pages[1].jpeg.size(), 5u * 1024 * 1024);
+  ai::AiResult r = ai::AiExtractor(fake.config()).extract(pages, {}, {}, {});
+  check_within_limits(fake);
+  BOOST_REQUIRE_EQUAL(fake.batches().size(), 1u);
+  const SentBatch b = fake.batches().front();
+  BOOST_REQUIRE_EQUAL(b.images.size(), 3u);
+  const ai::ProviderLimits& limits = ai::limits_for(fake.config().provider);
+  BOOST_TEST(ai::jpeg_dimensions(b.images[0])->width == limits.max_side);
+  BOOST_TEST(b.images[1].size() < pages[1].jpeg.size());
+  BOOST_TEST(b.images[2] == pages[2].jpeg);
+  BOOST_TEST(r.usage.images_downscaled == 2);
+  BOOST_TEST(r.usage.batches_split == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,10 @@
 #include "provider_wire.h"
 
+#include "ai/image_fit.h"
 #include "ai/model_family.h"
+
+#include <algorithm>
+#include <optional>
 
 #include <tao/json/from_string.hpp>
 #include <tao/json/to_string.hpp>
@@ -133,9 +137,11 @@ ai::AiConfig OpenAiWire::config(const FakeHttpServer& server, const std::string&
 
 SentBatch OpenAiWire::parse(const FakeRequest& r, const std::string& key) {
   if (!is_endpoint(r)) throw BadRequest("unknown endpoint " + r.method + " " + r.target);
+  if (r.body.size() > 50u * 1000 * 1000) throw BadRequest("request too large: at most 50 MB per request");
   if (r.header("authorization").value_or("") != "Bearer " + key) throw BadRequest("missing or wrong Authorization");
   tao::json::value body = parse_body(r);
   SentBatch s;
+  s.body_bytes = r.body.size();
   s.model = need_string(body, "model");
   const tao::json::value* mt = body.find("max_completion_tokens");
   if (mt == nullptr) mt = body.find("max_tokens");
@@ -170,6 +176,7 @@ SentBatch OpenAiWire::parse(const FakeRequest& r, const std::string& key) {
     if (url.rfind(prefix, 0) != 0) throw BadRequest("image_url is not a base64 JPEG data URL");
     s.images.push_back(base64_decode(std::string_view(url).substr(prefix.size())));
   }
+  if (s.images.size() > 500) throw BadRequest("too many images: at most 500 per request");
   if (need_string(parts.back(), "type") != "text") throw BadRequest("the last part is not text");
   s.request_text = need_string(parts.back(), "text");
 
@@ -266,10 +273,12 @@ ai::AiConfig AnthropicWire::config(const FakeHttpServer& server, const std::stri
 SentBatch AnthropicWire::parse(const FakeRequest& r, const std::string& key) {
   if (!is_endpoint(r)) throw BadRequest("unknown endpoint " + r.method + " " + r.target);
   if (r.header("x-api-key").value_or("") != key) throw BadRequest("missing or wrong x-api-key");
+  if (r.body.size() > 32u * 1000 * 1000) throw BadRequest("request_too_large: at most 32 MB per request");
   if (r.header("anthropic-version").value_or("") != "2023-06-01") throw BadRequest("missing anthropic-version");
   if (r.header("authorization")) throw BadRequest("unexpected Authorization header");
   tao::json::value body = parse_body(r);
   SentBatch s;
+  s.body_bytes = r.body.size();
   s.model = need_string(body, "model");
   const tao::json::value& mt = need(body, "max_tokens");
   if (!mt.is_integer()) throw BadRequest("max_tokens is not an integer");
@@ -297,7 +306,22 @@ SentBatch AnthropicWire::parse(const FakeRequest& r, const std::string& key) {
     const tao::json::value& source = need(blocks[i + 1], "source");
     if (need_string(source, "type") != "base64") throw BadRequest("image source is not base64");
     if (need_string(source, "media_type") != "image/jpeg") throw BadRequest("image media_type is not image/jpeg");
-    s.images.push_back(base64_decode(need_string(source, "data")));
+    const std::string data = need_string(source, "data");
+    if (data.size() > 5u * 1024 * 1024) throw BadRequest("messages.0.content." + std::to_string(i + 1) + ".image.source.base64: image exceeds 5 MB maximum");
+    s.images.push_back(base64_decode(data));
+  }
+  // Anthropic's documented limits, written out here independently of provider_limits.cc: 100
+  // images, 8000 px, 2000 px when more than 20 images (images the fake cannot decode, the
+  // synthetic pages of most tests, are not measured).
+  if (s.images.size() > 100) throw BadRequest("too many images: at most 100 per request");
+  for (const std::string& image : s.images) {
+    std::optional<ai::Size> size = ai::jpeg_dimensions(image);
+    if (!size) continue;
+    const int side = std::max(size->width, size->height);
+    if (side > 8000) throw BadRequest("image dimensions exceed max allowed size: 8000 pixels");
+    if (s.images.size() > 20 && side > 2000) {
+      throw BadRequest("At least one of the image dimensions exceed max allowed size for many-image requests: 2000 pixels");
+    }
   }
   if (need_string(blocks.back(), "type") != "text") throw BadRequest("the last block is not text");
   s.request_text = need_string(blocks.back(), "text");

@@ -40,6 +40,7 @@ struct SentBatch {
   bool asks_for_topics = false;     // the schema has topic_refs
   std::optional<double> temperature;  // when sent
   std::string reasoning_effort;       // OpenAI, when sent
+  std::size_t body_bytes = 0;         // the whole request body as received
 };
 
 // Thrown by parse() for a request the real API would reject (400).
@@ -58,7 +59,8 @@ struct OpenAiWire {
   // Checks: POST JSON, Bearer key, model, messages [system, user], user content of alternating
   // "Page N" text parts and image_url parts (data:image/jpeg;base64,...), then one text part;
   // response_format json_schema with strict true, a name and a schema; a max tokens field;
-  // a reasoning model (gpt-5*, o1/o3/o4) refuses a temperature, the others a reasoning_effort.
+  // a reasoning model (gpt-5*, o1/o3/o4) refuses a temperature, the others a reasoning_effort;
+  // at most 50 MB a request and 500 images.
   static SentBatch parse(const FakeRequest& r, const std::string& key);
 
   static FakeResponse answer(const tao::json::value& answer, int input_tokens = 1000, int output_tokens = 200);
@@ -85,7 +87,8 @@ struct AnthropicWire {
   // Checks: POST JSON, x-api-key, anthropic-version, model, max_tokens, system, one user message
   // whose content is "Page N" text blocks each followed by a base64 image block (image/jpeg),
   // then one text block; a tool with an input_schema and tool_choice forcing it; a temperature,
-  // when sent, from 0 to 1.
+  // when sent, from 0 to 1; the documented limits: 32 MB a request, 5 MB of base64 an image,
+  // 100 images, 8000 px a side, 2000 px once there are more than 20 images.
   static SentBatch parse(const FakeRequest& r, const std::string& key);
 
   static FakeResponse answer(const tao::json::value& answer, int input_tokens = 1000, int output_tokens = 200);

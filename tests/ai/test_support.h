@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ai/ai_input.h"
+#include "pdf/jpeg_encoder.h"
 
 namespace examq::test {
 
@@ -39,6 +40,29 @@ inline std::vector<ai::PageImage> make_pages(int count, int first_page_number = 
     pages.push_back(ai::PageImage{n, 1240, 1754, fake_jpeg(n)});
   }
   return pages;
+}
+
+// A real (decodable) grayscale JPEG of width x height: random noise when `noisy` (heavy: about
+// a byte a pixel at quality 90), else a smooth pattern (light).
+inline std::string real_jpeg(int width, int height, bool noisy, int seed = 1) {
+  std::vector<unsigned char> pixels(static_cast<std::size_t>(width) * height);
+  std::uint32_t x = 2463534242u + static_cast<std::uint32_t>(seed) * 7919u;
+  for (int r = 0; r < height; ++r) {
+    for (int c = 0; c < width; ++c) {
+      unsigned char v;
+      if (noisy) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        v = static_cast<unsigned char>(x & 0xFF);
+      } else {
+        v = static_cast<unsigned char>((r / 40 + c / 40) % 2 ? 240 : 30);
+      }
+      pixels[static_cast<std::size_t>(r) * width + c] = v;
+    }
+  }
+  pdf::JpegEncoder encoder(90);
+  return encoder.encode(pixels.data(), width, height, width, pdf::JpegEncoder::PixelLayout::gray8);
 }
 
 inline std::string base64_decode(std::string_view in) {

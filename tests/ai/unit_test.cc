@@ -14,11 +14,14 @@
 #include "ai/batch_plan.h"
 #include "ai/ai_error.h"
 #include "ai/context_budget.h"
+#include "ai/image_fit.h"
 #include "ai/model_family.h"
+#include "ai/provider_limits.h"
 #include "ai/question_merge.h"
 #include "ai/redact.h"
 #include "ai/request_limiter.h"
 #include "ai/retry_policy.h"
+#include "test_support.h"
 
 using namespace examq;
 using namespace examq::ai;
@@ -359,6 +362,109 @@ BOOST_AUTO_TEST_CASE(a_short_paper_is_one_batch) {
 
 BOOST_AUTO_TEST_CASE(single_page_batches_do_not_overlap) {
   BOOST_TEST((ranges(3, 1) == std::vector<std::pair<int, int>>{{0, 0}, {1, 1}, {2, 2}}));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(provider_limits)
+
+BOOST_AUTO_TEST_CASE(anthropic_allows_8000_px_but_2000_px_once_a_request_has_more_than_20_images) {
+  const ProviderLimits& a = limits_for(Provider::anthropic);
+  BOOST_TEST(side_limit(a, 1) == 8000);
+  BOOST_TEST(side_limit(a, 20) == 8000);
+  BOOST_TEST(side_limit(a, 21) == 2000);
+  BOOST_TEST(side_limit(limits_for(Provider::openai), 1) == 2048);
+  BOOST_TEST(side_limit(limits_for(Provider::openai), 100) == 2048);
+}
+
+BOOST_AUTO_TEST_CASE(image_byte_limits_follow_the_base64_length_and_the_request_room) {
+  BOOST_TEST(base64_length(0) == 0u);
+  BOOST_TEST(base64_length(1) == 4u);
+  BOOST_TEST(base64_length(3) == 4u);
+  BOOST_TEST(base64_length(4) == 8u);
+  // Anthropic: 5 MiB of base64 is 3,932,160 JPEG bytes.
+  BOOST_TEST(image_byte_limit(limits_for(Provider::anthropic)) == 3932160u);
+  BOOST_TEST(base64_length(image_byte_limit(limits_for(Provider::anthropic))) == 5u * 1024 * 1024);
+  // OpenAI: no per-image figure, so whatever fits the 50 MB request beside the prompt.
+  const std::size_t openai = image_byte_limit(limits_for(Provider::openai));
+  BOOST_TEST(base64_length(openai) <= 50u * 1000 * 1000 - kRequestReserveBytes);
+  BOOST_TEST(base64_length(openai + 3) > 50u * 1000 * 1000 - kRequestReserveBytes);
+}
+
+BOOST_AUTO_TEST_CASE(fitting_keeps_the_aspect_and_brings_the_longer_side_to_the_limit) {
+  BOOST_TEST((fit_within({2479, 3508}, 2000) == Size{1413, 2000}));
+  BOOST_TEST((fit_within({3508, 2479}, 2048) == Size{2048, 1447}));
+  BOOST_TEST((fit_within({1240, 1754}, 2000) == Size{1240, 1754}));
+  BOOST_TEST((fit_within({9000, 10}, 2000) == Size{2000, 2}));
+  BOOST_TEST((fit_within({20000, 1}, 2000) == Size{2000, 1}));  // never 0
+}
+
+BOOST_AUTO_TEST_CASE(small_images_keep_the_ordinary_plan) {
+  std::vector<std::size_t> sizes(20, 300'000);
+  int splits = -1;
+  std::vector<Batch> b = plan_within_limits(sizes, 8, limits_for(Provider::anthropic), &splits);
+  std::vector<Batch> plain = plan_batches(20, 8);
+  BOOST_TEST(splits == 0);
+  BOOST_REQUIRE_EQUAL(b.size(), plain.size());
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    BOOST_TEST(b[i].first == plain[i].first);
+    BOOST_TEST(b[i].last == plain[i].last);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(batches_past_the_request_bytes_are_split_with_the_overlap_kept) {
+  // The case: 24 pages in one request; at 3.9 MB a page that is 125 MB of base64.
+  std::vector<std::size_t> sizes(24, 3'900'000);
+  for (Provider p : {Provider::anthropic, Provider::openai}) {
+    const ProviderLimits& limits = limits_for(p);
+    int splits = 0;
+    std::vector<Batch> batches = plan_within_limits(sizes, 24, limits, &splits);
+    BOOST_TEST(splits > 0);
+    BOOST_TEST(batches.front().first == 0);
+    BOOST_TEST(batches.back().last == 23);
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+      BOOST_TEST(batches[i].index == static_cast<int>(i));
+      std::size_t total = 0;
+      for (int k = batches[i].first; k <= batches[i].last; ++k) total += base64_length(sizes[static_cast<std::size_t>(k)]);
+      BOOST_TEST(total + kRequestReserveBytes <= limits.max_request_bytes);
+      if (i > 0) BOOST_TEST(batches[i].first == batches[i - 1].last);  // one shared page, no gap
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(batches_past_the_image_count_are_split) {
+  ProviderLimits limits = limits_for(Provider::anthropic);
+  limits.max_images = 3;
+  int splits = 0;
+  std::vector<Batch> batches = plan_within_limits(std::vector<std::size_t>(8, 1000), 8, limits, &splits);
+  BOOST_TEST(splits > 0);
+  for (const Batch& b : batches) BOOST_TEST(b.last - b.first + 1 <= 3);
+  BOOST_TEST(batches.back().last == 7);
+}
+
+BOOST_AUTO_TEST_CASE(an_oversized_jpeg_is_decoded_and_shrunk_to_the_side_limit) {
+  const std::string big = test::real_jpeg(2479, 3508, false);
+  BOOST_TEST((jpeg_dimensions(big) == Size{2479, 3508}));
+  std::optional<FittedImage> f = fit_jpeg(big, 2000, 0);
+  BOOST_REQUIRE(f);
+  BOOST_TEST((f->size == Size{1413, 2000}));
+  BOOST_TEST((jpeg_dimensions(f->jpeg) == Size{1413, 2000}));
+}
+
+BOOST_AUTO_TEST_CASE(a_jpeg_over_the_byte_limit_is_shrunk_until_it_fits) {
+  const std::string heavy = test::real_jpeg(1600, 1600, true);  // noise: about 2 MB
+  BOOST_REQUIRE_GT(heavy.size(), 1'000'000u);
+  std::optional<FittedImage> f = fit_jpeg(heavy, 8000, 500'000);
+  BOOST_REQUIRE(f);
+  BOOST_TEST(f->jpeg.size() <= 500'000u);
+  BOOST_TEST(f->size.width < 1600);
+  BOOST_TEST((jpeg_dimensions(f->jpeg) == f->size));
+}
+
+BOOST_AUTO_TEST_CASE(an_image_within_the_limits_or_not_a_jpeg_is_left_alone) {
+  BOOST_TEST(!fit_jpeg(test::real_jpeg(800, 600, false), 2000, 5'000'000));
+  BOOST_TEST(!fit_jpeg(test::fake_jpeg(1, 60'000), 2000, 1000));  // undecodable: sent as is
+  BOOST_TEST(!jpeg_dimensions("not a jpeg"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

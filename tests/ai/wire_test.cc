@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "ai/ai_extractor.h"
+#include "ai/base64.h"
 #include "fake_provider.h"
 #include "test_support.h"
 
@@ -214,6 +215,35 @@ BOOST_AUTO_TEST_CASE(request_carries_the_key_version_images_before_the_text_and_
   BOOST_TEST(body.at("tool_choice").at("name").get_string() == "record_questions");
   // One batch: nothing to gain from caching the instructions.
   BOOST_TEST(!body.at("system").at(0).find("cache_control"));
+}
+
+// The fake refuses what the real API refuses, so the backend tests would see a request past the
+// limits (provider_limits.h) as a 400: checked here on a captured request with one image swapped.
+BOOST_AUTO_TEST_CASE(the_fake_refuses_images_past_the_documented_limits) {
+  FakeProvider<AnthropicWire> fake([](const SentBatch& b, int) { return read_all<AnthropicWire>(b); });
+  ai::AiConfig c = fake.config();
+  c.pages_per_request = 21;
+  std::vector<ai::PageImage> pages;
+  const std::string small = real_jpeg(500, 700, false);
+  for (int n = 1; n <= 21; ++n) pages.push_back(ai::PageImage{n, 500, 700, small});
+  ai::AiExtractor(c).extract(pages, {}, {}, {});
+  BOOST_TEST(fake.bad_requests() == 0, fake.last_bad_request());
+  BOOST_REQUIRE_EQUAL(fake.server().request_count(), 1);
+  const FakeRequest raw = fake.server().requests().front();
+  BOOST_CHECK_NO_THROW(AnthropicWire::parse(raw, fake.key()));
+
+  auto with_first_image = [&](const std::string& jpeg) {
+    tao::json::value body = body_of(raw);
+    body.at("messages").get_array()[0].at("content").get_array()[1].at("source")["data"] = ai::base64_encode(jpeg);
+    FakeRequest r = raw;
+    r.body = tao::json::to_string(body);
+    return r;
+  };
+  // 2100 px is allowed alone, not among 21 images; 8001 px never.
+  BOOST_CHECK_THROW(AnthropicWire::parse(with_first_image(real_jpeg(2100, 100, false)), fake.key()), BadRequest);
+  BOOST_CHECK_THROW(AnthropicWire::parse(with_first_image(real_jpeg(8001, 10, false)), fake.key()), BadRequest);
+  BOOST_CHECK_NO_THROW(AnthropicWire::parse(with_first_image(real_jpeg(2000, 100, false)), fake.key()));
+  BOOST_CHECK_THROW(AnthropicWire::parse(with_first_image(std::string(5u * 1024 * 1024 / 3 * 3 + 3, 'x')), fake.key()), BadRequest);
 }
 
 BOOST_AUTO_TEST_CASE(several_batches_mark_the_instructions_for_the_prompt_cache) {

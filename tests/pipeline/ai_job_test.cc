@@ -4,7 +4,11 @@
 // are saved as the fake returned them, tagged with the syllabus topics. A provider that keeps
 // rate-limiting snoozes the job without using a retry.
 #include "exam_paper.h"
+#include "ai/base64.h"
+#include "ai/image_fit.h"
+#include "ai/provider_limits.h"
 #include "fake_provider.h"
+#include "test_support.h"
 #include "job_watcher.h"
 #include "paper_submission.h"
 #include "test_database.h"
@@ -237,4 +241,43 @@ BOOST_AUTO_TEST_CASE(a_local_server_that_cuts_the_prompt_fails_the_job_naming_it
   BOOST_TEST(message.find("OLLAMA_CONTEXT_LENGTH / num_ctx, llama.cpp -c, vLLM --max-model-len") != std::string::npos, message);
   BOOST_TEST(row.get<std::string>(0, 1) == "request_rejected");
   BOOST_TEST(row.get<int>(0, 2) == 0, "not retried: only the server's setting can fix it");
+}
+
+// Images an app supplies (base64_images) go through the provider's limits like rendered pages: a
+// 9000 px panorama past Anthropic's 8000 and OpenAI's 2048 reaches the fake shrunk, and the
+// result says so. The stored page keeps the app's image.
+BOOST_AUTO_TEST_CASE_TEMPLATE(an_app_supplied_image_past_the_provider_limits_is_shrunk_before_sending, Wire, Wires) {
+  TestDatabase db(std::string("pipe_ai_limits_") + Wire::name);
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& c = watcher.conn();
+  test::FakeProvider<Wire> provider([](const test::SentBatch& batch, int) {
+    return Wire::answer(test::answer_json(test::paper_rows(batch.pages, false), batch.asks_for_topics));
+  });
+  const std::string big = test::real_jpeg(9000, 1500, false);
+  const std::string small = test::real_jpeg(1000, 1400, false);
+  auto paper = c.exec("INSERT INTO exam_papers (title) VALUES ('App images') RETURNING id").get<std::string>(0, 0);
+  auto job = c.exec("SELECT create_exam_paper_job($1::uuid, ARRAY[$2, $3]) ->> 'jobId'", paper, ai::base64_encode(big),
+                    ai::base64_encode(small));
+  const std::string job_id(job.text(0, 0));
+
+  auto worker = ai_worker(db, provider.config(), Wire::name);
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until(all_settled, 120s), "job did not settle; log:\n" + worker->log());
+  BOOST_REQUIRE_MESSAGE(job_field(c, job_id, "status") == "completed",
+                        job_field(c, job_id, "error_message") + "\nlog:\n" + worker->log());
+
+  auto batches = provider.batches();
+  BOOST_REQUIRE_EQUAL(batches.size(), 1u);
+  BOOST_REQUIRE_EQUAL(batches[0].images.size(), 2u);
+  const int max_side = ai::limits_for(provider.config().provider).max_side;
+  auto sent = ai::jpeg_dimensions(batches[0].images[0]);
+  BOOST_REQUIRE(sent);
+  BOOST_TEST(sent->width == max_side);
+  BOOST_TEST(sent->height == 1500 * max_side / 9000);
+  BOOST_TEST(batches[0].images[1] == small);
+  auto result = c.exec("SELECT (result->'ai'->>'images_downscaled')::int, (result->'ai'->>'batches_split')::int "
+                       "FROM processing_jobs WHERE id = $1::uuid",
+                       job_id);
+  BOOST_TEST(result.get<int>(0, 0) == 1);
+  BOOST_TEST(result.get<int>(0, 1) == 0);
+  BOOST_TEST(worker->log().find("ai.image.downscaled") != std::string::npos);
 }

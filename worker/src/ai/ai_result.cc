@@ -32,6 +32,8 @@ tao::json::value to_json(const AiUsage& u) {
       {"reasked_batches", u.reasked_batches},
       {"rows_dropped", u.rows_dropped},
       {"dropped_rows", dropped_rows_json(u.dropped_rows)},
+      {"images_downscaled", u.images_downscaled},
+      {"batches_split", u.batches_split},
   };
 }
 

@@ -45,12 +45,14 @@ struct AiUsage {
   int reasked_batches = 0;        // batches asked again for the pages of their dropped rows
   int rows_dropped = 0;           // rows left out because they stayed invalid after the re-ask
   std::vector<DroppedRow> dropped_rows;  // the first kMaxDroppedRowsListed of them
+  int images_downscaled = 0;      // pages shrunk to the provider's limits before sending (provider_limits.h)
+  int batches_split = 0;          // batches split in two because their images passed a request limit
 };
 
 // {"provider":..., "model":..., "pages":..., "batches":..., "cached_batches":..., "requests":...,
 //  "retries":..., "input_tokens":..., "output_tokens":..., "latency_ms":..., "rows_repaired":...,
 //  "reasked_batches":..., "rows_dropped":..., "dropped_rows": [{"number", "page" (or null),
-//  "reason"}...]}, for the job's result.
+//  "reason"}...], "images_downscaled":..., "batches_split":...}, for the job's result.
 tao::json::value to_json(const AiUsage& usage);
 
 struct AiResult {

@@ -14,6 +14,8 @@
 #include "ai/context_budget.h"
 #include "ai/extraction_prompt.h"
 #include "ai/http_transfer.h"
+#include "ai/image_fit.h"
+#include "ai/provider_limits.h"
 #include "ai/question_merge.h"
 #include "ai/redact.h"
 #include "ai/retry_policy.h"
@@ -141,14 +143,24 @@ class Runner {
     usage_.provider = std::string(provider_name(config_.provider));
     usage_.model = config_.model;
     usage_.pages = static_cast<int>(pages.size());
+    fit_to_limits();
     const int per_request = pages_per_request_within_context(config_, instructions_token_estimate(prompt_), pages);
     if (per_request < config_.pages_per_request && static_cast<int>(pages.size()) > per_request) {
       util::log_event(spdlog::level::info, "ai.batches.fit_context",
                       {LogField("provider", usage_.provider), LogField("pages_per_request", per_request),
                        LogField("context_tokens", static_cast<std::int64_t>(*config_.context_tokens))});
     }
-    for (const Batch& b : plan_batches(static_cast<int>(pages.size()), per_request)) {
+    std::vector<std::size_t> sizes;
+    for (const PageImage* p : page_ptrs_) sizes.push_back(p->jpeg.size());
+    int splits = 0;
+    for (const Batch& b : plan_within_limits(sizes, per_request, limits_for(config_.provider), &splits)) {
       batches_.push_back(make_batch(b));
+    }
+    usage_.batches_split = splits;
+    if (splits > 0) {
+      util::log_event(spdlog::level::info, "ai.request.limits_split",
+                      {LogField("provider", usage_.provider), LogField("splits", splits),
+                       LogField("batches", static_cast<std::int64_t>(batches_.size()))});
     }
     usage_.batches = static_cast<int>(batches_.size());
     remaining_ = batches_.size();
@@ -161,12 +173,39 @@ class Runner {
     return u;
   }
 
+  // Pages past the provider's per-image limits (pixels on a side, bytes) are shrunk once, before
+  // any request; pages_ (rendered or app-supplied) is left as it is.
+  void fit_to_limits() {
+    const ProviderLimits& limits = limits_for(config_.provider);
+    const int per_request = std::min<int>(config_.pages_per_request, static_cast<int>(pages_.size()));
+    const int max_side = side_limit(limits, per_request);
+    const std::size_t max_bytes = image_byte_limit(limits);
+    page_ptrs_.reserve(pages_.size());
+    for (const PageImage& page : pages_) {
+      std::optional<FittedImage> fitted = fit_jpeg(page.jpeg, max_side, max_bytes);
+      if (!fitted) {
+        page_ptrs_.push_back(&page);
+        continue;
+      }
+      const std::optional<Size> before = jpeg_dimensions(page.jpeg);
+      util::log_event(spdlog::level::info, "ai.image.downscaled",
+                      {LogField("provider", usage_.provider), LogField("page", page.page_number),
+                       LogField("from", before ? std::to_string(before->width) + "x" + std::to_string(before->height) : "?"),
+                       LogField("to", std::to_string(fitted->size.width) + "x" + std::to_string(fitted->size.height)),
+                       LogField("bytes_before", static_cast<std::int64_t>(page.jpeg.size())),
+                       LogField("bytes_after", static_cast<std::int64_t>(fitted->jpeg.size()))});
+      fitted_.push_back(PageImage{page.page_number, fitted->size.width, fitted->size.height, std::move(fitted->jpeg)});
+      page_ptrs_.push_back(&fitted_.back());
+      ++usage_.images_downscaled;
+    }
+  }
+
   BatchState make_batch(const Batch& b) const {
     BatchState s;
     s.batch = b;
     for (int i = b.first; i <= b.last; ++i) {
-      s.pages.push_back(&pages_[static_cast<std::size_t>(i)]);
-      s.page_numbers.push_back(pages_[static_cast<std::size_t>(i)].page_number);
+      s.pages.push_back(page_ptrs_[static_cast<std::size_t>(i)]);
+      s.page_numbers.push_back(page_ptrs_[static_cast<std::size_t>(i)]->page_number);
     }
     s.label = s.page_numbers.size() == 1
                   ? "page " + std::to_string(s.page_numbers.front())
@@ -640,6 +679,8 @@ class Runner {
   const AiConfig& config_;
   const std::vector<PageImage>& pages_;
   const std::vector<Topic>& topics_;
+  std::deque<PageImage> fitted_;           // shrunk copies of pages past the limits (stable addresses)
+  std::vector<const PageImage*> page_ptrs_;  // what is sent for each page: pages_[i] or its shrunk copy
   const extract::ProgressFn& progress_;
   std::stop_token cancel_;
   const Clock::time_point started_;
