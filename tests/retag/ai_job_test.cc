@@ -8,6 +8,7 @@
 #include "job_watcher.h"
 #include "notify_fixture.h"
 #include "provider_wire.h"
+#include "retag_paper.h"
 #include "test_database.h"
 #include "worker_process.h"
 
@@ -26,43 +27,6 @@ using namespace std::chrono_literals;
 namespace {
 
 using Wires = boost::mpl::list<test::OpenAiWire, test::AnthropicWire>;
-
-// The questions 1, 2, 3, 3(a), 4 and a physics syllabus whose leaves are, in order,
-// T1 = P1.1 Forces and motion, T2 = P1.2 Energy, T3 = P2.1 Sound, T4 = P2.2 Light.
-struct Paper {
-  std::string id;
-  std::string syllabus = "00000000-0000-0000-0000-00000000fa01";
-};
-
-Paper make_paper(pg::Connection& c) {
-  Paper p;
-  p.id = c.exec("INSERT INTO exam_papers (title) VALUES ('Secret Title Paper 7') RETURNING id::text").get<std::string>(0, 0);
-  c.exec("INSERT INTO questions (exam_paper_id, question_number, parent_number, position, text) VALUES "
-         "($1::uuid, '1', NULL, 1, 'Calculate the kinetic energy of a 2 kg trolley moving at 3 m/s.'),"
-         "($1::uuid, '2', NULL, 2, 'A ray of light is refracted by a glass block. Draw the refraction.'),"
-         "($1::uuid, '3', NULL, 3, 'An ultrasound scanner sends sound waves into the body and detects echoes.'),"
-         "($1::uuid, '3(a)', '3', 4, 'What is the frequency range used?'),"
-         "($1::uuid, '4', NULL, 5, 'Write your candidate number in the box.')",
-         p.id);
-  c.exec("INSERT INTO syllabus_topics (id, syllabus_id, parent_id, code, title, description, position) VALUES "
-         "('00000000-0000-0000-0000-0000000f0001', $1::uuid, NULL, 'P1', 'Mechanics', NULL, 1),"
-         "('00000000-0000-0000-0000-0000000f0002', $1::uuid, '00000000-0000-0000-0000-0000000f0001', 'P1.1', 'Forces and motion', 'Newton''s laws, resultant force, acceleration', 2),"
-         "('00000000-0000-0000-0000-0000000f0003', $1::uuid, '00000000-0000-0000-0000-0000000f0001', 'P1.2', 'Energy', 'Kinetic energy, potential energy, work done, power', 3),"
-         "('00000000-0000-0000-0000-0000000f0004', $1::uuid, NULL, 'P2', 'Waves', NULL, 4),"
-         "('00000000-0000-0000-0000-0000000f0005', $1::uuid, '00000000-0000-0000-0000-0000000f0004', 'P2.1', 'Sound', 'Longitudinal waves, frequency, echoes, ultrasound', 5),"
-         "('00000000-0000-0000-0000-0000000f0006', $1::uuid, '00000000-0000-0000-0000-0000000f0004', 'P2.2', 'Light', 'Reflection, refraction, lenses', 6)",
-         p.syllabus);
-  return p;
-}
-
-std::string tags(pg::Connection& c, const std::string& paper) {
-  return c
-      .exec("SELECT string_agg(q.question_number || '=' || coalesce((SELECT string_agg(t.code, ',' ORDER BY u.n) "
-            "FROM unnest(q.topic_ids) WITH ORDINALITY AS u(id, n) JOIN syllabus_topics AS t ON t.id = u.id), ''), ';' "
-            "ORDER BY q.position) FROM questions AS q WHERE q.exam_paper_id = $1::uuid",
-            paper)
-      .get<std::string>(0, 0);
-}
 
 // A worker that runs retag-questions with the fake provider at `config`, logged in as `login`
 // (a plain examq_worker, which must outlive it).
@@ -110,7 +74,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(ai_tags_are_saved_and_a_garbled_row_falls_back_to_
   TestDatabase db(std::string("retag_ai_") + Wire::name);
   JobWatcher watcher(db.conninfo());
   pg::Connection& conn = watcher.conn();
-  const Paper paper = make_paper(conn);
+  const RetagPaper paper = make_retag_paper(conn, "Secret Title Paper 7");
 
   Recorder recorder;
   test::FakeHttpServer server([&](const test::FakeRequest& r) {
@@ -125,14 +89,14 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(ai_tags_are_saved_and_a_garbled_row_falls_back_to_
                         900, 80);
   });
   const std::string job =
-      conn.exec("SELECT examq_retag_exam_paper($1::uuid, $2::uuid)::text", paper.id, paper.syllabus).get<std::string>(0, 0);
+      conn.exec("SELECT examq_retag_exam_paper($1::uuid, $2::uuid)::text", paper.id, paper.physics).get<std::string>(0, 0);
   WorkerLogin login(db);
   auto worker = ai_worker(login, Wire::config(server), Wire::name);
   const std::string why = wait_for(watcher, *worker, job, "status", "completed");
   BOOST_REQUIRE_MESSAGE(why.empty(), why + "\n" + worker->log());
 
   // 3 keeps at most EXAMQ_RETAG_MAX_TOPICS (2), without repeats; 3(a) is the embedded matcher's.
-  BOOST_TEST(tags(conn, paper.id) == "1=P1.2;2=P2.2;3=P2.1,P2.2;3(a)=P2.1,P2.2;4=");
+  BOOST_TEST(topic_tags(conn, paper.id) == "1=P1.2;2=P2.2;3=P2.1,P2.2;3(a)=P2.1,P2.2;4=");
   const auto result = tao::json::from_string(job_field(conn, job, "result"));
   BOOST_TEST(result.at("method").get_string() == "ai+embedded");
   BOOST_TEST(result.at("ai_questions").as<std::int64_t>() == 4);
@@ -149,7 +113,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(ai_tags_are_saved_and_a_garbled_row_falls_back_to_
   const std::string& body = bodies.front();
   BOOST_TEST(body.find("Secret Title") == std::string::npos);
   BOOST_TEST(body.find(paper.id) == std::string::npos);
-  BOOST_TEST(body.find(paper.syllabus) == std::string::npos);
+  BOOST_TEST(body.find(paper.physics) == std::string::npos);
   BOOST_TEST(body.find("0000000f000") == std::string::npos, "no topic id");
   BOOST_TEST(body.find(job) == std::string::npos);
   const auto request = tao::json::from_string(body);
@@ -168,19 +132,19 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(every_row_answered_gives_method_ai, Wire, Wires) {
   TestDatabase db(std::string("retag_ai_all_") + Wire::name);
   JobWatcher watcher(db.conninfo());
   pg::Connection& conn = watcher.conn();
-  const Paper paper = make_paper(conn);
+  const RetagPaper paper = make_retag_paper(conn, "Secret Title Paper 7");
   test::FakeHttpServer server([&](const test::FakeRequest&) {
     return Wire::answer(tao::json::from_string(R"j({"questions": [
         {"number": "1", "topics": ["T1"]}, {"number": "2", "topics": ["T1"]}, {"number": "3", "topics": ["T1"]},
         {"number": "3(a)", "topics": ["T1"]}, {"number": "4", "topics": ["T1"]}]})j"));
   });
   const std::string job =
-      conn.exec("SELECT examq_retag_exam_paper($1::uuid, $2::uuid)::text", paper.id, paper.syllabus).get<std::string>(0, 0);
+      conn.exec("SELECT examq_retag_exam_paper($1::uuid, $2::uuid)::text", paper.id, paper.physics).get<std::string>(0, 0);
   WorkerLogin login(db);
   auto worker = ai_worker(login, Wire::config(server), Wire::name);
   const std::string why = wait_for(watcher, *worker, job, "status", "completed");
   BOOST_REQUIRE_MESSAGE(why.empty(), why + "\n" + worker->log());
-  BOOST_TEST(tags(conn, paper.id) == "1=P1.1;2=P1.1;3=P1.1;3(a)=P1.1;4=P1.1");
+  BOOST_TEST(topic_tags(conn, paper.id) == "1=P1.1;2=P1.1;3=P1.1;3(a)=P1.1;4=P1.1");
   BOOST_TEST(tao::json::from_string(job_field(conn, job, "result")).at("method").get_string() == "ai");
 }
 
@@ -188,12 +152,12 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_provider_that_keeps_rate_limiting_snoozes_the_re
   TestDatabase db(std::string("retag_ai_429_") + Wire::name);
   JobWatcher watcher(db.conninfo());
   pg::Connection& conn = watcher.conn();
-  const Paper paper = make_paper(conn);
+  const RetagPaper paper = make_retag_paper(conn, "Secret Title Paper 7");
   conn.exec("UPDATE questions SET topic_ids = '{00000000-0000-0000-0000-0000000f0002}' WHERE exam_paper_id = $1::uuid",
             paper.id);
   test::FakeHttpServer server([&](const test::FakeRequest&) { return Wire::rate_limited("3600"); });
   const std::string job =
-      conn.exec("SELECT examq_retag_exam_paper($1::uuid, $2::uuid)::text", paper.id, paper.syllabus).get<std::string>(0, 0);
+      conn.exec("SELECT examq_retag_exam_paper($1::uuid, $2::uuid)::text", paper.id, paper.physics).get<std::string>(0, 0);
   WorkerLogin login(db);
   auto worker = ai_worker(login, Wire::config(server), Wire::name, {{"EXAMQ_AI_MAX_RETRIES", "0"}});
   BOOST_REQUIRE_MESSAGE(watcher.wait_until(
@@ -211,17 +175,17 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_provider_that_keeps_rate_limiting_snoozes_the_re
   BOOST_TEST(details.get<std::string>(0, 0) == "rate_limited");
   BOOST_TEST(details.get<std::string>(0, 1) == "1");
   // Nothing was saved: the old tags stand.
-  BOOST_TEST(tags(conn, paper.id) == "1=P1.1;2=P1.1;3=P1.1;3(a)=P1.1;4=P1.1");
+  BOOST_TEST(topic_tags(conn, paper.id) == "1=P1.1;2=P1.1;3=P1.1;3(a)=P1.1;4=P1.1");
 }
 
 BOOST_AUTO_TEST_CASE(embedded_method_sends_nothing_even_with_an_ai_extractor) {
   TestDatabase db("retag_ai_embedded");
   JobWatcher watcher(db.conninfo());
   pg::Connection& conn = watcher.conn();
-  const Paper paper = make_paper(conn);
+  const RetagPaper paper = make_retag_paper(conn, "Secret Title Paper 7");
   test::FakeHttpServer server([&](const test::FakeRequest&) { return test::OpenAiWire::server_error(); });
   const std::string job =
-      conn.exec("SELECT examq_retag_exam_paper($1::uuid, $2::uuid)::text", paper.id, paper.syllabus).get<std::string>(0, 0);
+      conn.exec("SELECT examq_retag_exam_paper($1::uuid, $2::uuid)::text", paper.id, paper.physics).get<std::string>(0, 0);
   WorkerLogin login(db);
   auto worker = ai_worker(login, test::OpenAiWire::config(server), "openai", {{"EXAMQ_RETAG_METHOD", "embedded"}});
   const std::string why = wait_for(watcher, *worker, job, "status", "completed");
