@@ -1,6 +1,7 @@
 #include "cli/id_lookup.h"
 
 #include "pg/error.h"
+#include "util/uuid.h"
 
 #include <regex>
 #include <stdexcept>
@@ -12,10 +13,7 @@ namespace {
 const pg::Statement kResolveJob{"examq_cli_resolve_job_id", "SELECT examq_resolve_job_id($1)::text"};
 const pg::Statement kResolvePaper{"examq_cli_resolve_exam_paper_id", "SELECT examq_resolve_exam_paper_id($1)::text"};
 
-bool is_uuid(const std::string& s) {
-  static const std::regex uuid("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
-  return std::regex_match(s, uuid);
-}
+using util::is_uuid;
 
 std::string resolve(pg::Connection& conn, const pg::Statement& statement, const std::string& id) {
   if (is_uuid(id)) return id;

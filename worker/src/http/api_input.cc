@@ -1,15 +1,12 @@
 #include "http/api_input.h"
 
+#include "util/uuid.h"
+
 #include <regex>
 
 namespace examq::http {
 
 using beast_http::status;
-
-bool is_uuid(const std::string& s) {
-  static const std::regex re("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
-  return std::regex_match(s, re);
-}
 
 std::string require_uuid(const std::string& value, const std::string& what) {
   if (!is_uuid(value)) throw ApiError(status::bad_request, what + " must be a UUID");
@@ -39,7 +36,7 @@ PageCursor page_cursor(const Request& r) {
   if (const std::string* v = r.query_value("cursor"); v != nullptr && !v->empty()) {
     static const std::regex re(R"(^(\d{1,19})_([0-9a-fA-F-]{36})$)");
     std::smatch m;
-    if (!std::regex_match(*v, m, re) || !is_uuid(m[2])) throw ApiError(status::bad_request, "cursor is not one this server returned");
+    if (!std::regex_match(*v, m, re) || !is_uuid(m[2].str())) throw ApiError(status::bad_request, "cursor is not one this server returned");
     c.micros = m[1];
     c.id = m[2];
   }

@@ -4,6 +4,7 @@
 
 #include "http/caller_db.h"
 #include "http/message.h"
+#include "util/uuid.h"
 
 #include <tao/json/value.hpp>
 
@@ -12,7 +13,7 @@
 
 namespace examq::http {
 
-bool is_uuid(const std::string& s);
+using util::is_uuid;
 // `value` when it is a UUID, else ApiError 400 "<what> must be a UUID".
 std::string require_uuid(const std::string& value, const std::string& what);
 // `text` as an integer in [lo, hi], else ApiError 400 naming `what` and the range.

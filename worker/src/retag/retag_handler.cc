@@ -4,6 +4,7 @@
 #include "ai/redact.h"
 #include "pg/error.h"
 #include "retag/ai_tagger.h"
+#include "util/uuid.h"
 #include "util/duration.h"
 
 #include <spdlog/spdlog.h>
@@ -36,15 +37,7 @@ const pg::Statement kSaveTopics{
   throw JobError(std::string(doing) + ": " + e.what(), false, tao::json::value{{"sqlstate", e.sqlstate()}});
 }
 
-bool is_uuid(const std::string& s) {
-  if (s.size() != 36) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? c != '-' : !std::isxdigit(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
-}
+using util::is_uuid;
 
 std::string payload_uuid(const tao::json::value& payload, const char* key) {
   const tao::json::value* v = payload.is_object() ? payload.find(key) : nullptr;
