@@ -21,6 +21,8 @@ EXAMQ_PACKAGES=(
 # Notification emails go to a real SMTP server (tests/notify): aiosmtpd.
 EXAMQ_TEST_PACKAGES=(fonts-liberation2 fonts-dejavu-core fonts-urw-base35 chromium chromium-driver python3-selenium
   python3-jsonschema jq curl python3-aiosmtpd)
+# The multi-host test (tests/cluster, root only) makes network namespaces with ip (iproute2).
+EXAMQ_TEST_PACKAGES+=(iproute2)
 
 # examq_install_packages [EXTRA...]: EXAMQ_PACKAGES and the extra packages named.
 examq_install_packages() {

@@ -152,6 +152,14 @@ INSERT INTO examq_migrations (version, name) VALUES (17, 'settle_in_one_update')
 COMMIT;
 \endif
 
+SELECT NOT EXISTS (SELECT 1 FROM examq_migrations WHERE version = 18) AS examq_pending \gset
+\if :examq_pending
+BEGIN;
+\ir 0018_noop_execution_log.sql
+INSERT INTO examq_migrations (version, name) VALUES (18, 'noop_execution_log');
+COMMIT;
+\endif
+
 -- After the migrations, every time (the roles it names are made by the first one).
 \ir migrations_access.sql
 SELECT pg_advisory_unlock(hashtext('examq.install')) AS unlocked \gset

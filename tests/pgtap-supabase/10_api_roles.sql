@@ -3,7 +3,7 @@
 -- anon gets nothing; authenticated and service_role get the admin set of docs/sql-api.md
 -- (filtered by row-level security and the JWT checks), never the worker functions.
 BEGIN;
-SELECT plan(94);
+SELECT plan(96);
 
 \ir ../pgtap/support/roles.psql
 -- examq's functions: everything in public that no extension (pgTAP) brought.
@@ -45,7 +45,8 @@ CREATE FUNCTION pg_temp.examq_tables() RETURNS SETOF text LANGUAGE sql AS $$
   SELECT unnest(ARRAY['processing_jobs', 'processing_job_stats', 'exam_papers', 'exam_paper_files',
                       'exam_paper_pages', 'syllabus_topics', 'questions', 'examq_migrations',
                       'examq_workers', 'examq_worker_status', 'examq_live_workers', 'examq_api_admin_relations',
-                      'processing_job_batches', 'processing_job_batch_status', 'examq_notification_preferences'])
+                      'processing_job_batches', 'processing_job_batch_status', 'examq_notification_preferences',
+                      'examq_noop_executions'])
 $$;
 
 INSERT INTO exam_papers (id, title) VALUES ('00000000-0000-0000-0000-00000000c001', 'Supabase paper'),
@@ -106,6 +107,7 @@ SELECT is(pg_temp.privs('authenticated', 'processing_jobs'), ARRAY['INSERT', 'SE
           'authenticated: SELECT and INSERT on processing_jobs only');
 SELECT is(pg_temp.privs('authenticated', 'processing_job_stats'), ARRAY['SELECT'], 'authenticated: SELECT on the statistics');
 SELECT is(pg_temp.privs('authenticated', 'examq_migrations'), '{}'::text[], 'authenticated: nothing on examq_migrations');
+SELECT is(pg_temp.privs('authenticated', 'examq_noop_executions'), '{}'::text[], 'authenticated: nothing on the noop execution log (sql/0018)');
 SELECT is(pg_temp.privs('authenticated', 'examq_workers'), ARRAY['SELECT'], 'authenticated: SELECT on the worker registry only');
 SELECT is(pg_temp.privs('authenticated', 'examq_api_admin_relations'), '{}'::text[], 'authenticated: nothing on examq_api_admin_relations');
 SELECT is(pg_temp.privs('authenticated', 'exam_paper_pages'), ARRAY['DELETE', 'SELECT'],

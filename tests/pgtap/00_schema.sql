@@ -96,7 +96,7 @@ SELECT has_function(f) FROM unnest(ARRAY['get_next_processing_job', 'get_next_pr
 
 SELECT ok((SELECT relrowsecurity AND relforcerowsecurity FROM pg_class
             WHERE oid = 'processing_jobs'::regclass), 'row-level security enabled and forced');
-SELECT is((SELECT array_agg(version ORDER BY version) FROM examq_migrations), ARRAY[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17], 'migrations 1 to 17 recorded once each');
+SELECT is((SELECT array_agg(version ORDER BY version) FROM examq_migrations), ARRAY[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18], 'migrations 1 to 18 recorded once each');
 SELECT ok((SELECT proconfig @> ARRAY['plan_cache_mode=force_custom_plan'] FROM pg_proc
             WHERE oid = 'complete_processing_jobs(uuid[], jsonb[], text, integer[])'::regprocedure),
           'batch completion always plans for its actual array');

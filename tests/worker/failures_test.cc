@@ -70,3 +70,50 @@ BOOST_AUTO_TEST_CASE(transient_and_critical_failures_follow_the_retry_rules) {
   BOOST_TEST(log.find("job.completed job_id=" + transient_once) != std::string::npos);
   BOOST_TEST(log.find("job.snoozed job_id=" + snoozed_once) != std::string::npos);
 }
+
+// sql/0018: a noop job asked to log its execution leaves one row, for the attempt that completed
+// it; an attempt that failed leaves none (the row is written in the completion transaction).
+BOOST_AUTO_TEST_CASE(a_noop_job_logs_only_the_attempt_that_completed_it) {
+  TestDatabase db("noop_log");
+  {
+    pg::Connection admin = db.connect();
+    std::string sql = "ALTER DATABASE " + admin.quote_identifier(db.name()) + " SET examq.retry_backoff_base = '0'";
+    admin.exec(sql.c_str());
+  }
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& conn = watcher.conn();
+
+  const std::string logged = insert_job(conn, "noop", R"({"log_execution": true, "steps": 2})", 0, 3);
+  const std::string failed_first = insert_job(conn, "noop", R"({"log_execution": true, "fail": "transient", "fail_attempts": 1})", 0, 3);
+  const std::string failed_always = insert_job(conn, "noop", R"({"log_execution": true, "fail": "critical"})", 0, 3);
+  const std::string not_asked = insert_job(conn, "noop", R"({"log_execution": false})", 0, 3);
+  const std::string bad_flag = insert_job(conn, "noop", R"({"log_execution": "yes"})", 0, 3);
+
+  WorkerProcess worker(db.conninfo(), "noop-log-test", {"--concurrency", "2"});
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until(
+                            [](pg::Connection& c) {
+                              return c.exec("SELECT count(*) = 0 FROM processing_jobs WHERE status IN ('pending', 'processing')")
+                                  .get<bool>(0, 0);
+                            },
+                            90s),
+                        "jobs did not settle; log:\n" + worker.log());
+
+  auto rows = [&](const std::string& id) {
+    return conn.exec("SELECT coalesce(string_agg(attempt || ' ' || worker_id, ',' ORDER BY attempt), '') "
+                     "FROM examq_noop_executions WHERE job_id = $1::uuid",
+                     id)
+        .get<std::string>(0, 0);
+  };
+  BOOST_TEST(job_field(conn, logged, "status") == "completed");
+  BOOST_TEST(rows(logged) == "1 noop-log-test");
+  BOOST_TEST(job_field(conn, failed_first, "status") == "completed");
+  BOOST_TEST(job_field(conn, failed_first, "attempts") == "2");
+  BOOST_TEST(rows(failed_first) == "2 noop-log-test", "only the completing attempt is logged");
+  BOOST_TEST(job_field(conn, failed_always, "status") == "failed");
+  BOOST_TEST(rows(failed_always) == "");
+  BOOST_TEST(job_field(conn, not_asked, "status") == "completed");
+  BOOST_TEST(rows(not_asked) == "");
+  BOOST_TEST(job_field(conn, bad_flag, "status") == "failed");
+  BOOST_TEST(job_field(conn, bad_flag, "error_message") == "noop: invalid payload: log_execution must be true or false");
+  BOOST_TEST(rows(bad_flag) == "");
+}

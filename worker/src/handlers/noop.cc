@@ -6,6 +6,10 @@
 namespace examq::handlers {
 namespace {
 
+// sql/0018: fenced by attempt, run in the completion transaction.
+const pg::Statement kRecordExecution{"examq_record_noop_execution",
+                                     "SELECT examq_record_noop_execution($1::uuid, $2, $3::int)"};
+
 std::int64_t epoch_micros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -46,6 +50,12 @@ JobOutcome NoopHandler::run(JobContext& ctx) {
     }
   }
 
+  bool log_execution = false;
+  if (const tao::json::value* l = payload.find("log_execution"); l != nullptr && !l->is_null()) {
+    if (!l->is_boolean()) invalid("log_execution must be true or false");
+    log_execution = l->get_boolean();
+  }
+
   bool read_database = false;
   if (const tao::json::value* r = payload.find("read_database"); r != nullptr && !r->is_null()) {
     if (!r->is_boolean()) invalid("read_database must be true or false");
@@ -75,6 +85,13 @@ JobOutcome NoopHandler::run(JobContext& ctx) {
 
   JobOutcome outcome;
   outcome.result = tao::json::value{{"handler_started_at", started_at}, {"attempt", job.attempt}};
+  if (log_execution) {
+    // In the completion transaction, just before complete_processing_job: the row commits with
+    // the completion, and a stale attempt gets 55000 and writes nothing.
+    outcome.in_completion = [job_id = job.id, attempt = job.attempt, worker = ctx.worker_id()](pg::Connection& c) {
+      c.exec(kRecordExecution, job_id, worker, attempt);
+    };
+  }
   return outcome;
 }
 

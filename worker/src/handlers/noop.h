@@ -11,6 +11,9 @@
 //   snooze_ms      integer >= 0   the snooze's delay (default 0)
 //   fail_attempts  integer >= 1   only fail while the attempt number is <= this (default:
 //                  every attempt), e.g. 2 = fail twice then succeed
+//   log_execution  boolean        record the completing attempt in examq_noop_executions
+//                  (sql/0018), in the completion transaction: a stale attempt writes nothing
+//   read_database  boolean        run a SELECT 1 on a pooled connection first
 // Result: {"handler_started_at": <epoch microseconds when run() began>, "attempt": N}.
 // An invalid payload fails the job as critical. Cancellation is honoured between steps and
 // during sleeps.
