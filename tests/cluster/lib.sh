@@ -13,6 +13,7 @@ CLEANUPS=()    # commands run at exit, last first
 
 cluster_cleanup() {
   local status=$?
+  set +e  # every step runs, whatever fails
   local p i
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do
