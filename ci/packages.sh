@@ -19,8 +19,9 @@ EXAMQ_PACKAGES=(
 # The --json outputs are checked against docs/schemas (tests/cli/validate_json.py): jsonschema.
 # The documented examples (tests/docs) use jq and curl, as the docs' readers do.
 # Notification emails go to a real SMTP server (tests/notify): aiosmtpd.
+# Workers through a transaction-mode pooler (tests/cluster/pgbouncer.sh): pgbouncer.
 EXAMQ_TEST_PACKAGES=(fonts-liberation2 fonts-dejavu-core fonts-urw-base35 chromium chromium-driver python3-selenium
-  python3-jsonschema jq curl python3-aiosmtpd)
+  python3-jsonschema jq curl python3-aiosmtpd pgbouncer)
 # The multi-host test (tests/cluster, root only) makes network namespaces with ip (iproute2).
 EXAMQ_TEST_PACKAGES+=(iproute2)
 

@@ -132,6 +132,23 @@ BOOST_AUTO_TEST_CASE(prepared_statements_are_prepared_once_per_connection) {
   BOOST_TEST(other.exec(kAdd, 2, 2).get<int>(0, 0) == 4);
 }
 
+BOOST_AUTO_TEST_CASE(unnamed_statement_mode_prepares_nothing_on_the_server) {
+  // What --db-pooler transaction relies on: through a transaction pool the next call may land on
+  // another server session, so no statement may be left prepared on this one.
+  static constexpr pg::Statement kMul{"test_mul", "SELECT $1::integer * $2::integer"};
+  struct Restore {
+    ~Restore() { pg::set_statement_mode(pg::StatementMode::named); }
+  } restore;
+  pg::set_statement_mode(pg::StatementMode::unnamed);
+  pg::Connection conn = db.connect();
+  BOOST_TEST(conn.exec(kMul, 6, 7).get<int>(0, 0) == 42);
+  BOOST_TEST(conn.exec(kMul, 2, 3).get<int>(0, 0) == 6);
+  BOOST_TEST(conn.exec("SELECT count(*) FROM pg_prepared_statements").get<int>(0, 0) == 0);
+  pg::set_statement_mode(pg::StatementMode::named);
+  BOOST_TEST(conn.exec(kMul, 1, 1).get<int>(0, 0) == 1);
+  BOOST_TEST(conn.exec("SELECT count(*) FROM pg_prepared_statements WHERE name = 'test_mul'").get<int>(0, 0) == 1);
+}
+
 BOOST_AUTO_TEST_CASE(array_literals_survive_any_text) {
   pg::Connection conn = db.connect();
   std::vector<std::string> items = {"plain", "with space", "com,ma", "{brace}", "quote\"d", "back\\slash", "", "NULL", "ünïcode"};

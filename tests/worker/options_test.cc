@@ -19,7 +19,7 @@ queue::WorkerConfig parse(std::vector<std::string> args) {
 void clear_worker_env() {
   for (const char* v : {"EXAMQ_DB", "DATABASE_URL", "EXAMQ_CONCURRENCY", "EXAMQ_LEASE", "EXAMQ_JOB_TYPES",
                         "EXAMQ_POLL_INTERVAL", "EXAMQ_SHUTDOWN_GRACE", "EXAMQ_WORKER_ID", "EXAMQ_LOG_LEVEL",
-                        "EXAMQ_LOG_FORMAT", "EXAMQ_MAX_BATCH"}) {
+                        "EXAMQ_LOG_FORMAT", "EXAMQ_MAX_BATCH", "EXAMQ_LISTEN_DB", "EXAMQ_DB_POOLER"}) {
     unsetenv(v);
   }
 }
@@ -71,6 +71,25 @@ BOOST_AUTO_TEST_CASE(environment_variables_apply_and_flags_win) {
   BOOST_TEST(c.conninfo == "postgres://db.example/app");
   setenv("EXAMQ_DB", "dbname=preferred", 1);
   BOOST_TEST(parse({}).conninfo == "dbname=preferred");
+}
+
+BOOST_AUTO_TEST_CASE(a_transaction_pooler_gets_a_direct_listen_session) {
+  queue::WorkerConfig plain = parse({"--db", "host=db"});
+  BOOST_TEST(!plain.transaction_pooler);
+  BOOST_TEST(plain.listen_on() == "host=db");
+  BOOST_TEST(!plain.listen_apart());
+  queue::WorkerConfig pooled =
+      parse({"--db", "host=bouncer port=6432", "--db-pooler", "transaction", "--listen-db", "host=db port=5432"});
+  BOOST_TEST(pooled.transaction_pooler);
+  BOOST_TEST(pooled.listen_on() == "host=db port=5432");
+  BOOST_TEST(pooled.listen_apart());
+  setenv("EXAMQ_LISTEN_DB", "host=direct", 1);
+  setenv("EXAMQ_DB_POOLER", "transaction", 1);
+  queue::WorkerConfig from_env = parse({"--db", "host=bouncer"});
+  BOOST_TEST(from_env.listen_on() == "host=direct");
+  BOOST_TEST(from_env.transaction_pooler);
+  BOOST_CHECK_THROW(parse({"--db-pooler", "statement"}), CLI::ValidationError);
+  BOOST_CHECK_THROW(parse({"--listen-db", "localhost"}), CLI::ValidationError);
 }
 
 BOOST_AUTO_TEST_CASE(durations_without_a_unit_are_refused) {

@@ -27,6 +27,8 @@ namespace {
 
 struct ServeOptions {
   std::string db;
+  std::string listen_db;           // the event hub's LISTEN session; "" = --db
+  std::string db_pooler = "none";  // none | transaction
   std::string listen = "127.0.0.1:8080";
   std::string admin_role = "examq_admin";
   std::string user_role = "authenticated";
@@ -51,6 +53,14 @@ Command add_serve_command(CLI::App& app) {
   auto o = std::make_shared<ServeOptions>();
   CLI::App* sub = app.add_subcommand("serve", "Serve the HTTP API: the seed's functions, jobs, papers and live events");
   add_database_option(*sub, o->db);
+  sub->add_option("--listen-db", o->listen_db,
+                  "Where the live events LISTEN, when --db leads to a transaction-mode pooler (LISTEN needs a "
+                  "direct session). Default: the same as --db")
+      ->envname("EXAMQ_LISTEN_DB")->type_name("CONNINFO")->check(conninfo_validator());
+  sub->add_option("--db-pooler", o->db_pooler,
+                  "What --db leads to: none (PostgreSQL itself, or a session-mode pooler) or transaction (a "
+                  "transaction-mode pooler such as PgBouncer: statements are sent unnamed, not prepared)")
+      ->envname("EXAMQ_DB_POOLER")->capture_default_str()->check(CLI::IsMember({"none", "transaction"}));
   sub->add_option("--listen", o->listen, "Address to listen on")->envname("EXAMQ_LISTEN")->capture_default_str();
   sub->add_option("--admin-role", o->admin_role, "Database role for callers whose token says admin")
       ->envname("EXAMQ_ADMIN_ROLE")->capture_default_str();
@@ -106,6 +116,7 @@ Command add_serve_command(CLI::App& app) {
               config.limits.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(util::parse_duration(o->request_timeout));
               config.limits.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(util::parse_duration(o->idle_timeout));
               conninfo = resolve_database(o->db);
+              if (o->db_pooler == "transaction") pg::set_statement_mode(pg::StatementMode::unnamed);
             } catch (const std::invalid_argument& e) {
               std::cerr << "examq serve: " << e.what() << "\n";
               return kExitUsage;
@@ -152,7 +163,7 @@ Command add_serve_command(CLI::App& app) {
             util::ShutdownSignals& signals = util::ShutdownSignals::install();
             pg::ConnectionPool pool(conninfo, "examq serve", static_cast<std::size_t>(o->db_connections));
             http::CallerDb db(pool, http::RoleConfig{o->admin_role, o->user_role}, user_role_exists);
-            http::EventHub hub(conninfo, o->admin_role, db);
+            http::EventHub hub(o->listen_db.empty() ? conninfo : o->listen_db, o->admin_role, db);
             http::Api api(db, hub);
             http::Server server(config, api, hub);
             api.count_connections_with([&server] { return server.connections(); });

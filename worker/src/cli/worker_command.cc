@@ -7,6 +7,7 @@
 #include "retag/retag_handler.h"
 
 #include "handlers/registry.h"
+#include "pg/connection.h"
 #include "queue/worker.h"
 #include "util/log.h"
 #include "util/shutdown_signals.h"
@@ -23,7 +24,21 @@
 namespace examq::cli {
 
 void bind_worker_options(CLI::App& sub, WorkerOptions& o, bool with_database) {
-  if (with_database) add_database_option(sub, o.db);
+  if (with_database) {
+    add_database_option(sub, o.db);
+    sub.add_option("--listen-db", o.listen_db,
+                   "Where the dispatcher LISTENs for new jobs, when --db leads to a transaction-mode pooler "
+                   "(LISTEN needs a direct session). Default: the same as --db")
+        ->envname("EXAMQ_LISTEN_DB")
+        ->type_name("CONNINFO")
+        ->check(conninfo_validator());
+    sub.add_option("--db-pooler", o.db_pooler,
+                   "What --db leads to: none (PostgreSQL itself, or a session-mode pooler) or transaction (a "
+                   "transaction-mode pooler such as PgBouncer: statements are sent unnamed, not prepared)")
+        ->envname("EXAMQ_DB_POOLER")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"none", "transaction"}));
+  }
   sub.add_option("--concurrency", o.concurrency, "Jobs run at once (default: number of cores)")
       ->envname("EXAMQ_CONCURRENCY")
       ->check(CLI::Range(1, 1024));
@@ -72,6 +87,8 @@ void bind_worker_options(CLI::App& sub, WorkerOptions& o, bool with_database) {
 queue::WorkerConfig to_worker_config(const WorkerOptions& o) {
   queue::WorkerConfig c;
   c.conninfo = resolve_database(o.db);
+  c.listen_conninfo = o.listen_db;
+  c.transaction_pooler = o.db_pooler == "transaction";
   c.concurrency = o.concurrency > 0 ? o.concurrency : queue::default_concurrency();
   c.job_types = queue::parse_job_types(o.job_types);
   c.poll_interval = util::parse_duration(o.poll_interval);
@@ -94,6 +111,7 @@ std::vector<std::string> worker_arguments(const WorkerOptions& o) {
   add("--shutdown-grace", o.shutdown_grace);
   if (!o.worker_id.empty()) add("--worker-id", o.worker_id);
   add("--max-batch", std::to_string(o.max_batch));
+  if (o.db_pooler != "none") add("--db-pooler", o.db_pooler);
   if (!o.metrics_listen.empty()) add("--metrics-listen", o.metrics_listen);
   if (o.metrics_allow_remote) args.push_back("--metrics-allow-remote");
   add("--log-level", o.logging.level);
@@ -104,6 +122,8 @@ std::vector<std::string> worker_arguments(const WorkerOptions& o) {
 DetachedWorker start_worker_in_background(const WorkerOptions& options) {
   to_worker_config(options);  // bad settings are reported here, not in a log file
   metrics_address(options);
+  // Like --db, it reaches the worker in the environment (no password in `ps`).
+  if (!options.listen_db.empty()) ::setenv("EXAMQ_LISTEN_DB", options.listen_db.c_str(), 1);
   // Ready means connected, schema checked and registered: seconds at most on a reachable
   // database; a worker still retrying after this long is stopped and its log shown.
   return start_detached_worker(examq_home(), worker_arguments(options), options.db, std::chrono::seconds(30));
@@ -163,6 +183,7 @@ Command add_worker_command(CLI::App& app) {
               return kExitUsage;
             }
             util::set_log_context("worker_id", config.worker_id);
+            if (config.transaction_pooler) pg::set_statement_mode(pg::StatementMode::unnamed);
             util::ShutdownSignals& signals = util::ShutdownSignals::install();
             handlers::Registry registry;
             try {

@@ -14,6 +14,8 @@ namespace examq::cli {
 // The worker's options as given (flags, or EXAMQ_* variables through CLI11's envname).
 struct WorkerOptions {
   std::string db;
+  std::string listen_db;          // --listen-db: "" = the same as --db
+  std::string db_pooler = "none";  // --db-pooler: none | transaction
   int concurrency = 0;  // 0 = number of cores
   std::string job_types;
   std::string poll_interval = "5s";

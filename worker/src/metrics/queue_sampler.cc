@@ -2,6 +2,7 @@
 
 #include "pg/connection.h"
 #include "pg/error.h"
+#include "pg/transaction.h"
 #include "util/log.h"
 
 #include <optional>
@@ -71,10 +72,14 @@ void QueueSampler::read() {
     if (!session_->conn || session_->conn->broken()) {
       session_->conn.reset();
       session_->conn.emplace(conninfo_, "examq metrics");
-      // A slow database must not leave the gauges stale for long.
-      session_->conn->exec("SET statement_timeout = '5s'");
     }
+    // A slow database must not leave the gauges stale for long. The timeout is the
+    // transaction's own (SET LOCAL): through a transaction-mode pooler a session-wide SET would
+    // stay on a server session that other clients get next.
+    pg::Transaction tx(*session_->conn);
+    session_->conn->exec("SET LOCAL statement_timeout = '5s'");
     pg::Result r = session_->conn->exec(kQueueDepth);
+    tx.commit();
     for (int i = 0; i < r.rows(); ++i) {
       now[r.get<std::string>(i, 0)] = {r.get<std::int64_t>(i, 1), r.get<std::int64_t>(i, 2), r.get<double>(i, 3)};
     }

@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 #include <tao/json/to_string.hpp>
 
+#include <atomic>
+
 namespace examq::pg {
 namespace {
 
@@ -22,7 +24,12 @@ std::string_view describe(const char* sql) {
   return s.substr(0, 80);
 }
 
+std::atomic<StatementMode> g_statement_mode{StatementMode::named};
+
 }  // namespace
+
+void set_statement_mode(StatementMode mode) { g_statement_mode.store(mode); }
+StatementMode statement_mode() { return g_statement_mode.load(); }
 
 Param to_param(const tao::json::value& v) { return tao::json::to_string(v); }
 
@@ -75,6 +82,12 @@ Result Connection::exec_script(const std::string& script, std::string_view what)
 }
 
 Result Connection::exec_prepared(const Statement& statement, const std::vector<Param>& params) {
+  if (statement_mode() == StatementMode::unnamed) {
+    RawParams raw(params);
+    return check(PQexecParams(conn_.get(), statement.sql, static_cast<int>(params.size()), nullptr, raw.values.data(),
+                              nullptr, nullptr, 0),
+                 statement.name);
+  }
   if (prepared_.find(statement.name) == prepared_.end()) {
     check(PQprepare(conn_.get(), statement.name, statement.sql, 0, nullptr), describe(statement.sql));
     prepared_.insert(statement.name);

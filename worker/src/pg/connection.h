@@ -48,6 +48,15 @@ struct Statement {
   const char* sql;
 };
 
+// How Statements travel, for every Connection of the process. `named` (the default) prepares a
+// Statement once per session (PQprepare) and then executes it by name. `unnamed` sends it each
+// time as an unnamed statement (PQexecParams), for a transaction-mode pooler (PgBouncer before
+// 1.21): there each transaction may run on another server session, one that never saw the
+// prepare. The cost is a parse and plan per call. Set once, at start-up (--db-pooler).
+enum class StatementMode { named, unnamed };
+void set_statement_mode(StatementMode mode);
+StatementMode statement_mode();
+
 struct Notification {
   std::string channel;
   std::string payload;

@@ -12,8 +12,19 @@
 namespace examq::queue {
 
 struct WorkerConfig {
+  // The conninfo the dispatcher LISTENs on.
+  const std::string& listen_on() const { return listen_conninfo.empty() ? conninfo : listen_conninfo; }
+  // True when LISTEN has a session of its own, apart from the claims.
+  bool listen_apart() const { return !listen_conninfo.empty() && listen_conninfo != conninfo; }
+
   // libpq conninfo or URI; "" uses the PG* environment variables.
   std::string conninfo;
+  // The dispatcher's LISTEN session (--listen-db); "" = conninfo. Point it past a
+  // transaction-mode pooler: LISTEN needs a server session of its own.
+  std::string listen_conninfo;
+  // conninfo leads to a transaction-mode pooler (--db-pooler=transaction): statements go
+  // unnamed (pg::StatementMode::unnamed) and no session state is relied on.
+  bool transaction_pooler = false;
   // Jobs running at once (executor threads).
   int concurrency = 1;
   // Job types to claim; empty claims every type (a type without a handler then fails).

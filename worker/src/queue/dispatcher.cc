@@ -26,7 +26,12 @@ Dispatcher::Dispatcher(WorkerState& state, std::function<void(const std::string&
       on_fatal_(std::move(on_fatal)),
       listener_({"processing_jobs_available"}),
       session_(state.config.conninfo, "examq dispatcher " + state.config.worker_id, "dispatcher",
-               [this](pg::Connection& conn) { on_connect(conn); }) {}
+               [this](pg::Connection& conn) { on_connect(conn); }) {
+  if (state.config.listen_apart()) {
+    listen_session_ = std::make_unique<Session>(state.config.listen_on(), "examq listener " + state.config.worker_id,
+                                                "listener", [this](pg::Connection& conn) { on_listen_connect(conn); });
+  }
+}
 
 Dispatcher::~Dispatcher() { stop(); }
 
@@ -39,6 +44,7 @@ void Dispatcher::stop() {
   // No more claims, so no more LISTEN: leave at once (this also shows in pg_stat_activity
   // that the worker has begun shutting down).
   session_.close();
+  if (listen_session_) listen_session_->close();
 }
 
 bool Dispatcher::sleep(util::Duration d) {
@@ -61,10 +67,20 @@ void Dispatcher::on_connect(pg::Connection& conn) {
   } catch (const schema::SchemaMismatch& e) {
     throw pg::Error(e.what(), "42883", "examq schema too old", {}, {}, {}, false);  // not retryable: fatal
   }
+  if (!listen_session_) {
+    listener_.subscribe(conn);
+    listening_ = true;
+    full_batches_ = 0;
+  }
+  release_orphans(conn);
+  need_claim_ = true;
+}
+
+void Dispatcher::on_listen_connect(pg::Connection& conn) {
   listener_.subscribe(conn);
   listening_ = true;
   full_batches_ = 0;
-  release_orphans(conn);
+  // Notifications sent while no session listened are lost: claim to catch up.
   need_claim_ = true;
 }
 
@@ -149,13 +165,16 @@ void Dispatcher::loop() {
   std::vector<pg::Notification> notes;
   while (!stop_.load()) {
     pg::Connection* conn = nullptr;
+    pg::Connection* listen_conn = nullptr;  // where LISTEN and the wait happen
     try {
       conn = session_.get([this](util::Duration d) { return sleep(d); });
+      listen_conn = conn;
+      if (conn != nullptr && listen_session_) listen_conn = listen_session_->get([this](util::Duration d) { return sleep(d); });
     } catch (const pg::Error& e) {
       on_fatal_(e.what());
       return;
     }
-    if (conn == nullptr) return;
+    if (conn == nullptr || listen_conn == nullptr) return;
     if (!ready_told_) {
       ready_told_ = true;
       state_.ready_part_done();
@@ -174,7 +193,7 @@ void Dispatcher::loop() {
         // and discard each one. Stop listening until the queue runs short again.
         full_batches_ = need_claim_ ? full_batches_ + 1 : 0;
         if (listening_ && full_batches_ >= kUnlistenAfterFullBatches) {
-          listener_.unsubscribe(*conn);
+          listener_.unsubscribe(*listen_conn);
           listening_ = false;
           util::log_event(spdlog::level::debug, "dispatcher.unlisten", {{"reason", "draining a backlog"}});
         }
@@ -183,7 +202,7 @@ void Dispatcher::loop() {
       if (!need_claim_ && !listening_) {
         // About to wait for news: listen first, then claim once more, so a job inserted
         // between the last claim and the LISTEN is not missed.
-        listener_.subscribe(*conn);
+        listener_.subscribe(*listen_conn);
         listening_ = true;
         need_claim_ = true;
         util::log_event(spdlog::level::debug, "dispatcher.listen", {{"reason", "queue ran short"}});
@@ -194,7 +213,7 @@ void Dispatcher::loop() {
       // matters; the socket is still watched so a lost connection is noticed.
       auto deadline = need_claim_ ? Clock::now() + std::chrono::seconds(60) : last_claim + state_.config.poll_interval;
       notes.clear();
-      switch (listener_.wait(*conn, &state_.dispatcher_wakeup, deadline, notes)) {
+      switch (listener_.wait(*listen_conn, &state_.dispatcher_wakeup, deadline, notes)) {
         case pg::Listener::Wake::notified:
           if (relevant(notes)) need_claim_ = true;
           break;
@@ -207,6 +226,7 @@ void Dispatcher::loop() {
     } catch (const pg::Error& e) {
       if (e.retryable()) {
         session_.reset_if_broken(e, /*force=*/true);
+        if (listen_session_) listen_session_->reset_if_broken(e, /*force=*/true);
         need_claim_ = true;
         continue;
       }

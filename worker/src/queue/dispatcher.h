@@ -8,6 +8,9 @@
 // say what it already knows, and reading them costs the server), and listens again, then
 // claims once more, before it next waits.
 //
+// With --listen-db apart from --db, LISTEN has a session of its own (direct to PostgreSQL) and
+// the claims go through --db (a transaction-mode pooler); either reconnecting means a claim.
+//
 // After every (re)connect it LISTENs again, hands back orphans (jobs the database says this
 // worker holds but the worker does not know: a claim whose reply was lost when the
 // connection broke) and claims at once.
@@ -18,6 +21,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <thread>
 
 namespace examq::queue {
@@ -35,7 +39,11 @@ class Dispatcher {
 
  private:
   void loop();
+  // A new claim session: checks the schema, hands back orphans; LISTENs too unless
+  // listen_session_ does.
   void on_connect(pg::Connection& conn);
+  // A new LISTEN session (only with --listen-db apart from --db): LISTENs.
+  void on_listen_connect(pg::Connection& conn);
   void release_orphans(pg::Connection& conn);
   // `fresh` is a new attempt of a job `stale` (an older attempt) still runs here: stop the
   // stale run and make the fresh one start only after it has finished.
@@ -50,6 +58,9 @@ class Dispatcher {
   std::function<void(const std::string&)> on_fatal_;
   pg::Listener listener_;
   Session session_;
+  // With --listen-db apart from --db (a transaction-mode pooler): the direct session that
+  // LISTENs; claims then go through session_. Null: session_ does both.
+  std::unique_ptr<Session> listen_session_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   bool need_claim_ = true;

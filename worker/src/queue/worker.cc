@@ -55,7 +55,8 @@ WorkerExit run_worker(const WorkerConfig& config, const handlers::Registry& regi
 
   util::log_event(spdlog::level::info, "worker.started",
                   {{"concurrency", config.concurrency}, {"job_types", join(config.job_types)},
-                   {"lease", util::format_duration(config.lease)}, {"poll_interval", util::format_duration(config.poll_interval)}});
+                   {"lease", util::format_duration(config.lease)}, {"poll_interval", util::format_duration(config.poll_interval)},
+                   {"db_pooler", config.transaction_pooler ? "transaction" : "none"}, {"listen_apart", config.listen_apart()}});
   settler.start();
   lease_keeper.start();
   executors.start(config.concurrency);
