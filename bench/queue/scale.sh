@@ -15,7 +15,9 @@
 #     session_replication_role = replica (no change notifications for history), then VACUUM ANALYZE.
 #  2. the claim with the history present: EXPLAIN (ANALYZE, BUFFERS) of the statement inside
 #     get_next_processing_jobs (through auto_explain, nested statements) claiming 10 of 1,000
-#     pending jobs, CLAIM_RUNS (5) times, each in a transaction rolled back.
+#     pending jobs, CLAIM_RUNS (5) times, each in a transaction rolled back; also timed in SQL
+#     without auto_explain (clock_timestamp() around the call). Again right after the drain
+#     (the drained jobs' dead entries still in the claim index) and after step 5's VACUUM.
 #  3. enqueue JOBS (1,000,000) noop jobs: INSERT ... SELECT in chunks of 100,000 (the triggers and
 #     notifications of the product fire), then ANALYZE.
 #  4. drain: WORKERS (4) `examq worker --concurrency CONCURRENCY (10) --job-types noop`; the
@@ -222,6 +224,9 @@ q -F ' | ' -c "
   UNION ALL SELECT 'total', pg_size_pretty(pg_total_relation_size('processing_jobs')), pg_total_relation_size('processing_jobs')" \
   >"$OUT/sizes.txt"
 rows_after=$(q -c "SELECT count(*) FROM processing_jobs"); rec rows_after "$rows_after"
+# And once vacuumed: the drained jobs' dead entries in the claim index are gone.
+claim_plain vacuumed
+claim_ms_vacuumed=$(median <"$OUT/claim-vacuumed.plain.ms"); rec claim_ms_vacuumed "$claim_ms_vacuumed"
 
 # --- 6. the daily cleanup ------------------------------------------------------------------------
 cleanup_run() {  # LABEL SQL-ARGS
@@ -245,7 +250,8 @@ mb() { echo "scale=1; $1 / 1048576" | bc; }
   echo "| server CPU per job (µs; total s over the drain) | $cpu_us_job ($cpu_s s) |"
   echo "| WAL per job (bytes; total) | $wal_job ($(mb "$wal_bytes") MiB) |"
   echo "| claim of 10 of 1,000 pending, history present (ms, median of $CLAIM_RUNS: the call timed in SQL (under auto_explain ANALYZE: the UPDATE with its triggers / the whole call)) | $claim_ms_history |"
-  echo "| the same after the drain ($rows_after rows) | $claim_ms_after |"
+  echo "| the same right after the drain, before any vacuum ($rows_after rows) | $claim_ms_after |"
+  echo "| the same after VACUUM ANALYZE | $claim_ms_vacuumed |"
   echo "| enqueue of $JOBS (s, INSERT ... SELECT by 100,000) | $enqueue_s |"
   echo "| history fixture load + VACUUM ANALYZE (s) | $(v history_load_s) |"
   echo "| cleanup, default retention (30 days): rows, s, WAL | $(v cleanup_default_rows), $(v cleanup_default_s), $(mb "$(v cleanup_default_wal_bytes)") MiB |"
