@@ -6,7 +6,7 @@
 #   bench/pipeline/realpapers.sh [BUILD_DIR]        (default: build-release, else build)
 #   RUNS=5 PDF_DIR=/some/pdfs bench/pipeline/realpapers.sh build
 #
-# Builds nothing: BUILD_DIR must hold worker/examq and worker/examq-render (the renderer is found
+# Builds nothing: BUILD_DIR must hold worker/examq, examq-render and examq-ocr.so (found
 # beside the binary). PDF_DIR defaults to ../shared/realpapers/pdf from the repository root.
 # A throwaway PostgreSQL 15 (ci/pgcluster, stock settings), stopped on every exit path.
 # Per run (RUNS, default 3): a fresh database; every PDF is submitted at once with
@@ -29,7 +29,7 @@ if [ -z "$BUILD" ]; then
   for b in "$ROOT/build-release" "$ROOT/build"; do [ -x "$b/worker/examq" ] && { BUILD=$b; break; }; done
 fi
 EXAMQ=${BUILD:-?}/worker/examq
-[ -x "$EXAMQ" ] && [ -x "$BUILD/worker/examq-render" ] || { echo "realpapers.sh: build examq and examq-render first (BUILD_DIR/worker/)" >&2; exit 2; }
+[ -x "$EXAMQ" ] && [ -x "$BUILD/worker/examq-render" ] && [ -f "$BUILD/worker/examq-ocr.so" ] || { echo "realpapers.sh: build examq, examq-render and examq-ocr first (BUILD_DIR/worker/)" >&2; exit 2; }
 PDF_DIR=${PDF_DIR:-$ROOT/../shared/realpapers/pdf}
 RUNS=${RUNS:-3}
 PAR=${REF_PARALLEL:-2}
