@@ -182,7 +182,7 @@ class Runner {
     const std::size_t max_bytes = image_byte_limit(limits);
     page_ptrs_.reserve(pages_.size());
     for (const PageImage& page : pages_) {
-      std::optional<FittedImage> fitted = fit_jpeg(page.jpeg, max_side, max_bytes);
+      std::optional<FittedImage> fitted = fit_page_image(page.page_number, page.jpeg, max_side, max_bytes);
       if (!fitted) {
         page_ptrs_.push_back(&page);
         continue;
