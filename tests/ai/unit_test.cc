@@ -523,6 +523,21 @@ BOOST_AUTO_TEST_CASE(a_decompression_bomb_is_refused_by_the_child_before_decodin
   BOOST_TEST(e.find("declares 65000x65000 pixels, over the limit of 100 Mpixels") != std::string::npos, e);
 }
 
+BOOST_AUTO_TEST_CASE(images_are_shrunk_in_parallel_children_and_the_first_failure_in_order_wins) {
+  const std::string big = test::real_jpeg(2479, 3508, false);
+  const std::string cut = big.substr(0, big.size() / 2);
+  const long before = pdf::image_children_started();
+  std::vector<std::optional<FittedImage>> out =
+      fit_page_images({1, 2, 3}, {big, test::real_jpeg(800, 600, false), big}, 2000, 0, 2);
+  BOOST_TEST(pdf::image_children_started() == before + 2);
+  BOOST_REQUIRE_EQUAL(out.size(), 3u);
+  BOOST_TEST((out[0] && out[0]->size == Size{1413, 2000}));
+  BOOST_TEST(!out[1]);
+  BOOST_TEST((out[2] && out[2]->size == Size{1413, 2000}));
+  const std::string e = error_of([&] { fit_page_images({1, 2, 3, 4}, {big, cut, big, cut}, 2000, 0, 3); });
+  BOOST_TEST(e.find("bad_image: page image 2 ") == 0, e);
+}
+
 BOOST_AUTO_TEST_CASE(a_child_killed_by_a_limit_fails_the_image_like_a_render_child) {
   pdf::SandboxOptions options = pdf::image_sandbox_options();
   const std::string big = test::real_jpeg(2479, 3508, false);

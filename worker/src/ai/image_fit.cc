@@ -1,10 +1,14 @@
 #include "ai/image_fit.h"
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <thread>
 
 #include "ai/ai_error.h"
 #include "pdf/image_sandbox.h"
 #include "pdf/pdf_error.h"
+#include "pdf/process_budget.h"
 
 namespace examq::ai {
 
@@ -76,6 +80,34 @@ std::optional<FittedImage> fit_page_image(int index, std::string_view jpeg, int 
                                 " is past the provider's limits and could not be shrunk: " + e.what();
     throw AiError(e.critical() ? AiErrorKind::bad_image : AiErrorKind::unavailable, message);
   }
+}
+
+std::vector<std::optional<FittedImage>> fit_page_images(const std::vector<int>& indexes,
+                                                        const std::vector<std::string_view>& jpegs, int max_side,
+                                                        std::size_t max_bytes, int parallel) {
+  std::vector<std::optional<FittedImage>> out(jpegs.size());
+  std::vector<std::exception_ptr> errors(jpegs.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i; (i = next++) < jpegs.size();) {
+      try {
+        out[i] = fit_page_image(indexes[i], jpegs[i], max_side, max_bytes);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  const std::size_t threads =
+      std::min<std::size_t>(jpegs.size(), static_cast<std::size_t>(parallel > 0 ? parallel : pdf::online_cpus()));
+  {
+    std::vector<std::jthread> pool;
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+  }
+  for (const std::exception_ptr& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  return out;
 }
 
 }  // namespace examq::ai

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ai/provider_limits.h"
 
@@ -36,5 +37,12 @@ std::optional<FittedImage> fit_jpeg(std::string_view jpeg, int max_side, std::si
 // number) of a job, its failure turned into an AiError naming the image: bad_image (not
 // transient) for a critical pdf::PdfError, unavailable (transient) otherwise.
 std::optional<FittedImage> fit_page_image(int index, std::string_view jpeg, int max_side, std::size_t max_bytes);
+
+// fit_page_image for each of `jpegs` (image i has index indexes[i]), in up to `parallel` children
+// at once (0: the number of online CPUs): a child's start and the shrinking overlap instead of
+// adding up. Throws the failure of the first failing image (in order) once all have finished.
+std::vector<std::optional<FittedImage>> fit_page_images(const std::vector<int>& indexes,
+                                                        const std::vector<std::string_view>& jpegs, int max_side,
+                                                        std::size_t max_bytes, int parallel = 0);
 
 }  // namespace examq::ai
