@@ -65,6 +65,18 @@ inline std::string real_jpeg(int width, int height, bool noisy, int seed = 1) {
   return encoder.encode(pixels.data(), width, height, width, pdf::JpegEncoder::PixelLayout::gray8);
 }
 
+// `jpeg` (a real_jpeg) with its frame header claiming width x height: a decompression bomb's
+// header on a few KB of data.
+inline std::string with_declared_size(std::string jpeg, int width, int height) {
+  const std::size_t sof = jpeg.find("\xFF\xC0");
+  if (sof == std::string::npos) throw std::runtime_error("no SOF0 marker");
+  jpeg[sof + 5] = static_cast<char>(height >> 8);
+  jpeg[sof + 6] = static_cast<char>(height & 0xFF);
+  jpeg[sof + 7] = static_cast<char>(width >> 8);
+  jpeg[sof + 8] = static_cast<char>(width & 0xFF);
+  return jpeg;
+}
+
 inline std::string base64_decode(std::string_view in) {
   auto value = [](char c) -> int {
     if (c >= 'A' && c <= 'Z') return c - 'A';

@@ -5,6 +5,7 @@
 
 #include <tao/json/from_string.hpp>
 
+#include <functional>
 #include <map>
 
 #include "ai/ai_config.h"
@@ -21,6 +22,7 @@
 #include "ai/redact.h"
 #include "ai/request_limiter.h"
 #include "ai/retry_policy.h"
+#include "pdf/image_sandbox.h"
 #include "test_support.h"
 
 using namespace examq;
@@ -442,29 +444,121 @@ BOOST_AUTO_TEST_CASE(batches_past_the_image_count_are_split) {
   BOOST_TEST(batches.back().last == 7);
 }
 
-BOOST_AUTO_TEST_CASE(an_oversized_jpeg_is_decoded_and_shrunk_to_the_side_limit) {
+BOOST_AUTO_TEST_SUITE_END()
+
+// The pixel work of fit_jpeg happens in a sandboxed examq-render child (pdf/image_sandbox.h):
+// these tests count the children started, and check that an image the child cannot shrink fails
+// with a clear error (an AiError naming the image for the job) instead of being sent or crashing.
+BOOST_AUTO_TEST_SUITE(image_fit)
+
+BOOST_AUTO_TEST_CASE(an_oversized_jpeg_is_shrunk_to_the_side_limit_by_a_sandboxed_child) {
   const std::string big = test::real_jpeg(2479, 3508, false);
   BOOST_TEST((jpeg_dimensions(big) == Size{2479, 3508}));
+  const long before = pdf::image_children_started();
   std::optional<FittedImage> f = fit_jpeg(big, 2000, 0);
   BOOST_REQUIRE(f);
+  BOOST_TEST(pdf::image_children_started() == before + 1);
   BOOST_TEST((f->size == Size{1413, 2000}));
   BOOST_TEST((jpeg_dimensions(f->jpeg) == Size{1413, 2000}));
 }
 
-BOOST_AUTO_TEST_CASE(a_jpeg_over_the_byte_limit_is_shrunk_until_it_fits) {
+BOOST_AUTO_TEST_CASE(a_jpeg_over_the_byte_limit_is_shrunk_until_it_fits_in_one_child) {
   const std::string heavy = test::real_jpeg(1600, 1600, true);  // noise: about 2 MB
   BOOST_REQUIRE_GT(heavy.size(), 1'000'000u);
+  const long before = pdf::image_children_started();
   std::optional<FittedImage> f = fit_jpeg(heavy, 8000, 500'000);
   BOOST_REQUIRE(f);
+  BOOST_TEST(pdf::image_children_started() == before + 1);  // every try in the same child
   BOOST_TEST(f->jpeg.size() <= 500'000u);
   BOOST_TEST(f->size.width < 1600);
   BOOST_TEST((jpeg_dimensions(f->jpeg) == f->size));
 }
 
-BOOST_AUTO_TEST_CASE(an_image_within_the_limits_or_not_a_jpeg_is_left_alone) {
+BOOST_AUTO_TEST_CASE(an_image_within_the_limits_is_left_alone_and_starts_no_child) {
+  const long before = pdf::image_children_started();
   BOOST_TEST(!fit_jpeg(test::real_jpeg(800, 600, false), 2000, 5'000'000));
-  BOOST_TEST(!fit_jpeg(test::fake_jpeg(1, 60'000), 2000, 1000));  // undecodable: sent as is
+  BOOST_TEST(!fit_jpeg(test::fake_jpeg(1, 60'000), 2000, 100'000));  // size unreadable, bytes within
+  BOOST_TEST(pdf::image_children_started() == before);
   BOOST_TEST(!jpeg_dimensions("not a jpeg"));
+}
+
+BOOST_AUTO_TEST_CASE(jpeg_dimensions_reads_the_frame_header_without_a_decoder) {
+  BOOST_TEST((jpeg_dimensions(test::real_jpeg(321, 123, false)) == Size{321, 123}));
+  BOOST_TEST((jpeg_dimensions(test::with_declared_size(test::real_jpeg(64, 64, false), 60000, 50000)) == Size{60000, 50000}));
+  const std::string j = test::real_jpeg(64, 64, false);
+  BOOST_TEST(!jpeg_dimensions(j.substr(0, 20)));  // cut before the frame header
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const AiError& e) {
+    return std::string(kind_name(e.kind())) + ": " + e.what();
+  }
+  return "no error";
+}
+
+BOOST_AUTO_TEST_CASE(a_truncated_jpeg_past_the_limits_fails_naming_the_image) {
+  const std::string big = test::real_jpeg(3000, 2000, true);
+  const std::string cut = big.substr(0, big.size() / 2);
+  const std::string e = error_of([&] { fit_page_image(3, cut, 2000, 0); });
+  BOOST_TEST(e.find("bad_image: page image 3 is past the provider's limits and could not be shrunk") == 0, e);
+  BOOST_TEST(e.find("cannot be decoded") != std::string::npos, e);
+}
+
+BOOST_AUTO_TEST_CASE(a_heavy_jpeg_without_a_readable_size_fails_unsent) {
+  const long before = pdf::image_children_started();
+  const std::string e = error_of([&] { fit_page_image(1, test::fake_jpeg(1, 60'000), 2000, 1000); });
+  BOOST_TEST(e == "bad_image: page image 1 is past the provider's limits and could not be shrunk: "
+                  "not a JPEG whose size can be read", e);
+  BOOST_TEST(pdf::image_children_started() == before);
+}
+
+BOOST_AUTO_TEST_CASE(a_decompression_bomb_is_refused_by_the_child_before_decoding) {
+  const std::string bomb = test::with_declared_size(test::real_jpeg(64, 64, false), 65000, 65000);
+  const long before = pdf::image_children_started();
+  const std::string e = error_of([&] { fit_page_image(2, bomb, 2000, 0); });
+  BOOST_TEST(pdf::image_children_started() == before + 1);
+  BOOST_TEST(e.find("bad_image: page image 2 ") == 0, e);
+  BOOST_TEST(e.find("declares 65000x65000 pixels, over the limit of 100 Mpixels") != std::string::npos, e);
+}
+
+BOOST_AUTO_TEST_CASE(images_are_shrunk_in_parallel_children_and_the_first_failure_in_order_wins) {
+  const std::string big = test::real_jpeg(2479, 3508, false);
+  const std::string cut = big.substr(0, big.size() / 2);
+  const long before = pdf::image_children_started();
+  std::vector<std::optional<FittedImage>> out =
+      fit_page_images({1, 2, 3}, {big, test::real_jpeg(800, 600, false), big}, 2000, 0, 2);
+  BOOST_TEST(pdf::image_children_started() == before + 2);
+  BOOST_REQUIRE_EQUAL(out.size(), 3u);
+  BOOST_TEST((out[0] && out[0]->size == Size{1413, 2000}));
+  BOOST_TEST(!out[1]);
+  BOOST_TEST((out[2] && out[2]->size == Size{1413, 2000}));
+  const std::string e = error_of([&] { fit_page_images({1, 2, 3, 4}, {big, cut, big, cut}, 2000, 0, 3); });
+  BOOST_TEST(e.find("bad_image: page image 2 ") == 0, e);
+}
+
+BOOST_AUTO_TEST_CASE(a_child_killed_by_a_limit_fails_the_image_like_a_render_child) {
+  pdf::SandboxOptions options = pdf::image_sandbox_options();
+  const std::string big = test::real_jpeg(2479, 3508, false);
+  options.fault = pdf::RenderFault::exhaust_memory;
+  options.memory_bytes = std::size_t{256} << 20;
+  pdf::set_image_sandbox_options(options);
+  std::string e = error_of([&] { fit_page_image(4, big, 2000, 0); });
+  BOOST_TEST(e.find("bad_image: page image 4 ") == 0, e);
+  BOOST_TEST(e.find("image shrinker exceeded its memory limit (256 MB)") != std::string::npos, e);
+  options.fault = pdf::RenderFault::crash;
+  pdf::set_image_sandbox_options(options);
+  e = error_of([&] { fit_page_image(4, big, 2000, 0); });
+  BOOST_TEST(e.find("image shrinker crashed: signal 11") != std::string::npos, e);
+  // Not the image's fault: a missing helper is transient, the job is retried once it is fixed.
+  options.fault = pdf::RenderFault::none;
+  options.helper_path = "/nonexistent/examq-render";
+  pdf::set_image_sandbox_options(options);
+  e = error_of([&] { fit_page_image(4, big, 2000, 0); });
+  BOOST_TEST(e.find("unavailable: page image 4 ") == 0, e);
+  pdf::set_image_sandbox_options(pdf::SandboxOptions{});
+  BOOST_TEST(fit_jpeg(big, 2000, 0).has_value());  // and the next image is shrunk as usual
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -131,3 +131,20 @@ BOOST_AUTO_TEST_CASE(page_costs_that_do_not_match_the_page_count_are_refused) {
   const std::string payload = encode(info);
   BOOST_CHECK_THROW(decode_poppler_info(payload.substr(0, payload.size() - 1)), WireError);
 }
+
+BOOST_AUTO_TEST_CASE(an_image_reply_round_trips_and_a_lying_size_is_refused) {
+  ImageReply image{1413, 2000, std::string("\xFF\xD8jpeg\xFF\xD9", 8)};
+  const std::string bytes = frame(FrameType::image, encode(image));
+  FrameReader reader;
+  reader.append(bytes.data(), bytes.size());
+  auto f = reader.next();
+  BOOST_REQUIRE(f.has_value());
+  BOOST_TEST(static_cast<int>(f->type) == static_cast<int>(FrameType::image));
+  const ImageReply back = decode_image(f->payload);
+  BOOST_TEST(back.width == 1413);
+  BOOST_TEST(back.height == 2000);
+  BOOST_TEST(back.jpeg == image.jpeg);
+  BOOST_CHECK_THROW(decode_image(encode(ImageReply{0, 2000, "x"})), WireError);
+  BOOST_CHECK_THROW(decode_image(encode(ImageReply{70000, 2000, "x"})), WireError);
+  BOOST_CHECK_THROW(decode_image(encode(image) + "extra"), WireError);
+}

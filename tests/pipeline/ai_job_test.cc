@@ -281,3 +281,53 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(an_app_supplied_image_past_the_provider_limits_is_
   BOOST_TEST(result.get<int>(0, 1) == 0);
   BOOST_TEST(worker->log().find("ai.image.downscaled") != std::string::npos);
 }
+
+// An app image past the limits is shrunk in a sandboxed child, not in the worker: one that is
+// corrupt (truncated) or a decompression bomb (a small file declaring 65000x65000 pixels) fails
+// its job for good with a message naming the image, is never sent, and the same worker goes on
+// to complete the next job.
+BOOST_AUTO_TEST_CASE(a_corrupt_or_bomb_app_image_fails_its_job_naming_the_image_and_the_worker_goes_on) {
+  using Wire = test::OpenAiWire;
+  TestDatabase db("pipe_ai_bad_images");
+  JobWatcher watcher(db.conninfo());
+  pg::Connection& c = watcher.conn();
+  test::FakeProvider<Wire> provider([](const test::SentBatch& batch, int) {
+    return Wire::answer(test::answer_json(test::paper_rows(batch.pages, false), batch.asks_for_topics));
+  });
+  const std::string small = test::real_jpeg(1000, 1400, false);
+  const std::string big = test::real_jpeg(9000, 1500, false);
+  const std::string truncated = big.substr(0, big.size() / 2);
+  const std::string bomb = test::with_declared_size(test::real_jpeg(64, 64, false), 65000, 65000);
+  auto job_with = [&](const char* title, const std::string& first, const std::string& second) {
+    auto paper = c.exec("INSERT INTO exam_papers (title) VALUES ($1) RETURNING id", title).get<std::string>(0, 0);
+    return c.exec("SELECT create_exam_paper_job($1::uuid, ARRAY[$2, $3]) ->> 'jobId'", paper, ai::base64_encode(first),
+                  ai::base64_encode(second)).get<std::string>(0, 0);
+  };
+  const std::string corrupt_job = job_with("Truncated", small, truncated);
+  const std::string bomb_job = job_with("Bomb", bomb, small);
+
+  auto worker = ai_worker(db, provider.config(), Wire::name);
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until(all_settled, 120s), "jobs did not settle; log:\n" + worker->log());
+  auto failure = [&](const std::string& id) {
+    return c.exec("SELECT status, retry_count, error_message, error_details->>'kind' FROM processing_jobs WHERE id = $1::uuid", id);
+  };
+  auto r = failure(corrupt_job);
+  BOOST_TEST(r.get<std::string>(0, 0) == "failed");
+  BOOST_TEST(r.get<int>(0, 1) == 0, "critical: not retried");
+  BOOST_TEST(r.get<std::string>(0, 2).find("page image 2 is past the provider's limits and could not be shrunk") == 0,
+             r.get<std::string>(0, 2));
+  BOOST_TEST(r.get<std::string>(0, 3) == "bad_image");
+  r = failure(bomb_job);
+  BOOST_TEST(r.get<std::string>(0, 0) == "failed");
+  BOOST_TEST(r.get<std::string>(0, 2).find("page image 1 ") == 0, r.get<std::string>(0, 2));
+  BOOST_TEST(r.get<std::string>(0, 2).find("declares 65000x65000 pixels") != std::string::npos, r.get<std::string>(0, 2));
+  BOOST_TEST(provider.batches().empty(), "nothing was sent for either job");
+
+  const std::string good_job = job_with("Fine", big, small);
+  BOOST_REQUIRE_MESSAGE(watcher.wait_until(all_settled, 120s), "job did not settle; log:\n" + worker->log());
+  BOOST_REQUIRE_MESSAGE(job_field(c, good_job, "status") == "completed",
+                        job_field(c, good_job, "error_message") + "\nlog:\n" + worker->log());
+  BOOST_REQUIRE_EQUAL(provider.batches().size(), 1u);
+  BOOST_TEST(ai::jpeg_dimensions(provider.batches()[0].images[0])->width == ai::limits_for(provider.config().provider).max_side);
+  BOOST_TEST(worker->running());
+}

@@ -12,6 +12,7 @@ std::string_view kind_name(AiErrorKind kind) {
     case AiErrorKind::unavailable: return "unavailable";
     case AiErrorKind::deadline: return "deadline";
     case AiErrorKind::rate_limited: return "rate_limited";
+    case AiErrorKind::bad_image: return "bad_image";
   }
   return "unknown";
 }

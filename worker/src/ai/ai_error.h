@@ -22,6 +22,7 @@ enum class AiErrorKind {
   unavailable,      // 5xx, timeouts, connection errors beyond the retries. Transient.
   deadline,         // the job's deadline passed before every page was read. Transient.
   rate_limited,     // 429/529 beyond the job's budget: see RateLimited. Transient.
+  bad_image,        // a page image past the provider's limits could not be shrunk (image_fit.h). Not transient.
 };
 
 // "key_rejected", "quota_exhausted", ... for error_details.

@@ -181,8 +181,16 @@ class Runner {
     const int max_side = side_limit(limits, per_request);
     const std::size_t max_bytes = image_byte_limit(limits);
     page_ptrs_.reserve(pages_.size());
+    std::vector<int> numbers;
+    std::vector<std::string_view> jpegs;
     for (const PageImage& page : pages_) {
-      std::optional<FittedImage> fitted = fit_jpeg(page.jpeg, max_side, max_bytes);
+      numbers.push_back(page.page_number);
+      jpegs.push_back(page.jpeg);
+    }
+    std::vector<std::optional<FittedImage>> all = fit_page_images(numbers, jpegs, max_side, max_bytes);
+    for (std::size_t i = 0; i < pages_.size(); ++i) {
+      const PageImage& page = pages_[i];
+      std::optional<FittedImage>& fitted = all[i];
       if (!fitted) {
         page_ptrs_.push_back(&page);
         continue;

@@ -1,116 +1,113 @@
 #include "ai/image_fit.h"
 
-#include <turbojpeg.h>
-
 #include <algorithm>
-#include <memory>
-#include <stdexcept>
-#include <vector>
+#include <atomic>
+#include <exception>
+#include <thread>
 
-#include "pdf/jpeg_encoder.h"
+#include "ai/ai_error.h"
+#include "pdf/image_sandbox.h"
+#include "pdf/pdf_error.h"
+#include "pdf/process_budget.h"
 
 namespace examq::ai {
 
 namespace {
 
-struct Decoder {
-  tjhandle handle = tjInitDecompress();
-  ~Decoder() {
-    if (handle != nullptr) tjDestroy(handle);
-  }
-};
-
-// The pixels scaled from `src` (w x h, `channels` bytes a pixel) to tw x th by averaging each
-// output pixel's source rectangle (tw <= w and th <= h).
-std::vector<unsigned char> box_resample(const std::vector<unsigned char>& src, int w, int h, int channels, int tw,
-                                        int th) {
-  std::vector<unsigned char> out(static_cast<std::size_t>(tw) * th * channels);
-  std::vector<unsigned> sum(static_cast<std::size_t>(channels));
-  for (int y = 0; y < th; ++y) {
-    const int y0 = static_cast<int>(static_cast<long long>(y) * h / th);
-    const int y1 = std::max(y0 + 1, static_cast<int>(static_cast<long long>(y + 1) * h / th));
-    for (int x = 0; x < tw; ++x) {
-      const int x0 = static_cast<int>(static_cast<long long>(x) * w / tw);
-      const int x1 = std::max(x0 + 1, static_cast<int>(static_cast<long long>(x + 1) * w / tw));
-      std::fill(sum.begin(), sum.end(), 0u);
-      for (int sy = y0; sy < y1; ++sy) {
-        const unsigned char* row = src.data() + (static_cast<std::size_t>(sy) * w + x0) * channels;
-        for (int sx = x0; sx < x1; ++sx, row += channels) {
-          for (int c = 0; c < channels; ++c) sum[static_cast<std::size_t>(c)] += row[c];
-        }
-      }
-      const unsigned n = static_cast<unsigned>((y1 - y0) * (x1 - x0));
-      unsigned char* dst = out.data() + (static_cast<std::size_t>(y) * tw + x) * channels;
-      for (int c = 0; c < channels; ++c) dst[c] = static_cast<unsigned char>((sum[static_cast<std::size_t>(c)] + n / 2) / n);
-    }
-  }
-  return out;
-}
-
-// Decodes at the smallest TurboJPEG scaling factor that still gives at least target on both
-// sides, then box-filters to target exactly. Throws std::runtime_error on a decoding failure.
-std::string shrink(Decoder& d, std::string_view jpeg, Size full, bool gray, Size target, int quality) {
-  int count = 0;
-  tjscalingfactor* factors = tjGetScalingFactors(&count);
-  Size decoded = full;
-  for (int i = 0; i < count; ++i) {
-    const Size s{TJSCALED(full.width, factors[i]), TJSCALED(full.height, factors[i])};
-    if (s.width >= target.width && s.height >= target.height && s.width * 1LL * s.height < decoded.width * 1LL * decoded.height) {
-      decoded = s;
-    }
-  }
-  const int channels = gray ? 1 : 3;
-  std::vector<unsigned char> pixels(static_cast<std::size_t>(decoded.width) * decoded.height * channels);
-  if (tjDecompress2(d.handle, reinterpret_cast<const unsigned char*>(jpeg.data()), static_cast<unsigned long>(jpeg.size()),
-                    pixels.data(), decoded.width, 0, decoded.height, gray ? TJPF_GRAY : TJPF_RGB, 0) != 0 &&
-      tjGetErrorCode(d.handle) == TJERR_FATAL) {
-    throw std::runtime_error(tjGetErrorStr2(d.handle));
-  }
-  if (decoded != target) pixels = box_resample(pixels, decoded.width, decoded.height, channels, target.width, target.height);
-  pdf::JpegEncoder encoder(quality);
-  return encoder.encode(pixels.data(), target.width, target.height, target.width * channels,
-                        gray ? pdf::JpegEncoder::PixelLayout::gray8 : pdf::JpegEncoder::PixelLayout::rgb24);
-}
-
 constexpr int kSmallestSide = 256;  // below this a page is unreadable anyway: stop shrinking
+
+int be16(std::string_view b, std::size_t i) {
+  return (static_cast<unsigned char>(b[i]) << 8) | static_cast<unsigned char>(b[i + 1]);
+}
 
 }  // namespace
 
-std::optional<Size> jpeg_dimensions(std::string_view jpeg) {
-  Decoder d;
-  if (d.handle == nullptr) return std::nullopt;
-  int w = 0, h = 0, subsamp = 0, colorspace = 0;
-  if (tjDecompressHeader3(d.handle, reinterpret_cast<const unsigned char*>(jpeg.data()), static_cast<unsigned long>(jpeg.size()),
-                          &w, &h, &subsamp, &colorspace) != 0) {
+std::optional<Size> jpeg_dimensions(std::string_view b) {
+  if (b.size() < 4 || static_cast<unsigned char>(b[0]) != 0xFF || static_cast<unsigned char>(b[1]) != 0xD8) {
     return std::nullopt;
   }
-  return Size{w, h};
+  std::size_t i = 2;
+  while (i + 4 <= b.size()) {
+    if (static_cast<unsigned char>(b[i]) != 0xFF) return std::nullopt;
+    const unsigned char marker = static_cast<unsigned char>(b[i + 1]);
+    if (marker == 0xFF) {  // fill byte
+      ++i;
+      continue;
+    }
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {  // markers without a length
+      i += 2;
+      continue;
+    }
+    if (marker == 0xD9 || marker == 0xDA) return std::nullopt;  // image data before any frame header
+    const std::size_t length = static_cast<std::size_t>(be16(b, i + 2));
+    if (length < 2) return std::nullopt;
+    const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (sof) {
+      if (length < 7 || i + 9 > b.size()) return std::nullopt;
+      const Size size{be16(b, i + 7), be16(b, i + 5)};
+      if (size.width <= 0 || size.height <= 0) return std::nullopt;
+      return size;
+    }
+    i += 2 + length;
+  }
+  return std::nullopt;
 }
 
 std::optional<FittedImage> fit_jpeg(std::string_view jpeg, int max_side, std::size_t max_bytes, int quality) {
-  Decoder d;
-  if (d.handle == nullptr) return std::nullopt;
-  int w = 0, h = 0, subsamp = 0, colorspace = 0;
-  if (tjDecompressHeader3(d.handle, reinterpret_cast<const unsigned char*>(jpeg.data()), static_cast<unsigned long>(jpeg.size()),
-                          &w, &h, &subsamp, &colorspace) != 0 || w <= 0 || h <= 0) {
-    return std::nullopt;
-  }
-  const Size full{w, h};
-  const bool too_large = max_side > 0 && std::max(w, h) > max_side;
   const bool too_heavy = max_bytes > 0 && jpeg.size() > max_bytes;
-  if (!too_large && !too_heavy) return std::nullopt;
-  const bool gray = colorspace == TJCS_GRAY;
-  int side = too_large ? max_side : std::max(w, h);
-  try {
-    while (true) {
-      const Size target = fit_within(full, side);
-      std::string out = shrink(d, jpeg, full, gray, target, quality);
-      if (max_bytes == 0 || out.size() <= max_bytes || side <= kSmallestSide) return FittedImage{std::move(out), target};
-      side = std::max(kSmallestSide, side * 3 / 4);
-    }
-  } catch (const std::runtime_error&) {
-    return std::nullopt;  // a corrupt JPEG: sent as it is, the provider says what is wrong
+  const std::optional<Size> full = jpeg_dimensions(jpeg);
+  if (!full) {
+    if (!too_heavy) return std::nullopt;
+    throw pdf::PdfError(pdf::PdfErrorKind::image_unreadable, "not a JPEG whose size can be read");
   }
+  const bool too_large = max_side > 0 && std::max(full->width, full->height) > max_side;
+  if (!too_large && !too_heavy) return std::nullopt;
+  pdf::SandboxedJpeg child(jpeg, pdf::image_sandbox_options(), quality);
+  int side = too_large ? max_side : std::max(full->width, full->height);
+  while (true) {
+    const Size target = fit_within(*full, side);
+    std::string out = child.shrink(target.width, target.height);
+    if (max_bytes == 0 || out.size() <= max_bytes || side <= kSmallestSide) return FittedImage{std::move(out), target};
+    side = std::max(kSmallestSide, side * 3 / 4);
+  }
+}
+
+std::optional<FittedImage> fit_page_image(int index, std::string_view jpeg, int max_side, std::size_t max_bytes) {
+  try {
+    return fit_jpeg(jpeg, max_side, max_bytes);
+  } catch (const pdf::PdfError& e) {
+    const std::string message = "page image " + std::to_string(index) +
+                                " is past the provider's limits and could not be shrunk: " + e.what();
+    throw AiError(e.critical() ? AiErrorKind::bad_image : AiErrorKind::unavailable, message);
+  }
+}
+
+std::vector<std::optional<FittedImage>> fit_page_images(const std::vector<int>& indexes,
+                                                        const std::vector<std::string_view>& jpegs, int max_side,
+                                                        std::size_t max_bytes, int parallel) {
+  std::vector<std::optional<FittedImage>> out(jpegs.size());
+  std::vector<std::exception_ptr> errors(jpegs.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i; (i = next++) < jpegs.size();) {
+      try {
+        out[i] = fit_page_image(indexes[i], jpegs[i], max_side, max_bytes);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  const std::size_t threads =
+      std::min<std::size_t>(jpegs.size(), static_cast<std::size_t>(parallel > 0 ? parallel : pdf::online_cpus()));
+  {
+    std::vector<std::jthread> pool;
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();
+  }
+  for (const std::exception_ptr& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  return out;
 }
 
 }  // namespace examq::ai

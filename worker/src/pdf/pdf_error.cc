@@ -17,6 +17,7 @@ const char* to_string(PdfErrorKind kind) {
     case PdfErrorKind::no_pages: return "no_pages";
     case PdfErrorKind::unreadable: return "unreadable";
     case PdfErrorKind::page_unreadable: return "page_unreadable";
+    case PdfErrorKind::image_unreadable: return "image_unreadable";
     case PdfErrorKind::renderer_crashed: return "renderer_crashed";
     case PdfErrorKind::renderer_timed_out: return "renderer_timed_out";
     case PdfErrorKind::renderer_out_of_memory: return "renderer_out_of_memory";

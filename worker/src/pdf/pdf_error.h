@@ -17,6 +17,7 @@ enum class PdfErrorKind {
   no_pages,
   unreadable,        // Poppler could not parse the document at all
   page_unreadable,   // one page could not be created or rendered
+  image_unreadable,  // a JPEG to shrink is corrupt or declares too many pixels (image_sandbox.h)
   // The sandboxed renderer failed on this input (deterministic for a given file).
   renderer_crashed,
   renderer_timed_out,

@@ -4,11 +4,14 @@
 //                                                pages the parent asks for, one at a time
 //   examq-render metadata [--option=value ...]   read the metadata with PoDoFo, report, exit
 //   examq-render ocr-check [--option=value ...]  load the OCR languages, report, exit (no PDF)
+//   examq-render fit-image [--option=value ...]  descriptor 4 holds a JPEG (not a PDF): shrink
+//                                                it to each size the parent asks for
 //
 // Options: --parent=PID --memory=BYTES --cpu=SECONDS --dpi=D --quality=Q --max-pixels=N
 // --images=0|1 --words=0|1 --fault=none|crash|hang|oom --fault-page=N
 // --ocr=off|auto|always --ocr-languages=eng --ocr-dpi=300 --ocr-orientation=0|1 --tessdata=DIR
 // --page-costs=N (render: Info carries every page's estimated cost when there are at most N).
+// --image-pixels=N (fit-image: refuse a JPEG declaring more pixels than N).
 // Descriptors and framing: see wire_format.h. Not meant to be run by hand.
 
 #include <malloc.h>
@@ -30,6 +33,7 @@
 #include <vector>
 
 #include "pdf/child_sandbox.h"
+#include "pdf/jpeg_shrinker.h"
 #include "pdf/ocr_engine.h"
 #include "pdf/ocr_words.h"
 #include "pdf/podofo_metadata.h"
@@ -54,6 +58,7 @@ struct Config {
   // Info frame: estimate page costs (the parent schedules heaviest first) for a document of at
   // most this many pages; 0, as for every child but the first, skips it.
   int page_costs_up_to = 0;
+  long long image_max_pixels = 100'000'000;  // fit-image
 };
 
 [[noreturn]] void usage_error(const char* what) {
@@ -94,6 +99,7 @@ Config parse_arguments(int argc, char** argv) {
   if (options.count("tessdata")) config.ocr_settings.tessdata_dir = options["tessdata"];
   config.ocr_settings.detect_orientation = number("ocr-orientation", 1) != 0;
   config.page_costs_up_to = static_cast<int>(number("page-costs", 0));  // Info frame costs
+  config.image_max_pixels = static_cast<long long>(number("image-pixels", 100e6));
   if (config.page.dpi <= 0 || config.page.dpi > 2400) usage_error("bad dpi");
   if (config.ocr_dpi <= 0 || config.ocr_dpi > 1200) usage_error("bad ocr dpi");
   // Splash's bitmap (4 bytes a pixel) and poppler-cpp's copy of it must fit in the address
@@ -278,6 +284,41 @@ int run_ocr_check(const Config& config) {
   return 0;
 }
 
+// The input is an untrusted JPEG (an app-supplied page image past a provider's limits). The
+// header is read, and the pixel limit checked, before any command; then each shrink_image
+// command gets an Image frame of exactly that size.
+int run_fit_image(const Config& config, std::string_view jpeg) {
+  arm_cpu_limit(config.limits.cpu_seconds_per_request);
+  std::unique_ptr<JpegShrinker> shrinker;
+  try {
+    shrinker = std::make_unique<JpegShrinker>(jpeg, config.image_max_pixels);
+  } catch (const JpegTooLarge& e) {
+    fail(wire::ChildError::image_too_large, e.what());
+  } catch (const JpegShrinkError& e) {
+    fail(wire::ChildError::image_unreadable, e.what());
+  }
+  wire::Command command;
+  std::uint32_t size;
+  while (read_command(command, size)) {
+    if (command == wire::Command::quit) return 0;
+    if (command != wire::Command::shrink_image) fail(wire::ChildError::bad_request, "bad request");
+    arm_cpu_limit(config.limits.cpu_seconds_per_request);
+    inject_fault(config, 1);
+    wire::ImageReply reply;
+    reply.width = static_cast<int>(size >> 16);
+    reply.height = static_cast<int>(size & 0xffff);
+    try {
+      reply.jpeg = shrinker->shrink(reply.width, reply.height, config.quality);
+    } catch (const std::bad_alloc&) {
+      throw;
+    } catch (const std::exception& e) {
+      fail(wire::ChildError::image_unreadable, e.what());
+    }
+    send(wire::FrameType::image, wire::encode(reply));
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -290,6 +331,7 @@ int main(int argc, char** argv) {
     const std::string_view pdf = map_pdf();
     if (config.mode == "render") return run_renderer(config, pdf);
     if (config.mode == "metadata") return run_metadata(config, pdf);
+    if (config.mode == "fit-image") return run_fit_image(config, pdf);
     usage_error("unknown mode");
   } catch (const std::bad_alloc&) {
     // Poppler and PoDoFo allocate with new: under RLIMIT_AS this is how they run out.

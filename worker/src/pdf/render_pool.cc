@@ -298,6 +298,7 @@ void Session::on_frame(Slot& slot, const wire::Frame& frame) {
       throw from_child_error(wire::decode_error(frame.payload));
     case wire::FrameType::metadata:
     case wire::FrameType::ocr_ready:
+    case wire::FrameType::image:
       throw wire::WireError("an unexpected frame from a renderer");
   }
 }

@@ -60,7 +60,7 @@ std::optional<Frame> FrameReader::next() {
   std::memcpy(&type, buffer_.data() + consumed_, 4);
   std::memcpy(&length, buffer_.data() + consumed_ + 4, 4);
   if (type < static_cast<std::uint32_t>(FrameType::info) ||
-      type > static_cast<std::uint32_t>(FrameType::ocr_ready)) {
+      type > static_cast<std::uint32_t>(FrameType::image)) {
     throw WireError("unknown frame type " + std::to_string(type));
   }
   if (length > kMaxPayloadBytes) throw WireError("oversized frame (" + std::to_string(length) + " bytes)");
@@ -131,6 +131,27 @@ std::string encode(const ErrorReply& error) {
   e.u32(static_cast<std::uint32_t>(error.code));
   e.str(error.message);
   return std::move(e.bytes());
+}
+
+std::string encode(const ImageReply& image) {
+  Encoder e;
+  e.i32(image.width);
+  e.i32(image.height);
+  e.str(image.jpeg);
+  return std::move(e.bytes());
+}
+
+ImageReply decode_image(std::string_view payload) {
+  Decoder d(payload);
+  ImageReply image;
+  image.width = d.i32();
+  image.height = d.i32();
+  image.jpeg = d.str();
+  if (!d.done()) throw WireError("trailing bytes after an image");
+  if (image.width <= 0 || image.height <= 0 || image.width > 65535 || image.height > 65535) {
+    throw WireError("image size out of range");
+  }
+  return image;
 }
 
 PopplerInfo decode_poppler_info(std::string_view payload) {

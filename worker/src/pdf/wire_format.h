@@ -3,7 +3,8 @@
 // The protocol between the worker and its examq-render children.
 //
 // The child inherits two descriptors: kChannelFd, a Unix stream socket (commands in, results
-// out), and kPdfFd, a sealed read-only memfd holding the PDF. Everything else is /dev/null
+// out), and kPdfFd, a sealed read-only memfd holding the PDF (in `fit-image` mode, the JPEG to
+// shrink). Everything else is /dev/null
 // except stderr, which the parent reads for diagnostics.
 //
 // Commands (parent -> child) are 8 bytes: u32 Command, u32 argument.
@@ -32,10 +33,12 @@ constexpr int kExitUnexpected = 5;     // another exception escaped; the reason 
 constexpr int kExitUsage = 64;         // bad arguments or descriptors (a bug, not the PDF)
 constexpr int kExitParentGone = 65;
 
-enum class Command : std::uint32_t { render_page = 1, quit = 2 };
+// shrink_image (fit-image mode): the argument is the target width << 16 | height.
+enum class Command : std::uint32_t { render_page = 1, quit = 2, shrink_image = 3 };
 
-// ocr_ready: the answer of `examq-render ocr-check`, the languages it loaded.
-enum class FrameType : std::uint32_t { info = 1, page = 2, error = 3, metadata = 4, ocr_ready = 5 };
+// ocr_ready: the answer of `examq-render ocr-check`, the languages it loaded. image: a JPEG
+// shrunk by `examq-render fit-image`.
+enum class FrameType : std::uint32_t { info = 1, page = 2, error = 3, metadata = 4, ocr_ready = 5, image = 6 };
 
 // What an Error frame says went wrong, mapped to PdfErrorKind by the parent.
 enum class ChildError : std::uint32_t {
@@ -45,6 +48,8 @@ enum class ChildError : std::uint32_t {
   bad_request = 4,      // a command the child does not understand
   metadata_failed = 5,  // PoDoFo rejected the file (metadata mode only)
   ocr_unavailable = 6,  // Tesseract could not load its languages (an installation problem)
+  image_unreadable = 7, // fit-image: the JPEG could not be decoded (corrupt, truncated)
+  image_too_large = 8,  // fit-image: the JPEG declares more pixels than --max-pixels
 };
 
 // Largest payload the parent accepts (a 25-Mpixel JPEG at quality 100 stays well below).
@@ -123,6 +128,12 @@ struct PageReply {
 };
 constexpr double kMaxReportedSeconds = 3600;
 
+// A JPEG shrunk in fit-image mode, of exactly the requested size.
+struct ImageReply {
+  int width = 0, height = 0;
+  std::string jpeg;
+};
+
 struct ErrorReply {
   ChildError code = ChildError::unreadable;
   std::string message;
@@ -134,10 +145,12 @@ std::string encode(const PopplerInfo& info);
 std::string encode(const PodofoInfo& info);
 std::string encode(const PageReply& page);
 std::string encode(const ErrorReply& error);
+std::string encode(const ImageReply& image);
 
 PopplerInfo decode_poppler_info(std::string_view payload);
 PodofoInfo decode_podofo_info(std::string_view payload);
 PageReply decode_page(std::string_view payload);
 ErrorReply decode_error(std::string_view payload);
+ImageReply decode_image(std::string_view payload);
 
 }  // namespace examq::pdf::wire

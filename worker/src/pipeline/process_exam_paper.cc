@@ -5,6 +5,7 @@
 #include "extract/paper_review.h"
 #include "extract/text_extractor.h"
 #include "metrics/registry.h"
+#include "pdf/image_sandbox.h"
 #include "pdf/ocr_check.h"
 #include "pdf/render_pool.h"
 #include "pg/error.h"
@@ -122,7 +123,11 @@ tao::json::value document_json(const pdf::DocumentInfo& info) {
 }  // namespace
 
 ProcessExamPaperHandler::ProcessExamPaperHandler(PipelineConfig config, std::unique_ptr<ai::AiExtractor> ai)
-    : config_(std::move(config)), text_extractor_(std::make_unique<extract::TextExtractor>()), ai_(std::move(ai)) {}
+    : config_(std::move(config)), text_extractor_(std::make_unique<extract::TextExtractor>()), ai_(std::move(ai)) {
+  // Page images past a provider's limits are shrunk in children with the renderer's limits
+  // (EXAMQ_RENDER_TIMEOUT, EXAMQ_RENDER_MEMORY_MB, the same helper).
+  pdf::set_image_sandbox_options(config_.render.sandbox);
+}
 
 handlers::JobOutcome ProcessExamPaperHandler::run(handlers::JobContext& ctx) {
   const auto started = Clock::now();
