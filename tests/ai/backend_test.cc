@@ -13,12 +13,14 @@
 #include <stop_token>
 #include <thread>
 
+#include <tao/json/from_string.hpp>
 #include <tao/json/to_string.hpp>
 
 #include "ai/ai_extractor.h"
 #include "ai/base64.h"
 #include "ai/image_fit.h"
 #include "ai/provider_limits.h"
+#include "ai/text_client.h"
 #include "fake_provider.h"
 #include "test_support.h"
 
@@ -1087,6 +1089,218 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(logs_never_contain_the_key_or_image_data, Wire, Wi
     BOOST_TEST(log.find(b64.substr(100, 40)) == std::string::npos);
   }
   BOOST_TEST(log.find("base64,") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Streamed answers (EXAMQ_AI_STREAM, on by default): the fake streams whenever the request asks
+// for it, with the delays, stalls, error events and cuts its StreamOptions give.
+BOOST_AUTO_TEST_SUITE(streaming)
+
+template <typename Wire>
+FakeResponse read_paper_streamed(const SentBatch& b, int paper_pages, const StreamOptions& options) {
+  FakeResponse r = read_paper<Wire>(b, paper_pages);
+  r.stream_options = options;
+  return r;
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_streamed_answer_taking_longer_than_the_timeout_in_all_succeeds, Wire, Wires) {
+  StreamOptions slow;
+  slow.event_delay = 150ms;  // some 15 events: over 2 s in all, never 1 s without a byte
+  slow.piece = 40;
+  FakeProvider<Wire> fake([&](const SentBatch& b, int) { return read_paper_streamed<Wire>(b, 2, slow); });
+  ai::AiConfig c = fake.config();
+  c.request_timeout = 1s;
+  const auto started = std::chrono::steady_clock::now();
+  ai::AiResult r = run(c, 2);
+  const auto took = std::chrono::steady_clock::now() - started;
+  BOOST_TEST(fake.bad_requests() == 0, fake.last_bad_request());
+  BOOST_REQUIRE_EQUAL(fake.batches().size(), 1u);
+  BOOST_TEST(fake.batches().front().stream);
+  BOOST_TEST(took > 2s);  // the answer really outlasted the timeout
+  BOOST_TEST(r.questions.size() == 4u);
+  BOOST_TEST(r.usage.retries == 0);
+  BOOST_TEST(fake.server().abandoned() == 0);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_stream_silent_longer_than_the_timeout_times_out_and_is_retried, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int attempt) {
+    StreamOptions o;
+    if (attempt == 1) {
+      o.stall_before = 3;  // a few events, then nothing
+      o.stall = 30s;
+    }
+    return read_paper_streamed<Wire>(b, 2, o);
+  });
+  ai::AiConfig c = fake.config();
+  c.request_timeout = 500ms;
+  ai::AiResult r = run(c, 2);
+  BOOST_TEST(r.questions.size() == 4u);
+  BOOST_TEST(r.usage.requests == 2);
+  BOOST_TEST(r.usage.retries == 1);
+  BOOST_TEST(fake.server().await_abandoned(1, 10s));  // the silent stream was hung up on
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_stream_that_stays_silent_fails_as_unavailable_naming_the_setting, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) {
+    StreamOptions o;
+    o.stall_before = 2;
+    o.stall = 30s;
+    return read_paper_streamed<Wire>(b, 2, o);
+  });
+  ai::AiConfig c = fake.config();
+  c.request_timeout = 300ms;
+  c.max_retries = 1;
+  auto e = expect_throw<ai::AiError>([&] { run(c, 2); });
+  BOOST_TEST((e.kind() == ai::AiErrorKind::unavailable));
+  BOOST_TEST(e.transient());
+  BOOST_TEST(std::string(e.what()).find("EXAMQ_AI_REQUEST_TIMEOUT") != std::string::npos, e.what());
+  BOOST_TEST(fake.server().request_count() == 2);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_stream_trickling_past_the_max_time_is_cut_and_retried, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int attempt) {
+    StreamOptions o;
+    if (attempt == 1) o.event_delay = 300ms;  // never silent for 1 s, but 4 s or more in all
+    return read_paper_streamed<Wire>(b, 2, o);
+  });
+  ai::AiConfig c = fake.config();
+  c.request_timeout = 1s;
+  c.request_max_time = 1500ms;
+  ai::AiResult r = run(c, 2);
+  BOOST_TEST(r.questions.size() == 4u);
+  BOOST_TEST(r.usage.retries == 1);
+  BOOST_TEST(fake.server().await_abandoned(1, 10s));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(an_overloaded_error_mid_stream_is_retried_like_529, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int attempt) {
+    StreamOptions o;
+    if (attempt == 1) o.error_before = 4;
+    return read_paper_streamed<Wire>(b, 2, o);
+  });
+  ai::AiResult r = run(fake.config(), 2);
+  BOOST_TEST(r.questions.size() == 4u);
+  BOOST_TEST(r.usage.requests == 2);
+  BOOST_TEST(r.usage.retries == 1);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(overloaded_errors_mid_stream_past_the_retries_ask_for_a_snooze, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) {
+    StreamOptions o;
+    o.error_before = 3;
+    return read_paper_streamed<Wire>(b, 2, o);
+  });
+  ai::AiConfig c = fake.config();
+  c.max_retries = 1;
+  auto e = expect_throw<ai::RateLimited>([&] { run(c, 2); });
+  BOOST_TEST(e.transient());
+  BOOST_TEST(std::string(e.what()).find("HTTP 529") != std::string::npos, e.what());
+  BOOST_TEST(std::string(e.what()).find("into the stream") != std::string::npos, e.what());
+  BOOST_TEST(fake.server().request_count() == 2);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_stream_cut_before_its_final_event_is_retried, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int attempt) {
+    StreamOptions o;
+    if (attempt == 1) o.cut_before = 5;
+    return read_paper_streamed<Wire>(b, 2, o);
+  });
+  ai::AiResult r = run(fake.config(), 2);
+  BOOST_TEST(r.questions.size() == 4u);
+  BOOST_TEST(r.usage.retries == 1);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_stream_always_cut_fails_as_unavailable_saying_so, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) {
+    StreamOptions o;
+    o.cut_before = 5;
+    return read_paper_streamed<Wire>(b, 2, o);
+  });
+  ai::AiConfig c = fake.config();
+  c.max_retries = 1;
+  auto e = expect_throw<ai::AiError>([&] { run(c, 2); });
+  BOOST_TEST((e.kind() == ai::AiErrorKind::unavailable));
+  BOOST_TEST(std::string(e.what()).find("ended before its final event") != std::string::npos, e.what());
+}
+
+// The same scripted answers read streamed and not: the same rows, the same billed tokens.
+BOOST_AUTO_TEST_CASE_TEMPLATE(streamed_and_plain_answers_give_the_same_rows_and_usage, Wire, Wires) {
+  auto script = [](const SentBatch& b, int) {
+    FakeResponse r = Wire::answer(answer_json(paper_rows(b.pages, b.pages.back() != 7), false), 1000 + b.pages.front(), 321);
+    r.stream_options.piece = 7;  // many small deltas
+    return r;
+  };
+  std::vector<ai::AiResult> results;
+  std::vector<bool> streamed;
+  for (ai::StreamMode mode : {ai::StreamMode::off, ai::StreamMode::automatic}) {
+    FakeProvider<Wire> fake(script);
+    ai::AiConfig c = fake.config();
+    c.stream = mode;
+    c.pages_per_request = 3;
+    results.push_back(run(c, 7));
+    BOOST_TEST(fake.bad_requests() == 0, fake.last_bad_request());
+    streamed.push_back(fake.batches().front().stream);
+  }
+  BOOST_TEST(!streamed[0]);
+  BOOST_TEST(streamed[1]);
+  const ai::AiResult& plain = results[0];
+  const ai::AiResult& stream = results[1];
+  BOOST_REQUIRE_EQUAL(plain.questions.size(), 14u);
+  BOOST_REQUIRE_EQUAL(stream.questions.size(), plain.questions.size());
+  for (std::size_t i = 0; i < plain.questions.size(); ++i) {
+    BOOST_TEST(stream.questions[i].question.number == plain.questions[i].question.number);
+    BOOST_TEST(stream.questions[i].question.text == plain.questions[i].question.text);
+    BOOST_TEST((stream.questions[i].question.marks == plain.questions[i].question.marks));
+    BOOST_TEST(stream.questions[i].question.page_number == plain.questions[i].question.page_number);
+  }
+  BOOST_TEST(stream.usage.input_tokens == 1001 + 1003 + 1005);
+  BOOST_TEST(stream.usage.input_tokens == plain.usage.input_tokens);
+  BOOST_TEST(stream.usage.output_tokens == 3 * 321);
+  BOOST_TEST(stream.usage.output_tokens == plain.usage.output_tokens);
+}
+
+// The retag job's text requests (text_client.h) stream the same way: a stall is a timeout,
+// retried, and the answer and its usage come back whole.
+BOOST_AUTO_TEST_CASE_TEMPLATE(the_text_client_reads_a_streamed_answer_after_a_silent_one, Wire, Wires) {
+  const tao::json::value answer = {{"questions", tao::json::value::array({{{"number", "1"}, {"topics", tao::json::empty_array}}})}};
+  std::atomic<int> requests{0};
+  FakeHttpServer server([&](const FakeRequest& r) {
+    SentBatch b;
+    const tao::json::value body = tao::json::from_string(r.body);
+    b.stream = body.find("stream") != nullptr && body.at("stream").get_boolean();
+    b.include_usage = b.stream && std::string(Wire::name) == "openai";
+    FakeResponse res = Wire::answer(answer, 77, 11);
+    res.stream_options.piece = 5;
+    if (++requests == 1) {
+      res.stream_options.stall_before = 2;
+      res.stream_options.stall = 30s;
+    }
+    return b.stream ? Wire::stream(res, b) : res;
+  });
+  ai::AiConfig c = Wire::config(server);
+  c.request_timeout = 300ms;
+  ai::TextClient client(c);
+  const tao::json::value schema = {{"type", "object"}};
+  ai::TextRequestInput input{"Tag the questions.", "1: a question", "tags", &schema, "Records the tags."};
+  ai::AiUsage usage;
+  const tao::json::value got = client.ask(input, usage, {});
+  BOOST_TEST(tao::json::to_string(got) == tao::json::to_string(answer));
+  BOOST_TEST(usage.requests == 2);
+  BOOST_TEST(usage.retries == 1);
+  BOOST_TEST(usage.input_tokens == 77);
+  BOOST_TEST(usage.output_tokens == 11);
+  BOOST_TEST(server.await_abandoned(1, 10s));
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_truncated_streamed_answer_is_split_as_a_plain_one_is, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) {
+    return b.pages.size() > 1 ? Wire::truncated() : read_paper<Wire>(b, 2);
+  });
+  ai::AiResult r = run(fake.config(), 2);
+  BOOST_TEST(r.questions.size() == 4u);
+  BOOST_TEST(fake.batches().front().stream);
+  BOOST_TEST(fake.server().request_count() == 3);  // the two pages, then one page each
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -222,7 +223,25 @@ void FakeHttpServer::serve(int fd, int connection) {
       }
       cv_.notify_all();
       bool sent = false;
-      if (client_waited) {
+      if (client_waited && res.streamed) {
+        std::string out = "HTTP/1.1 " + std::to_string(res.status) + " " + reason_phrase(res.status) + "\r\n";
+        out += "Content-Type: " + res.content_type + "\r\n";
+        out += "Transfer-Encoding: chunked\r\nCache-Control: no-cache\r\n";
+        for (const auto& [k, v] : res.headers) out += k + ": " + v + "\r\n";
+        out += "\r\n";
+        sent = send_all(fd, out);
+        for (const StreamPart& part : res.stream) {
+          if (!sent) break;
+          if (part.delay.count() > 0 && !wait_or_hangup(fd, part.delay)) {
+            sent = false;
+            break;
+          }
+          char size[32];
+          std::snprintf(size, sizeof size, "%zx\r\n", part.bytes.size());
+          sent = part.bytes.empty() || send_all(fd, std::string(size) + part.bytes + "\r\n");
+        }
+        if (sent) sent = send_all(fd, "0\r\n\r\n");
+      } else if (client_waited) {
         std::string out = "HTTP/1.1 " + std::to_string(res.status) + " " + reason_phrase(res.status) + "\r\n";
         out += "Content-Type: " + res.content_type + "\r\n";
         out += "Content-Length: " + std::to_string(res.body.size()) + "\r\n";

@@ -29,6 +29,23 @@ struct FakeRequest {
   std::optional<std::string> header(std::string_view name) const;
 };
 
+// How a fake provider streams an answer when the request asks for a stream (provider_wire.h
+// turns the answer into the provider's events). Event numbers count from 0.
+struct StreamOptions {
+  std::chrono::milliseconds event_delay{0};  // before every event
+  int stall_before = -1;                     // this event comes after `stall` more of silence
+  std::chrono::milliseconds stall{0};
+  int error_before = -1;  // this event is replaced by an "overloaded" error event, the last one
+  int cut_before = -1;    // the stream ends (cleanly, as HTTP goes) before this event
+  std::size_t piece = 48; // characters of the model's answer per delta event
+};
+
+// One write of a streamed body, after `delay` (sent as one HTTP chunk).
+struct StreamPart {
+  std::chrono::milliseconds delay{0};
+  std::string bytes;
+};
+
 struct FakeResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
@@ -37,6 +54,12 @@ struct FakeResponse {
   // Wait this long before answering, as a slow server would. Cut short when the client hangs up
   // (counted in abandoned()) or the server stops.
   std::chrono::milliseconds delay{0};
+  // How to stream this answer if the request asks for a stream (see fake_provider.h).
+  StreamOptions stream_options;
+  // A streamed body (chunked transfer encoding, `content_type` text/event-stream): each part is
+  // sent after its delay; `body` is unused. The client hanging up ends it (abandoned()).
+  bool streamed = false;
+  std::vector<StreamPart> stream;
 };
 
 class FakeHttpServer {

@@ -107,7 +107,9 @@ class FakeProvider {
       batches_.push_back(batch);
       attempt = ++attempts_[batch.pages.empty() ? 0 : batch.pages.front()];
     }
-    return script_(batch, attempt);
+    FakeResponse res = script_(batch, attempt);
+    if (batch.stream && !res.streamed) res = Wire::stream(res, batch);
+    return res;
   }
 
   std::string key_;

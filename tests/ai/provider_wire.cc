@@ -94,6 +94,37 @@ tao::json::value anthropic_message(tao::json::value content, const std::string& 
           {"usage", {{"input_tokens", in}, {"output_tokens", out}}}};
 }
 
+std::vector<std::string> pieces(const std::string& text, std::size_t size) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < text.size(); i += std::max<std::size_t>(size, 1)) out.push_back(text.substr(i, size));
+  return out;
+}
+
+// The events, shaped by the response's stream options, as the parts of a streamed response.
+FakeResponse streamed(const FakeResponse& r, const std::vector<std::string>& events, const std::string& error_event) {
+  const StreamOptions& o = r.stream_options;
+  FakeResponse out;
+  out.status = r.status;
+  out.headers = r.headers;
+  out.delay = r.delay;
+  out.content_type = "text/event-stream";
+  out.streamed = true;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const int n = static_cast<int>(i);
+    if (n == o.cut_before) break;
+    StreamPart part;
+    part.delay = o.event_delay + (n == o.stall_before ? o.stall : std::chrono::milliseconds(0));
+    if (n == o.error_before) {
+      part.bytes = error_event;
+      out.stream.push_back(std::move(part));
+      break;
+    }
+    part.bytes = events[i];
+    out.stream.push_back(std::move(part));
+  }
+  return out;
+}
+
 tao::json::value anthropic_error(const std::string& type, const std::string& message) {
   return {{"type", "error"}, {"error", {{"type", type}, {"message", message}}}, {"request_id", "req_test"}};
 }
@@ -189,6 +220,17 @@ SentBatch OpenAiWire::parse(const FakeRequest& r, const std::string& key) {
   s.schema = need(js, "schema");
   check_strict(s.schema);
   s.asks_for_topics = schema_asks_for_topics(s.schema);
+  if (const tao::json::value* st = body.find("stream")) {
+    if (!st->is_boolean()) throw BadRequest("stream is not a boolean");
+    s.stream = st->get_boolean();
+  }
+  if (const tao::json::value* so = body.find("stream_options"); so != nullptr && !so->is_null()) {
+    // What OpenAI answers to stream_options without stream.
+    if (!s.stream) throw BadRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.");
+    const tao::json::value* iu = so->is_object() ? so->find("include_usage") : nullptr;
+    if (iu != nullptr && !iu->is_boolean()) throw BadRequest("stream_options.include_usage is not a boolean");
+    s.include_usage = iu != nullptr && iu->get_boolean();
+  }
   return s;
 }
 
@@ -336,6 +378,10 @@ SentBatch AnthropicWire::parse(const FakeRequest& r, const std::string& key) {
     throw BadRequest("tool_choice does not force the tool");
   }
   s.asks_for_topics = schema_asks_for_topics(s.schema);
+  if (const tao::json::value* st = body.find("stream")) {
+    if (!st->is_boolean()) throw BadRequest("stream: Input should be a valid boolean");
+    s.stream = st->get_boolean();
+  }
   return s;
 }
 
@@ -386,6 +432,101 @@ FakeResponse AnthropicWire::quota() {
 
 FakeResponse AnthropicWire::bad_request(const std::string& message) {
   return json_response(400, anthropic_error("invalid_request_error", message));
+}
+
+}  // namespace examq::test
+
+namespace examq::test {
+
+FakeResponse OpenAiWire::stream(const FakeResponse& r, const SentBatch& b) {
+  if (r.status != 200) return r;
+  const tao::json::value v = tao::json::from_string(r.body);
+  const tao::json::value& choice = v.at("choices").get_array().front();
+  const tao::json::value& message = choice.at("message");
+  auto chunk = [&](tao::json::value choices) {
+    tao::json::value c = {{"id", "chatcmpl-test"}, {"object", "chat.completion.chunk"}, {"created", 1700000000},
+                          {"model", "gpt-test"}, {"choices", std::move(choices)}};
+    if (b.include_usage) c["usage"] = tao::json::null;
+    return c;
+  };
+  auto delta = [&](tao::json::value d, tao::json::value finish) {
+    return chunk(tao::json::value::array({{{"index", 0}, {"delta", std::move(d)}, {"logprobs", tao::json::null},
+                                           {"finish_reason", std::move(finish)}}}));
+  };
+  std::vector<tao::json::value> chunks;
+  chunks.push_back(delta({{"role", "assistant"}, {"content", ""}, {"refusal", tao::json::null}}, tao::json::null));
+  for (const char* field : {"content", "refusal"}) {
+    const tao::json::value* text = message.find(field);
+    if (text == nullptr || !text->is_string_type()) continue;
+    for (const std::string& p : pieces(std::string(text->get_string_type()), r.stream_options.piece)) {
+      chunks.push_back(delta({{field, p}}, tao::json::null));
+    }
+  }
+  chunks.push_back(delta(tao::json::empty_object, choice.at("finish_reason")));
+  if (b.include_usage) {
+    tao::json::value last = chunk(tao::json::empty_array);
+    last["usage"] = v.at("usage");
+    chunks.push_back(std::move(last));
+  }
+  std::vector<std::string> events;
+  for (const tao::json::value& c : chunks) events.push_back("data: " + tao::json::to_string(c) + "\n\n");
+  events.push_back("data: [DONE]\n\n");
+  return streamed(r, events, overloaded_event());
+}
+
+std::string OpenAiWire::overloaded_event() {
+  return "data: " +
+         tao::json::to_string(openai_error("The server is overloaded, please try again later.", "server_error", tao::json::null)) +
+         "\n\n";
+}
+
+FakeResponse AnthropicWire::stream(const FakeResponse& r, const SentBatch&) {
+  if (r.status != 200) return r;
+  const tao::json::value v = tao::json::from_string(r.body);
+  auto event = [](const std::string& name, const tao::json::value& data) {
+    return "event: " + name + "\ndata: " + tao::json::to_string(data) + "\n\n";
+  };
+  tao::json::value start = v;
+  start["content"] = tao::json::empty_array;
+  start["stop_reason"] = tao::json::null;
+  tao::json::value usage = v.at("usage");
+  const tao::json::value output_tokens = usage.at("output_tokens");
+  start["usage"]["output_tokens"] = 1;
+  std::vector<std::string> events;
+  events.push_back(event("message_start", {{"type", "message_start"}, {"message", start}}));
+  events.push_back(event("ping", {{"type", "ping"}}));
+  std::int64_t index = 0;
+  for (const tao::json::value& block : v.at("content").get_array()) {
+    tao::json::value opened = block;
+    const std::string type(block.at("type").get_string_type());
+    std::vector<tao::json::value> deltas;
+    if (type == "tool_use") {
+      opened["input"] = tao::json::empty_object;
+      for (const std::string& p : pieces(tao::json::to_string(block.at("input")), r.stream_options.piece)) {
+        deltas.push_back({{"type", "input_json_delta"}, {"partial_json", p}});
+      }
+    } else if (type == "text") {
+      opened["text"] = "";
+      for (const std::string& p : pieces(std::string(block.at("text").get_string_type()), r.stream_options.piece)) {
+        deltas.push_back({{"type", "text_delta"}, {"text", p}});
+      }
+    }
+    events.push_back(event("content_block_start", {{"type", "content_block_start"}, {"index", index}, {"content_block", opened}}));
+    for (tao::json::value& d : deltas) {
+      events.push_back(event("content_block_delta", {{"type", "content_block_delta"}, {"index", index}, {"delta", std::move(d)}}));
+    }
+    events.push_back(event("content_block_stop", {{"type", "content_block_stop"}, {"index", index}}));
+    ++index;
+  }
+  events.push_back(event("message_delta", {{"type", "message_delta"},
+                                           {"delta", {{"stop_reason", v.at("stop_reason")}, {"stop_sequence", tao::json::null}}},
+                                           {"usage", {{"output_tokens", output_tokens}}}}));
+  events.push_back(event("message_stop", {{"type", "message_stop"}}));
+  return streamed(r, events, overloaded_event());
+}
+
+std::string AnthropicWire::overloaded_event() {
+  return "event: error\ndata: " + tao::json::to_string(tao::json::value{{"type", "error"}, {"error", {{"type", "overloaded_error"}, {"message", "Overloaded"}}}}) + "\n\n";
 }
 
 }  // namespace examq::test

@@ -41,6 +41,8 @@ struct SentBatch {
   std::optional<double> temperature;  // when sent
   std::string reasoning_effort;       // OpenAI, when sent
   std::size_t body_bytes = 0;         // the whole request body as received
+  bool stream = false;                // "stream": true
+  bool include_usage = false;         // OpenAI: stream_options.include_usage
 };
 
 // Thrown by parse() for a request the real API would reject (400).
@@ -74,6 +76,11 @@ struct OpenAiWire {
   static FakeResponse bad_key(const std::string& key);               // 401, echoing part of the key
   static FakeResponse quota();                                       // 429 insufficient_quota
   static FakeResponse bad_request(const std::string& message);       // 400
+  // `r` (an answer above) as the API streams it to `b`'s request, shaped by r.stream_options:
+  // chat.completion.chunk events (role, content or refusal pieces, finish_reason, the usage
+  // chunk when asked for), then [DONE]. Other statuses are returned as they are.
+  static FakeResponse stream(const FakeResponse& r, const SentBatch& b);
+  static std::string overloaded_event();  // an error event mid-stream
 };
 
 struct AnthropicWire {
@@ -101,6 +108,11 @@ struct AnthropicWire {
   static FakeResponse bad_key(const std::string& key);               // 401 authentication_error
   static FakeResponse quota();                                       // 400 credit balance too low
   static FakeResponse bad_request(const std::string& message);       // 400 invalid_request_error
+  // `r` as the API streams it: message_start, ping, per block content_block_start, deltas
+  // (text_delta / input_json_delta pieces) and content_block_stop, message_delta (stop_reason,
+  // output usage), message_stop. Other statuses are returned as they are.
+  static FakeResponse stream(const FakeResponse& r, const SentBatch& b);
+  static std::string overloaded_event();  // event: error, overloaded_error
 };
 
 // The 400 a real API answers to a malformed request.

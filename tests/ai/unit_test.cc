@@ -4,8 +4,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include <tao/json/from_string.hpp>
+#include <tao/json/to_string.hpp>
 
 #include <functional>
+#include <chrono>
 #include <map>
 
 #include "ai/ai_config.h"
@@ -23,6 +25,8 @@
 #include "ai/request_limiter.h"
 #include "ai/retry_policy.h"
 #include "pdf/image_sandbox.h"
+#include "ai/sse_reader.h"
+#include "ai/streaming.h"
 #include "test_support.h"
 
 using namespace examq;
@@ -959,6 +963,155 @@ BOOST_AUTO_TEST_CASE(the_answer_cache_keeps_the_most_recent_answers) {
   AnswerCache off(0);
   off.insert(k1, tao::json::value(1));
   BOOST_TEST(!off.find(k1));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The event-stream framing and the providers' stream readers (streaming.h), without a server.
+BOOST_AUTO_TEST_SUITE(streams)
+
+BOOST_AUTO_TEST_CASE(sse_events_survive_any_split_of_their_bytes) {
+  const std::string stream =
+      ": keep-alive\r\nevent: one\r\ndata: {\"a\":\r\ndata: 1}\r\n\r\ndata:two\r\rdata: [DONE]\n\n";
+  for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+    ai::SseReader reader;
+    reader.feed(std::string_view(stream).substr(0, cut));
+    reader.feed(std::string_view(stream).substr(cut));
+    reader.finish();
+    std::vector<ai::SseEvent> events = reader.take();
+    BOOST_REQUIRE_EQUAL(events.size(), 3u);
+    BOOST_TEST(events[0].event == "one");
+    BOOST_TEST(events[0].data == "{\"a\":\n1}");
+    BOOST_TEST(events[1].event == "message");
+    BOOST_TEST(events[1].data == "two");
+    BOOST_TEST(events[2].data == "[DONE]");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(streaming_is_on_by_default_and_its_timeouts_are_read) {
+  const std::map<std::string, std::string> base = {{"EXAMQ_EXTRACTOR", "anthropic"}, {"EXAMQ_AI_MODEL", "claude-x"},
+                                                   {"ANTHROPIC_API_KEY", "k"}};
+  auto c = ai_config_from_env(env_of(base));
+  BOOST_REQUIRE(c);
+  BOOST_TEST((c->stream == StreamMode::automatic));
+  BOOST_TEST((stream_format(*c) == StreamFormat::anthropic));
+  BOOST_TEST((c->request_max_time == std::chrono::minutes(15)));
+  TransferOptions o = transfer_options(*c, std::chrono::hours(1));
+  BOOST_TEST((o.silence_timeout == std::optional<util::Duration>(std::chrono::seconds(180))));
+  BOOST_TEST((o.timeout == std::chrono::minutes(15)));
+  BOOST_TEST((transfer_options(*c, std::chrono::seconds(30)).timeout == std::chrono::seconds(30)));
+
+  auto vars = base;
+  vars["EXAMQ_AI_STREAM"] = "off";
+  vars["EXAMQ_AI_REQUEST_MAX_TIME"] = "20m";
+  c = ai_config_from_env(env_of(vars));
+  BOOST_TEST((stream_format(*c) == StreamFormat::none));
+  BOOST_TEST((c->request_max_time == std::chrono::minutes(20)));
+  o = transfer_options(*c, std::chrono::hours(1));
+  BOOST_TEST(!o.silence_timeout.has_value());
+  BOOST_TEST((o.timeout == std::chrono::seconds(180)));
+
+  vars["EXAMQ_AI_STREAM"] = "yes";
+  BOOST_CHECK_EXCEPTION(ai_config_from_env(env_of(vars)), std::invalid_argument, [](const std::invalid_argument& e) {
+    return std::string(e.what()).find("EXAMQ_AI_STREAM") != std::string::npos;
+  });
+}
+
+BOOST_AUTO_TEST_CASE(a_last_event_without_its_blank_line_is_still_read) {
+  std::vector<ai::SseEvent> events = ai::read_sse("data: a\n\ndata: [DONE]");
+  BOOST_REQUIRE_EQUAL(events.size(), 2u);
+  BOOST_TEST(events[1].data == "[DONE]");
+}
+
+BOOST_AUTO_TEST_CASE(anthropic_tool_input_sent_as_a_json_string_stays_a_string) {
+  const std::string stream =
+      "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"type\":\"message\",\"role\":"
+      "\"assistant\",\"content\":[],\"model\":\"c\",\"stop_reason\":null,\"usage\":{\"input_tokens\":10,"
+      "\"cache_read_input_tokens\":5,\"output_tokens\":1}}}\n\n"
+      "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":"
+      "\"tool_use\",\"id\":\"t\",\"name\":\"record_questions\",\"input\":{}}}\n\n"
+      "event: ping\ndata: {\"type\": \"ping\"}\n\n"
+      "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":"
+      "\"input_json_delta\",\"partial_json\":\"\\\"{\\\\\\\"questions\\\\\\\"\"}}\n\n"
+      "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":"
+      "\"input_json_delta\",\"partial_json\":\": []}\\\"\"}}\n\n"
+      "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
+      "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"},\"usage\":"
+      "{\"output_tokens\":42}}\n\n"
+      "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+  ai::FoldedStream f = ai::fold_anthropic_stream(stream);
+  BOOST_REQUIRE((f.outcome == ai::FoldedStream::Outcome::complete));
+  tao::json::value v = tao::json::from_string(f.body);
+  BOOST_TEST(v.at("stop_reason").get_string() == "tool_use");
+  BOOST_TEST(v.at("content").get_array().size() == 1u);
+  BOOST_TEST(v.at("content")[0].at("input").get_string() == "{\"questions\": []}");
+  BOOST_TEST(v.at("usage").at("input_tokens").as<std::int64_t>() == 10);
+  BOOST_TEST(v.at("usage").at("cache_read_input_tokens").as<std::int64_t>() == 5);
+  BOOST_TEST(v.at("usage").at("output_tokens").as<std::int64_t>() == 42);
+}
+
+BOOST_AUTO_TEST_CASE(error_events_carry_the_status_the_same_error_has_without_streaming) {
+  ai::FoldedStream a = ai::fold_anthropic_stream(
+      "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{}}\n\n"
+      "event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n");
+  BOOST_TEST((a.outcome == ai::FoldedStream::Outcome::error));
+  BOOST_TEST(a.status == 529);
+  ai::FoldedStream o = ai::fold_openai_stream(
+      "data: {\"choices\":[]}\n\ndata: {\"error\":{\"message\":\"Rate limit reached\",\"type\":\"requests\",\"code\":"
+      "\"rate_limit_exceeded\"}}\n\n");
+  BOOST_TEST((o.outcome == ai::FoldedStream::Outcome::error));
+  BOOST_TEST(o.status == 429);
+  ai::FoldedStream v = ai::fold_openai_stream("data: {\"object\":\"error\",\"error\":{\"message\":\"busy\",\"code\":503}}\n\n");
+  BOOST_TEST(v.status == 503);
+}
+
+BOOST_AUTO_TEST_CASE(streams_without_their_final_event_are_cut) {
+  BOOST_TEST((ai::fold_openai_stream("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"{\"}}]}\n\n").outcome ==
+              ai::FoldedStream::Outcome::cut));
+  BOOST_TEST((ai::fold_anthropic_stream("event: message_start\ndata: {\"type\":\"message_start\",\"message\":{}}\n\n").outcome ==
+              ai::FoldedStream::Outcome::cut));
+  BOOST_TEST((ai::fold_openai_stream("").outcome == ai::FoldedStream::Outcome::cut));
+}
+
+BOOST_AUTO_TEST_CASE(a_plain_json_body_is_not_taken_for_a_stream) {
+  ai::HttpResponse r;
+  r.status = 200;
+  r.body = "{\"choices\": []}";
+  ai::settle_stream(ai::StreamFormat::openai, r);
+  BOOST_TEST(r.body == "{\"choices\": []}");
+  BOOST_TEST((r.curl_code == CURLE_OK));
+}
+
+// What folding costs: a large answer (about 316 KB of JSON, 2,000 rows) streamed in 40-character
+// deltas, as a model sends it, read back. Printed for docs/extractors.md; bounded loosely so that
+// a quadratic fold would fail.
+BOOST_AUTO_TEST_CASE(folding_a_large_answer_is_cheap) {
+  std::string answer = "{\"questions\":[";
+  for (int i = 0; i < 2000; ++i) {
+    if (i > 0) answer += ",";
+    answer += "{\"number\":\"" + std::to_string(i) + "\",\"parent_number\":\"\",\"text\":\"Explain part " + std::to_string(i) +
+              " of the question in full, using the data in the table and the graph.\",\"marks\":4,\"page_number\":" +
+              std::to_string(i / 20 + 1) + "}";
+  }
+  answer += "]}";
+  std::string stream = "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n";
+  for (std::size_t i = 0; i < answer.size(); i += 40) {
+    tao::json::value chunk = {{"id", "chatcmpl-x"}, {"object", "chat.completion.chunk"}, {"created", 1}, {"model", "m"},
+                              {"choices", tao::json::value::array({{{"index", 0}, {"delta", {{"content", answer.substr(i, 40)}}}}})}};
+    stream += "data: " + tao::json::to_string(chunk) + "\n\n";
+  }
+  stream += "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+            "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":9}}\n\ndata: [DONE]\n\n";
+  const auto started = std::chrono::steady_clock::now();
+  ai::FoldedStream f = ai::fold_openai_stream(stream);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  BOOST_REQUIRE((f.outcome == ai::FoldedStream::Outcome::complete));
+  tao::json::value v = tao::json::from_string(f.body);
+  BOOST_TEST(v.at("choices")[0].at("message").at("content").get_string() == answer);
+  BOOST_TEST(v.at("usage").at("completion_tokens").as<std::int64_t>() == 9);
+  BOOST_TEST_MESSAGE("folded " << stream.size() << " bytes of stream (" << f.events << " events, answer " << answer.size()
+                               << " bytes) in " << ms << " ms");
+  BOOST_TEST(ms < 5000);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

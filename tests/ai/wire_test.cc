@@ -322,3 +322,59 @@ BOOST_AUTO_TEST_CASE(a_forbidden_key_is_rejected) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(streaming)
+
+BOOST_AUTO_TEST_CASE(openai_requests_ask_for_a_stream_with_its_usage) {
+  FakeProvider<OpenAiWire> fake([](const SentBatch& b, int) { return read_all<OpenAiWire>(b); });
+  ai::AiResult r = ai::AiExtractor(fake.config()).extract(make_pages(1), {}, {}, {});
+  BOOST_TEST(fake.bad_requests() == 0, fake.last_bad_request());
+  BOOST_REQUIRE_EQUAL(fake.server().requests().size(), 1u);
+  const FakeRequest req = fake.server().requests().front();
+  tao::json::value body = body_of(req);
+  BOOST_TEST(body.at("stream").get_boolean());
+  BOOST_TEST(body.at("stream_options").at("include_usage").get_boolean());
+  BOOST_TEST(req.header("accept").value_or("") == "text/event-stream");
+  BOOST_TEST(r.usage.input_tokens == 1000);  // from the usage chunk
+  BOOST_TEST(r.usage.output_tokens == 200);
+}
+
+BOOST_AUTO_TEST_CASE(anthropic_requests_ask_for_a_stream) {
+  FakeProvider<AnthropicWire> fake([](const SentBatch& b, int) { return read_all<AnthropicWire>(b); });
+  ai::AiExtractor(fake.config()).extract(make_pages(1), {}, {}, {});
+  BOOST_TEST(fake.bad_requests() == 0, fake.last_bad_request());
+  const FakeRequest req = fake.server().requests().front();
+  tao::json::value body = body_of(req);
+  BOOST_TEST(body.at("stream").get_boolean());
+  BOOST_TEST(!body.find("stream_options"));
+  BOOST_TEST(req.header("accept").value_or("") == "text/event-stream");
+}
+
+BOOST_AUTO_TEST_CASE(stream_off_sends_plain_requests) {
+  FakeProvider<OpenAiWire> fake([](const SentBatch& b, int) { return read_all<OpenAiWire>(b); });
+  ai::AiConfig c = fake.config();
+  c.stream = ai::StreamMode::off;
+  ai::AiResult r = ai::AiExtractor(c).extract(make_pages(1), {}, {}, {});
+  tao::json::value body = body_of(fake.server().requests().front());
+  BOOST_TEST(!body.find("stream"));
+  BOOST_TEST(!body.find("stream_options"));
+  BOOST_TEST(fake.server().requests().front().header("accept").value_or("") == "application/json");
+  BOOST_TEST(r.questions.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(streamed_input_tokens_include_prompt_cache_tokens) {
+  FakeProvider<AnthropicWire> fake([](const SentBatch&, int) {
+    FakeResponse r = AnthropicWire::answer(answer_json(paper_rows({1}, false), false), 100, 50);
+    tao::json::value v = tao::json::from_string(r.body);
+    v["usage"] = {{"input_tokens", 100}, {"cache_creation_input_tokens", 2000}, {"cache_read_input_tokens", 30},
+                  {"output_tokens", 50}};
+    r.body = tao::json::to_string(v);
+    return r;
+  });
+  ai::AiResult r = ai::AiExtractor(fake.config()).extract(make_pages(1), {}, {}, {});
+  BOOST_TEST(fake.batches().front().stream);
+  BOOST_TEST(r.usage.input_tokens == 2130);
+  BOOST_TEST(r.usage.output_tokens == 50);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -116,6 +116,18 @@ std::optional<AiConfig> ai_config_from_env(const EnvLookup& env) {
   c.requests_per_worker = read_int(env, "EXAMQ_AI_REQUESTS_PER_WORKER", c.requests_per_worker, 1, 4096);
   c.request_timeout = read_duration(env, "EXAMQ_AI_REQUEST_TIMEOUT", c.request_timeout);
   c.connect_timeout = read_duration(env, "EXAMQ_AI_CONNECT_TIMEOUT", c.connect_timeout);
+  c.request_max_time = read_duration(env, "EXAMQ_AI_REQUEST_MAX_TIME", c.request_max_time);
+  if (std::optional<std::string> s = env("EXAMQ_AI_STREAM")) {
+    if (*s == "auto") {
+      c.stream = StreamMode::automatic;
+    } else if (*s == "on") {
+      c.stream = StreamMode::on;
+    } else if (*s == "off") {
+      c.stream = StreamMode::off;
+    } else {
+      reject("EXAMQ_AI_STREAM=\"" + *s + "\" is not auto, on or off");
+    }
+  }
   c.job_deadline = read_duration(env, "EXAMQ_AI_JOB_DEADLINE", c.job_deadline);
   c.max_output_tokens = read_int(env, "EXAMQ_AI_MAX_OUTPUT_TOKENS", default_max_output_tokens(c.provider, c.model), 1, 1000000);
   if (std::optional<std::string> t = env("EXAMQ_AI_TEMPERATURE")) {
@@ -193,6 +205,7 @@ void validate(const AiConfig& c) {
   if (c.requests_per_worker < 1) reject("EXAMQ_AI_REQUESTS_PER_WORKER must be at least 1");
   if (c.request_timeout <= util::Duration::zero()) reject("EXAMQ_AI_REQUEST_TIMEOUT must be more than 0");
   if (c.connect_timeout <= util::Duration::zero()) reject("EXAMQ_AI_CONNECT_TIMEOUT must be more than 0");
+  if (c.request_max_time <= util::Duration::zero()) reject("EXAMQ_AI_REQUEST_MAX_TIME must be more than 0");
   if (c.job_deadline <= util::Duration::zero()) reject("EXAMQ_AI_JOB_DEADLINE must be more than 0");
   if (c.max_output_tokens < 1) reject("EXAMQ_AI_MAX_OUTPUT_TOKENS must be at least 1");
   if (c.max_retries < 0) reject("EXAMQ_AI_MAX_RETRIES must not be negative");

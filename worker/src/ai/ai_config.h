@@ -14,6 +14,10 @@ namespace examq::ai {
 
 enum class Provider { openai, anthropic };
 
+// EXAMQ_AI_STREAM: auto (the default) and on stream both providers' answers (local servers
+// speaking OpenAI's format stream too); off sends plain requests, as before streaming existed.
+enum class StreamMode { automatic, on, off };
+
 // "openai" / "anthropic".
 std::string_view provider_name(Provider p);
 
@@ -32,7 +36,11 @@ struct AiConfig {
   int pages_per_request = 8;     // consecutive batches share one page (see batch_plan.h)
   int requests_per_job = 4;      // in flight at once for one extract() call
   int requests_per_worker = 8;   // in flight at once across all calls of one AiExtractor
-  util::Duration request_timeout = std::chrono::seconds(180);  // one HTTP request, connect to last byte
+  // One HTTP request: streamed, the longest silence (no byte either way); not streamed, connect
+  // to last byte. request_max_time caps a streamed request that trickles on (see streaming.h).
+  util::Duration request_timeout = std::chrono::seconds(180);
+  util::Duration request_max_time = std::chrono::minutes(15);
+  StreamMode stream = StreamMode::automatic;
   util::Duration connect_timeout = std::chrono::seconds(10);
   util::Duration job_deadline = std::chrono::minutes(15);      // one extract() call, retries included
   // The answer's token limit. From the environment, the default is sized by the model's family
@@ -88,6 +96,7 @@ EnvLookup process_env();
 //   EXAMQ_AI_API_KEY           else OPENAI_API_KEY / ANTHROPIC_API_KEY; required for the default URLs
 //   EXAMQ_AI_PAGES_PER_REQUEST (8)   EXAMQ_AI_REQUESTS_PER_JOB (4)   EXAMQ_AI_REQUESTS_PER_WORKER (8)
 //   EXAMQ_AI_REQUEST_TIMEOUT (180s)  EXAMQ_AI_CONNECT_TIMEOUT (10s)  EXAMQ_AI_JOB_DEADLINE (15m)
+//   EXAMQ_AI_STREAM (auto; auto|on|off)  EXAMQ_AI_REQUEST_MAX_TIME (15m, streamed requests only)
 //   EXAMQ_AI_MAX_OUTPUT_TOKENS (32768 for OpenAI reasoning models, else 8192) EXAMQ_AI_MAX_RETRIES (4)
 //   EXAMQ_AI_TEMPERATURE (0; "default" sends none)  EXAMQ_AI_REASONING_EFFORT (none; minimal|low|medium|high)
 //   EXAMQ_AI_RETRY_BASE_DELAY (1s)   EXAMQ_AI_RETRY_MAX_DELAY (60s)

@@ -8,6 +8,7 @@
 
 #include "ai/answer_parser.h"
 #include "ai/base64.h"
+#include "ai/streaming.h"
 
 namespace examq::ai {
 namespace {
@@ -26,7 +27,8 @@ AnthropicApi::AnthropicApi(const AiConfig& config)
       api_key_(config.api_key),
       version_(config.anthropic_version),
       max_output_tokens_(config.max_output_tokens),
-      temperature_(config.temperature) {}
+      temperature_(config.temperature),
+      stream_(stream_format(config) != StreamFormat::none) {}
 
 HttpRequest AnthropicApi::build_request(const BatchRequestInput& input) const {
   tao::json::value content = tao::json::empty_array;
@@ -77,11 +79,12 @@ HttpRequest AnthropicApi::build_text_request(const TextRequestInput& input) cons
 
 HttpRequest AnthropicApi::finish_request(tao::json::value body) const {
   if (temperature_) body["temperature"] = *temperature_;
+  if (stream_) body["stream"] = true;  // anthropic_stream.cc
 
   HttpRequest request;
   request.url = endpoint_;
   request.headers.push_back("Content-Type: application/json");
-  request.headers.push_back("Accept: application/json");
+  request.headers.push_back(stream_ ? "Accept: text/event-stream" : "Accept: application/json");
   request.headers.push_back("anthropic-version: " + version_);
   if (!api_key_.empty()) request.headers.push_back("x-api-key: " + api_key_);
   request.body = tao::json::to_string(body);

@@ -37,6 +37,7 @@ class AnthropicApi final : public ProviderApi {
   std::string version_;
   int max_output_tokens_;
   std::optional<double> temperature_;
+  bool stream_;  // streaming.h
 };
 
 }  // namespace examq::ai

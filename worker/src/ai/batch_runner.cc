@@ -19,6 +19,7 @@
 #include "ai/question_merge.h"
 #include "ai/redact.h"
 #include "ai/retry_policy.h"
+#include "ai/streaming.h"
 #include "util/log.h"
 
 namespace examq::ai {
@@ -315,10 +316,7 @@ class Runner {
       }
       RequestLimiter::Slot slot = shared_.limiter.try_acquire();
       if (!slot) return;  // woken when another job frees one
-      TransferOptions options;
-      options.timeout = std::min<Duration>(config_.request_timeout, std::chrono::duration_cast<Duration>(deadline_ - now));
-      options.connect_timeout = config_.connect_timeout;
-      options.ca_file = config_.ca_file;
+      const TransferOptions options = transfer_options(config_, std::chrono::duration_cast<Duration>(deadline_ - now));
       b.transfer = std::make_unique<Attached>(lease_.get(), std::make_unique<Transfer>(*b.request, options));
       b.slot = std::move(slot);
       b.state = BatchState::State::in_flight;

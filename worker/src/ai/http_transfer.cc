@@ -1,6 +1,9 @@
 #include "ai/http_transfer.h"
 
+#include "ai/streaming.h"
+
 #include <algorithm>
+#include <cstdio>
 #include <cctype>
 #include <mutex>
 #include <new>
@@ -41,7 +44,11 @@ void ensure_curl_initialised() {
   });
 }
 
-Transfer::Transfer(const HttpRequest& request, const TransferOptions& options) : max_body_(options.max_response_bytes) {
+Transfer::Transfer(const HttpRequest& request, const TransferOptions& options)
+    : max_body_(options.max_response_bytes),
+      stream_(options.stream),
+      silence_(options.silence_timeout),
+      last_activity_(std::chrono::steady_clock::now()) {
   ensure_curl_initialised();
   easy_ = curl_easy_init();
   if (easy_ == nullptr) throw std::bad_alloc();
@@ -83,6 +90,17 @@ Transfer::Transfer(const HttpRequest& request, const TransferOptions& options) :
     check(curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this), "header callback data");
     check(curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, error_), "error buffer");
     check(curl_easy_setopt(easy_, CURLOPT_PRIVATE, this), "private");
+    if (silence_) {
+      // The silence check runs in the progress callback, which libcurl calls about once a second
+      // while nothing moves. The low-speed limit (a byte a second over a longer window) is a
+      // backstop, and keeps libcurl's one-second speed-check timer running on the multi handle.
+      check(curl_easy_setopt(easy_, CURLOPT_NOPROGRESS, 0L), "progress");
+      check(curl_easy_setopt(easy_, CURLOPT_XFERINFOFUNCTION, &Transfer::on_progress), "progress callback");
+      check(curl_easy_setopt(easy_, CURLOPT_XFERINFODATA, this), "progress callback data");
+      const auto backstop = std::chrono::duration_cast<std::chrono::seconds>(*silence_).count() + 5;
+      check(curl_easy_setopt(easy_, CURLOPT_LOW_SPEED_LIMIT, 1L), "low speed limit");
+      check(curl_easy_setopt(easy_, CURLOPT_LOW_SPEED_TIME, static_cast<long>(backstop)), "low speed time");
+    }
   } catch (...) {
     curl_slist_free_all(headers_);
     curl_easy_cleanup(easy_);
@@ -99,6 +117,7 @@ std::size_t Transfer::on_body(char* data, std::size_t size, std::size_t count, v
   auto* t = static_cast<Transfer*>(self);
   std::size_t n = size * count;
   if (t->response_.body.size() + n > t->max_body_) return 0;  // aborts with CURLE_WRITE_ERROR
+  if (t->silence_) t->last_activity_ = std::chrono::steady_clock::now();
   t->response_.body.append(data, n);
   return n;
 }
@@ -131,13 +150,40 @@ std::size_t Transfer::on_header(char* data, std::size_t size, std::size_t count,
   return n;
 }
 
+int Transfer::on_progress(void* self, curl_off_t, curl_off_t dlnow, curl_off_t, curl_off_t ulnow) {
+  auto* t = static_cast<Transfer*>(self);
+  const auto now = std::chrono::steady_clock::now();
+  if (dlnow != t->last_down_ || ulnow != t->last_up_) {
+    t->last_down_ = dlnow;
+    t->last_up_ = ulnow;
+    t->last_activity_ = now;
+    return 0;
+  }
+  if (t->silence_ && now - t->last_activity_ > *t->silence_) {
+    t->silent_ = true;
+    return 1;  // aborts with CURLE_ABORTED_BY_CALLBACK, reported as a timeout by finish()
+  }
+  return 0;
+}
+
 HttpResponse Transfer::finish(CURLcode result) {
+  if (silent_ && result == CURLE_ABORTED_BY_CALLBACK) {
+    result = CURLE_OPERATION_TIMEDOUT;
+    std::snprintf(error_, sizeof error_, "no data for %s while streaming the answer (EXAMQ_AI_REQUEST_TIMEOUT)",
+                  util::format_duration(*silence_).c_str());
+  } else if (silence_ && result == CURLE_OPERATION_TIMEDOUT && error_[0] != '\0' &&
+             std::string_view(error_).find("too slow") == std::string_view::npos) {
+    // The whole-request cap (EXAMQ_AI_REQUEST_MAX_TIME, or the job's deadline), not silence.
+    const std::string what = std::string(error_) + " (the cap on one streamed request, EXAMQ_AI_REQUEST_MAX_TIME, or the deadline)";
+    std::snprintf(error_, sizeof error_, "%s", what.c_str());
+  }
   response_.curl_code = result;
   if (result != CURLE_OK) {
     response_.curl_error = error_[0] != '\0' ? std::string(error_) : std::string(curl_easy_strerror(result));
   }
   curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &response_.status);
   if (result == CURLE_WRITE_ERROR) response_.curl_error = "the response is larger than the limit";
+  settle_stream(stream_, response_);
   return std::move(response_);
 }
 

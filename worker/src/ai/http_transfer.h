@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -36,8 +37,17 @@ struct HttpResponse {
   std::optional<std::string> location;    // of a redirect, to say where it pointed
 };
 
+// How a streamed answer is framed (streaming.h); none: the request asks for one JSON body.
+enum class StreamFormat { none, openai, anthropic };
+
 struct TransferOptions {
+  // The whole transfer, connect to last byte (streamed: EXAMQ_AI_REQUEST_MAX_TIME).
   util::Duration timeout = std::chrono::seconds(180);
+  // Streamed only: the longest time without a byte sent or received (EXAMQ_AI_REQUEST_TIMEOUT);
+  // past it the transfer ends as CURLE_OPERATION_TIMEDOUT. Checked about once a second.
+  std::optional<util::Duration> silence_timeout;
+  // Streamed: finish() folds a complete event stream into the non-streamed body (streaming.h).
+  StreamFormat stream = StreamFormat::none;
   util::Duration connect_timeout = std::chrono::seconds(10);
   std::size_t max_response_bytes = 32u << 20;
   std::string ca_file;  // PEM bundle to trust instead of the system's; "" for the system's
@@ -59,12 +69,20 @@ class Transfer {
  private:
   static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* self);
   static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* self);
+  static int on_progress(void* self, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
 
   CURL* easy_ = nullptr;
   curl_slist* headers_ = nullptr;
   std::size_t max_body_;
   HttpResponse response_;
   char error_[CURL_ERROR_SIZE] = {};
+  // Streaming: the silence allowed, the last time a byte moved, and whether silence ended it.
+  StreamFormat stream_ = StreamFormat::none;
+  std::optional<util::Duration> silence_;
+  std::chrono::steady_clock::time_point last_activity_;
+  curl_off_t last_up_ = 0;
+  curl_off_t last_down_ = 0;
+  bool silent_ = false;
 };
 
 }  // namespace examq::ai

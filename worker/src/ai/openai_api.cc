@@ -6,6 +6,7 @@
 #include "ai/answer_parser.h"
 #include "ai/base64.h"
 #include "ai/model_family.h"
+#include "ai/streaming.h"
 
 namespace examq::ai {
 
@@ -16,7 +17,8 @@ OpenAiApi::OpenAiApi(const AiConfig& config)
       max_tokens_field_(config.openai_max_tokens_field),
       max_output_tokens_(config.max_output_tokens),
       temperature_(accepts_temperature(Provider::openai, config.model) ? config.temperature : std::nullopt),
-      reasoning_effort_(accepts_reasoning_effort(Provider::openai, config.model) ? config.reasoning_effort : "") {}
+      reasoning_effort_(accepts_reasoning_effort(Provider::openai, config.model) ? config.reasoning_effort : ""),
+      stream_(stream_format(config) != StreamFormat::none) {}
 
 HttpRequest OpenAiApi::build_request(const BatchRequestInput& input) const {
   tao::json::value content = tao::json::empty_array;
@@ -61,11 +63,16 @@ HttpRequest OpenAiApi::finish_request(tao::json::value body) const {
   body[max_tokens_field_] = max_output_tokens_;
   if (temperature_) body["temperature"] = *temperature_;
   if (!reasoning_effort_.empty()) body["reasoning_effort"] = reasoning_effort_;
+  if (stream_) {
+    // The usage arrives in one more chunk before [DONE] only when asked for (openai_stream.cc).
+    body["stream"] = true;
+    body["stream_options"] = {{"include_usage", true}};
+  }
 
   HttpRequest request;
   request.url = endpoint_;
   request.headers.push_back("Content-Type: application/json");
-  request.headers.push_back("Accept: application/json");
+  request.headers.push_back(stream_ ? "Accept: text/event-stream" : "Accept: application/json");
   if (!api_key_.empty()) request.headers.push_back("Authorization: Bearer " + api_key_);
   request.body = tao::json::to_string(body);
   return request;

@@ -34,6 +34,7 @@ class OpenAiApi final : public ProviderApi {
   int max_output_tokens_;
   std::optional<double> temperature_;  // only when the model accepts one
   std::string reasoning_effort_;       // only for reasoning models
+  bool stream_;                        // streaming.h
 };
 
 }  // namespace examq::ai

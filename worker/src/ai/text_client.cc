@@ -10,6 +10,7 @@
 #include "ai/redact.h"
 #include "ai/request_limiter.h"
 #include "ai/retry_policy.h"
+#include "ai/streaming.h"
 #include "util/log.h"
 
 namespace examq::ai {
@@ -93,10 +94,7 @@ tao::json::value TextClient::ask(const TextRequestInput& input, AiUsage& usage, 
     }
     if (now >= deadline) throw AiError(AiErrorKind::deadline, "the AI request did not finish before the job's deadline");
 
-    TransferOptions options;
-    options.timeout = std::min<Duration>(config.request_timeout, std::chrono::duration_cast<Duration>(deadline - now));
-    options.connect_timeout = config.connect_timeout;
-    options.ca_file = config.ca_file;
+    const TransferOptions options = transfer_options(config, std::chrono::duration_cast<Duration>(deadline - now));
     Transfer transfer(request, options);
     ++usage.requests;
     if (!first) ++usage.retries;
