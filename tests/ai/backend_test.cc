@@ -396,6 +396,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_batch_sent_before_the_previous_one_answered_asks
   c.pages_per_request = 4;
   c.requests_per_job = 12;  // every batch is sent at once
   c.requests_per_worker = 12;
+  c.cache_warmup = false;     // (with it the second batch would wait for the first's answer)
   run(c, kRealPaperPages);
   std::vector<SentBatch> sent = fake.batches();
   BOOST_REQUIRE_EQUAL(sent.size(), 12u);
@@ -424,6 +425,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(requests_are_in_flight_together_up_to_the_job_limi
   ai::AiConfig c = fake.config();
   c.pages_per_request = 2;  // 8 batches
   c.requests_per_job = 3;
+  c.cache_warmup = false;    // no first request sent alone
   ai::AiResult r = run(c, 9);
   BOOST_TEST(fake.bad_requests() == 0, fake.last_bad_request());
   BOOST_TEST(fake.server().max_in_flight() == 3);
@@ -451,6 +453,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(the_worker_limit_caps_requests_across_jobs, Wire, 
   c.pages_per_request = 2;
   c.requests_per_job = 2;
   c.requests_per_worker = 3;
+  c.cache_warmup = false;
   ai::AiExtractor extractor(c);
   ai::AiResult r1, r2;
   std::string error1, error2;
@@ -1037,6 +1040,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(an_exception_from_progress_ends_the_call_unchanged
   });
   ai::AiConfig c = fake.config();
   c.pages_per_request = 2;  // 1-2 answers at once, 2-3 hangs
+  c.cache_warmup = false;   // both in flight together
   ai::AiExtractor extractor(c);
   BOOST_CHECK_THROW(extractor.extract(make_pages(3), {}, [](int, int) { throw JobGone{}; }, {}), JobGone);
   BOOST_TEST(fake.server().await_abandoned(1, 10s));
@@ -1301,6 +1305,206 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_truncated_streamed_answer_is_split_as_a_plain_on
   BOOST_TEST(r.questions.size() == 4u);
   BOOST_TEST(fake.batches().front().stream);
   BOOST_TEST(fake.server().request_count() == 3);  // the two pages, then one page each
+
+// The providers' prompt caches: the stable prefix (schema, instructions) is long enough for the
+// model's minimum and the same for every request of every job; the first request of a job warms
+// the cache before the others are sent.
+BOOST_AUTO_TEST_SUITE(prompt_cache)
+
+namespace {
+
+// The prompt tokens a real API would count for the batch: its text / 4 and ~1105 per image.
+int prompt_tokens(const SentBatch& b) {
+  const std::size_t chars = b.instructions.size() + b.request_text.size() + tao::json::to_string(b.schema).size();
+  return static_cast<int>(chars / 4) + 1105 * static_cast<int>(b.images.size());
+}
+
+template <typename Wire>
+FakeResponse read_with_usage(const SentBatch& b, int paper_pages) {
+  return Wire::answer(answer_json(paper_rows(b.pages, b.pages.back() != paper_pages), b.asks_for_topics), prompt_tokens(b),
+                      300);
+}
+
+ai::AiConfig four_batches(ai::AiConfig c) {
+  c.pages_per_request = 3;  // 9 pages: 1-3, 3-5, 5-7, 7-9
+  c.requests_per_job = 4;
+  return c;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_four_batch_job_reads_the_cache_on_every_request_after_the_first, Wire, Wires) {
+  FakeHttpServer* server = nullptr;
+  FakeProvider<Wire> fake([&](const SentBatch& b, int) {
+    // The first request gives another the chance to arrive while it is in flight: with the
+    // warm-up none does, and the rest arrive once it has answered, when its prefix is cached.
+    if (b.pages.front() == 1) server->await_in_flight(2, 300ms);
+    return read_with_usage<Wire>(b, 9);
+  });
+  server = &fake.server();
+  ai::AiConfig c = four_batches(fake.config());
+  BOOST_REQUIRE(c.cache_warmup);  // the default
+  ai::AiResult r = run(c, 9);
+  BOOST_TEST(fake.bad_requests() == 0, fake.last_bad_request());
+  BOOST_REQUIRE_EQUAL(r.questions.size(), 18u);
+  const std::vector<CacheUse> uses = fake.cache_uses();
+  const std::vector<SentBatch> sent = fake.batches();
+  BOOST_REQUIRE_EQUAL(uses.size(), 4u);
+  BOOST_TEST(sent[0].pages.front() == 1);
+  BOOST_TEST(uses[0].read == 0);
+  std::int64_t read = 0;
+  for (std::size_t i = 1; i < uses.size(); ++i) {
+    BOOST_TEST_CONTEXT("request " << i + 1) {
+      BOOST_TEST(uses[i].read >= 1024);
+      BOOST_TEST(uses[i].written == 0);
+    }
+    read += uses[i].read;
+  }
+  BOOST_TEST(r.usage.cache_read_tokens == read);
+  BOOST_TEST(r.usage.cache_write_tokens == uses[0].written);
+  if (std::string(Wire::name) == "anthropic") {
+    BOOST_TEST(uses[0].written >= 1024);
+    BOOST_TEST(sent[0].cache_control);
+  }
+  BOOST_TEST(r.usage.warmup_ms >= 250);  // the other requests waited for the first's answer
+  tao::json::value j = ai::to_json(r.usage);
+  BOOST_TEST(j.at("cache_read_tokens").get_signed() == read);
+  BOOST_TEST(j.at("warmup_ms").get_signed() == r.usage.warmup_ms);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(without_the_warmup_the_first_requests_go_together_and_none_reads_the_cache, Wire, Wires) {
+  FakeHttpServer* server = nullptr;
+  FakeProvider<Wire> fake([&](const SentBatch& b, int) {
+    server->await_in_flight(4, 10s);  // answered only once all four are in flight
+    FakeResponse r = read_with_usage<Wire>(b, 9);
+    r.delay = 200ms;  // the model's reading: the cache entry exists once the answer starts
+    return r;
+  });
+  server = &fake.server();
+  ai::AiConfig c = four_batches(fake.config());
+  c.cache_warmup = false;
+  ai::AiResult r = run(c, 9);
+  BOOST_TEST(fake.bad_requests() == 0, fake.last_bad_request());
+  BOOST_TEST(fake.server().max_in_flight() == 4);
+  const std::vector<CacheUse> uses = fake.cache_uses();
+  BOOST_REQUIRE_EQUAL(uses.size(), 4u);
+  for (const CacheUse& u : uses) {
+    BOOST_TEST(u.read == 0);
+    if (std::string(Wire::name) == "anthropic") BOOST_TEST(u.written >= 1024);  // each pays the write
+  }
+  BOOST_TEST(r.usage.cache_read_tokens == 0);
+  BOOST_TEST(r.usage.warmup_ms == 0);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(the_cached_prefix_is_byte_identical_across_requests_and_jobs, Wire, Wires) {
+  FakeProvider<Wire> fake([](const SentBatch& b, int) { return read_with_usage<Wire>(b, b.pages.back()); });
+  ai::AiConfig c = four_batches(fake.config());
+  ai::AiExtractor extractor(c);
+  extractor.extract(make_pages(9), {}, {}, {});
+  extractor.extract(make_pages(5, 21), {}, {}, {});  // another paper: pages 21-25, two requests
+  BOOST_TEST(fake.bad_requests() == 0, fake.last_bad_request());
+  const std::vector<SentBatch> sent = fake.batches();
+  BOOST_REQUIRE_EQUAL(sent.size(), 6u);
+  for (const SentBatch& b : sent) BOOST_TEST(b.stable_prefix == sent.front().stable_prefix);
+  // The second job's first request reads what the first job's requests wrote.
+  const std::vector<CacheUse> uses = fake.cache_uses();
+  BOOST_TEST(uses[4].read >= 1024);
+  BOOST_TEST(uses[4].written == 0);
+
+  // A job with topics starts with the same instructions; its topic list comes after them.
+  FakeProvider<Wire> tagged([](const SentBatch& b, int) { return read_with_usage<Wire>(b, 1); });
+  ai::AiExtractor(tagged.config()).extract(make_pages(1), {ai::Topic{"t-1", "3.1", "Atomic structure"}}, {}, {});
+  const std::string with_topics = tagged.batches().front().instructions;
+  const std::string without = sent.front().instructions;
+  BOOST_TEST(with_topics.substr(0, without.size()) == without);
+  const std::size_t topic = with_topics.find("T1: 3.1 Atomic structure");
+  BOOST_TEST((topic != std::string::npos && topic > without.size()));
+}
+
+BOOST_AUTO_TEST_CASE(a_model_whose_cache_minimum_the_prefix_cannot_reach_gets_no_cache_control_and_no_warmup) {
+  for (const char* model : {"claude-haiku-4-5-20251001", "claude-3-5-haiku-20241022", "claude-opus-4-5"}) {
+    BOOST_TEST_CONTEXT(model) {
+      FakeHttpServer* server = nullptr;
+      FakeProvider<AnthropicWire> fake([&](const SentBatch& b, int) {
+        server->await_in_flight(4, 10s);  // no warm-up: all four go together
+        return read_with_usage<AnthropicWire>(b, 9);
+      });
+      server = &fake.server();
+      ai::AiConfig c = four_batches(fake.config());
+      c.model = model;
+      ai::AiResult r = run(c, 9);
+      BOOST_TEST(fake.bad_requests() == 0, fake.last_bad_request());
+      for (const SentBatch& b : fake.batches()) BOOST_TEST(!b.cache_control);
+      BOOST_TEST(fake.server().max_in_flight() == 4);
+      BOOST_TEST(r.usage.cache_write_tokens == 0);
+      BOOST_TEST(r.usage.warmup_ms == 0);
+    }
+  }
+  // A model whose minimum it reaches gets it.
+  FakeProvider<AnthropicWire> fake([](const SentBatch& b, int) { return read_with_usage<AnthropicWire>(b, 1); });
+  ai::AiConfig c = fake.config();
+  c.model = "claude-sonnet-4-5";
+  run(c, 1);
+  BOOST_TEST(fake.batches().front().cache_control);
+  BOOST_TEST(fake.cache_uses().front().written >= 1024);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_reask_carries_the_label_context_of_its_batch, Wire, Wires) {
+  // Pages 1-3, then 3-5 once the first has answered (one request at a time): the second batch is
+  // told that 2(a) is the last label before page 3. Its first answer has an invalid row on page
+  // `bad_page`; the re-ask for that page gets the same kind of context.
+  for (const auto& [bad_page, expected] : std::vector<std::pair<int, std::string>>{{3, "2(a)"}, {4, "3(a)"}}) {
+    BOOST_TEST_CONTEXT("invalid row on page " << bad_page) {
+      FakeProvider<Wire> fake([bad_page = bad_page](const SentBatch& b, int attempt) {
+        std::vector<FakeQuestion> rows = paper_rows(b.pages, b.pages.back() != 5);
+        if (b.pages.front() == 3 && attempt == 1) {
+          for (FakeQuestion& q : rows) {
+            if (q.number == std::to_string(bad_page) + "(a)") q.marks = -1;
+          }
+        }
+        return Wire::answer(answer_json(rows, false));
+      });
+      ai::AiConfig c = fake.config();
+      c.pages_per_request = 3;
+      c.requests_per_job = 1;
+      ai::AiResult r = run(c, 5);
+      BOOST_TEST(fake.bad_requests() == 0, fake.last_bad_request());
+      BOOST_TEST(r.usage.reasked_batches == 1);
+      const std::vector<SentBatch> sent = fake.batches();
+      BOOST_REQUIRE_EQUAL(sent.size(), 3u);
+      BOOST_TEST(sent[1].request_text.find("before page 3 is 2(a):") != std::string::npos, sent[1].request_text);
+      BOOST_TEST(sent[2].pages == std::vector<int>({bad_page}), boost::test_tools::per_element());
+      const std::string context = "The last question label printed before page " + std::to_string(bad_page) + " is " + expected + ":";
+      BOOST_TEST(sent[2].request_text.find(context) != std::string::npos, sent[2].request_text);
+      BOOST_TEST(r.questions.size() == 10u);
+    }
+  }
+}
+
+// The figures docs/extractors.md gives: a 24-page paper (4 requests of 8 pages) read with and
+// without the warm-up, each request taking 300 ms. Run with --log_level=message to see them.
+BOOST_AUTO_TEST_CASE_TEMPLATE(a_real_sized_job_saves_the_prefix_on_every_request_after_the_first, Wire, Wires) {
+  for (bool warmup : {true, false}) {
+    FakeProvider<Wire> fake([](const SentBatch& b, int) {
+      FakeResponse r = read_with_usage<Wire>(b, 24);
+      r.delay = 300ms;
+      return r;
+    });
+    ai::AiConfig c = fake.config();
+    c.cache_warmup = warmup;
+    ai::AiResult r = run(c, 24);
+    BOOST_TEST(r.usage.batches == 4);
+    BOOST_TEST_MESSAGE(Wire::name << " warm-up " << (warmup ? "on " : "off") << ": input_tokens " << r.usage.input_tokens
+                                  << ", cache_write_tokens " << r.usage.cache_write_tokens << ", cache_read_tokens "
+                                  << r.usage.cache_read_tokens << ", latency_ms " << r.usage.latency_ms << ", warmup_ms "
+                                  << r.usage.warmup_ms);
+    if (warmup) {
+      BOOST_TEST(r.usage.cache_read_tokens >= 3 * 1024);
+      BOOST_TEST(r.usage.latency_ms >= 600);  // two rounds of 300 ms: the first request alone, then the rest
+    } else {
+      BOOST_TEST(r.usage.cache_read_tokens == 0);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,10 +1,11 @@
 #pragma once
 // A fake provider: a FakeHttpServer that reads every request in the provider's wire format
 // (answering 400 to anything the real API would reject, as it would) and lets the test script
-// each answer by batch and attempt. Also the fake "paper" whose questions the model reads.
+// each answer by batch and attempt. It also keeps the provider's prompt cache (cache_uses()). Also the fake "paper" whose questions the model reads.
 
 #include <functional>
 #include <map>
+#include <stdexcept>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -89,6 +90,13 @@ class FakeProvider {
     std::lock_guard lock(mu_);
     return last_bad_;
   }
+  // What the provider's prompt cache did for each well-formed request, in arrival order (see
+  // Wire::cache_use): it is looked up when a request arrives and written when its answer starts
+  // (when the script returns), so requests in flight together cannot read each other's.
+  std::vector<CacheUse> cache_uses() const {
+    std::lock_guard lock(mu_);
+    return cache_uses_;
+  }
 
  private:
   FakeResponse handle(const FakeRequest& r) {
@@ -102,20 +110,48 @@ class FakeProvider {
       last_bad_ = e.what();
       return reject_request<Wire>(e);
     }
+    CacheUse use;
     {
       std::lock_guard lock(mu_);
       batches_.push_back(batch);
       attempt = ++attempts_[batch.pages.empty() ? 0 : batch.pages.front()];
+      use = Wire::cache_use(batch, cache_ready());
+      cache_uses_.push_back(use);
     }
-    FakeResponse res = script_(batch, attempt);
-    if (batch.stream && !res.streamed) res = Wire::stream(res, batch);
-    return res;
+    FakeResponse response = script_(batch, attempt);
+    if (response.status == 200 && response.body.find("\"usage\"") != std::string::npos) {
+      std::lock_guard lock(mu_);
+      try {
+        Wire::report_cache(response, use);
+        // Written when the answer starts: after the response's delay (a model's reading time).
+        std::vector<std::string> keys = cache_ready();
+        Wire::remember(batch, keys);
+        if (keys.size() > cache_ready().size()) {
+          cached_.emplace_back(keys.back(), std::chrono::steady_clock::now() + response.delay);
+        }
+      } catch (const std::exception&) {
+        // not a JSON answer (a test's deliberately broken body): left as it is
+      }
+    }
+    if (batch.stream && !response.streamed) response = Wire::stream(response, batch);
+    return response;
   }
 
   std::string key_;
   Script script_;
   mutable std::mutex mu_;
   std::vector<SentBatch> batches_;
+  std::vector<CacheUse> cache_uses_;
+  // The prompt cache's entries (Wire::remember) and when each becomes readable.
+  std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> cached_;
+  std::vector<std::string> cache_ready() const {  // mu_ held
+    std::vector<std::string> keys;
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& [key, ready_at] : cached_) {
+      if (ready_at <= now) keys.push_back(key);
+    }
+    return keys;
+  }
   std::map<int, int> attempts_;
   int bad_requests_ = 0;
   std::string last_bad_;

@@ -231,6 +231,9 @@ SentBatch OpenAiWire::parse(const FakeRequest& r, const std::string& key) {
     if (iu != nullptr && !iu->is_boolean()) throw BadRequest("stream_options.include_usage is not a boolean");
     s.include_usage = iu != nullptr && iu->get_boolean();
   }
+  s.stable_prefix = tao::json::to_string(format) + tao::json::to_string(messages[0]);
+  s.cache_key = s.stable_prefix;
+  for (const tao::json::value& part : parts) s.cache_key += tao::json::to_string(part);
   return s;
 }
 
@@ -238,6 +241,32 @@ FakeResponse OpenAiWire::answer(const tao::json::value& answer, int in, int out)
   return json_response(200, openai_completion({{"role", "assistant"}, {"content", tao::json::to_string(answer)},
                                                {"refusal", tao::json::null}},
                                               "stop", in, out));
+}
+
+CacheUse OpenAiWire::cache_use(const SentBatch& b, const std::vector<std::string>& answered) {
+  std::size_t longest = 0;
+  for (const std::string& earlier : answered) {
+    const auto n = static_cast<std::size_t>(
+        std::mismatch(b.cache_key.begin(), b.cache_key.begin() + static_cast<std::ptrdiff_t>(std::min(b.cache_key.size(), earlier.size())),
+                      earlier.begin())
+            .first -
+        b.cache_key.begin());
+    longest = std::max(longest, n);
+  }
+  const auto tokens = static_cast<std::int64_t>(longest / 4);
+  return CacheUse{0, tokens >= 1024 ? tokens / 128 * 128 : 0};
+}
+
+void OpenAiWire::remember(const SentBatch& b, std::vector<std::string>& answered) {
+  if (b.cache_key.size() / 4 >= 1024) answered.push_back(b.cache_key);
+}
+
+void OpenAiWire::report_cache(FakeResponse& r, const CacheUse& use) {
+  tao::json::value v = tao::json::from_string(r.body);
+  tao::json::value* usage = v.find("usage");
+  if (usage == nullptr) return;
+  (*usage)["prompt_tokens_details"] = {{"cached_tokens", use.read}, {"audio_tokens", 0}};
+  r.body = tao::json::to_string(v);
 }
 
 FakeResponse OpenAiWire::answer_text(const std::string& content) {
@@ -331,10 +360,23 @@ SentBatch AnthropicWire::parse(const FakeRequest& r, const std::string& key) {
   }
 
   const tao::json::value& system = need(body, "system");
+  const tao::json::value& tools_json = need(body, "tools");
+  s.stable_prefix = tao::json::to_string(tools_json) + tao::json::to_string(system);
   if (system.is_string_type()) {
     s.instructions = system.get_string_type();
   } else {
-    for (const auto& block : system.get_array()) s.instructions += need_string(block, "text");
+    std::string prefix = tao::json::to_string(tools_json);
+    int breakpoints = 0;
+    for (const auto& block : system.get_array()) {
+      s.instructions += need_string(block, "text");
+      prefix += tao::json::to_string(block);
+      if (const tao::json::value* cc = block.find("cache_control")) {
+        if (need_string(*cc, "type") != "ephemeral") throw BadRequest("cache_control.type: must be ephemeral");
+        if (++breakpoints > 4) throw BadRequest("A maximum of 4 blocks with cache_control may be provided");
+        s.cache_control = true;
+        s.cache_key = prefix;
+      }
+    }
   }
 
   const auto& messages = need(body, "messages").get_array();
@@ -368,7 +410,7 @@ SentBatch AnthropicWire::parse(const FakeRequest& r, const std::string& key) {
   if (need_string(blocks.back(), "type") != "text") throw BadRequest("the last block is not text");
   s.request_text = need_string(blocks.back(), "text");
 
-  const auto& tools = need(body, "tools").get_array();
+  const auto& tools = tools_json.get_array();
   if (tools.size() != 1) throw BadRequest("expected one tool");
   std::string tool = need_string(tools[0], "name");
   s.schema = need(tools[0], "input_schema");
@@ -389,6 +431,43 @@ FakeResponse AnthropicWire::answer(const tao::json::value& answer, int in, int o
   tao::json::value content = tao::json::value::array(
       {{{"type", "tool_use"}, {"id", "toolu_test"}, {"name", "record_questions"}, {"input", answer}}});
   return json_response(200, anthropic_message(std::move(content), "tool_use", in, out));
+}
+
+std::int64_t AnthropicWire::min_cacheable_tokens(const std::string& model) {
+  // Anthropic's table (prompt caching, "Cache limitations"), for the fake's model names.
+  if (model.find("opus-4-5") != std::string::npos || model.find("opus-4-6") != std::string::npos ||
+      model.find("haiku-4") != std::string::npos) {
+    return 4096;
+  }
+  if (model.find("haiku") != std::string::npos) return 2048;
+  return 1024;
+}
+
+CacheUse AnthropicWire::cache_use(const SentBatch& b, const std::vector<std::string>& answered) {
+  if (!b.cache_control) return {};
+  const auto tokens = static_cast<std::int64_t>(b.cache_key.size() / 4);
+  if (tokens < min_cacheable_tokens(b.model)) return {};  // too short: processed without caching
+  const bool hit = std::find(answered.begin(), answered.end(), b.model + '\n' + b.cache_key) != answered.end();
+  return hit ? CacheUse{0, tokens} : CacheUse{tokens, 0};
+}
+
+void AnthropicWire::remember(const SentBatch& b, std::vector<std::string>& answered) {
+  const CacheUse use = cache_use(b, answered);
+  if (use.written > 0) answered.push_back(b.model + '\n' + b.cache_key);
+}
+
+void AnthropicWire::report_cache(FakeResponse& r, const CacheUse& use) {
+  tao::json::value v = tao::json::from_string(r.body);
+  tao::json::value* usage = v.find("usage");
+  if (usage == nullptr) return;
+  const std::int64_t total = usage->at("input_tokens").as<std::int64_t>();
+  // A script's made-up total may be under the prefix: the three counts still add up to it.
+  const std::int64_t written = std::min(use.written, total);
+  const std::int64_t read = std::min(use.read, total - written);
+  (*usage)["input_tokens"] = total - written - read;
+  (*usage)["cache_creation_input_tokens"] = written;
+  (*usage)["cache_read_input_tokens"] = read;
+  r.body = tao::json::to_string(v);
 }
 
 FakeResponse AnthropicWire::answer_text(const std::string& content) {

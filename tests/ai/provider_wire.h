@@ -43,6 +43,22 @@ struct SentBatch {
   std::size_t body_bytes = 0;         // the whole request body as received
   bool stream = false;                // "stream": true
   bool include_usage = false;         // OpenAI: stream_options.include_usage
+  // The part of the prompt every request of every job should start with, as sent: Anthropic's
+  // tools and system blocks (cache_control included), OpenAI's response_format and system
+  // message (JSON text).
+  std::string stable_prefix;
+  // Anthropic: a system block carries cache_control. OpenAI: always false (caching is automatic).
+  bool cache_control = false;
+  // What the provider's prompt cache matches: Anthropic, the tools and system blocks up to the
+  // one marked cache_control ("" when none is); OpenAI, the whole prompt as sent (response
+  // format, system message, then the user message's parts), matched as a prefix.
+  std::string cache_key;
+};
+
+// What a fake's prompt cache did for one request, in tokens (the fake counts characters / 4).
+struct CacheUse {
+  std::int64_t written = 0;
+  std::int64_t read = 0;
 };
 
 // Thrown by parse() for a request the real API would reject (400).
@@ -66,6 +82,13 @@ struct OpenAiWire {
   static SentBatch parse(const FakeRequest& r, const std::string& key);
 
   static FakeResponse answer(const tao::json::value& answer, int input_tokens = 1000, int output_tokens = 200);
+  // The automatic prompt cache: a request whose prompt starts with at least 1,024 tokens of an
+  // earlier answered request's reads them (in steps of 128), reported as
+  // usage.prompt_tokens_details.cached_tokens (part of prompt_tokens). `answered` holds the
+  // cache keys of the requests answered so far; remember() adds one.
+  static CacheUse cache_use(const SentBatch& b, const std::vector<std::string>& answered);
+  static void remember(const SentBatch& b, std::vector<std::string>& answered);
+  static void report_cache(FakeResponse& r, const CacheUse& use);
   static FakeResponse answer_text(const std::string& content);  // the model's text as is
   static FakeResponse refusal(const std::string& why);
   static FakeResponse truncated();
@@ -99,6 +122,14 @@ struct AnthropicWire {
   static SentBatch parse(const FakeRequest& r, const std::string& key);
 
   static FakeResponse answer(const tao::json::value& answer, int input_tokens = 1000, int output_tokens = 200);
+  // The prompt cache as documented: the prefix up to the block marked cache_control is stored
+  // once a request is answered, only when it is at least min_cacheable_tokens (shorter: silently
+  // not cached); a later request with the same prefix reads it. Reported as the API does:
+  // cache_creation_input_tokens / cache_read_input_tokens, and input_tokens for the rest only.
+  static std::int64_t min_cacheable_tokens(const std::string& model);
+  static CacheUse cache_use(const SentBatch& b, const std::vector<std::string>& answered);
+  static void remember(const SentBatch& b, std::vector<std::string>& answered);
+  static void report_cache(FakeResponse& r, const CacheUse& use);
   static FakeResponse answer_text(const std::string& content);  // a text block instead of the tool
   static FakeResponse refusal(const std::string& why);
   static FakeResponse truncated();

@@ -17,6 +17,7 @@
 #include "ai/batch_plan.h"
 #include "ai/ai_error.h"
 #include "ai/context_budget.h"
+#include "ai/extraction_prompt.h"
 #include "ai/image_fit.h"
 #include "ai/model_family.h"
 #include "ai/provider_limits.h"
@@ -142,6 +143,39 @@ BOOST_AUTO_TEST_CASE(temperature_effort_and_the_output_limit_are_read) {
   BOOST_TEST(contains(config_error({{"EXAMQ_EXTRACTOR", "openai"}, {"EXAMQ_AI_MODEL", "m"}, {"OPENAI_API_KEY", "k"},
                                     {"EXAMQ_AI_REASONING_EFFORT", "max"}}),
                       "EXAMQ_AI_REASONING_EFFORT=\"max\" is not minimal, low, medium or high"));
+}
+
+BOOST_AUTO_TEST_CASE(prompt_cache_minimums_follow_the_model_family_and_the_stable_prefix_reaches_1024) {
+  BOOST_TEST(prompt_cache_min_tokens(Provider::anthropic, "claude-sonnet-4-5-20250929") == 1024);
+  BOOST_TEST(prompt_cache_min_tokens(Provider::anthropic, "claude-opus-4-1") == 1024);
+  BOOST_TEST(prompt_cache_min_tokens(Provider::anthropic, "claude-3-5-haiku-20241022") == 2048);
+  BOOST_TEST(prompt_cache_min_tokens(Provider::anthropic, "claude-3-haiku-20240307") == 2048);
+  BOOST_TEST(prompt_cache_min_tokens(Provider::anthropic, "claude-haiku-4-5") == 4096);
+  BOOST_TEST(prompt_cache_min_tokens(Provider::anthropic, "claude-opus-4-5-20251101") == 4096);
+  BOOST_TEST(prompt_cache_min_tokens(Provider::anthropic, "Claude-Opus-4-6") == 4096);
+  BOOST_TEST(prompt_cache_min_tokens(Provider::openai, "gpt-4o") == 1024);
+
+  // The stable prefix: the same with or without topics, long enough for 1024 with a margin (the
+  // estimate is characters / 4), and without the examples (a counted local context) far shorter.
+  const ExtractionPrompt plain = make_extraction_prompt({});
+  const ExtractionPrompt tagged = make_extraction_prompt({Topic{"id", "3.1", "Atomic structure"}});
+  BOOST_TEST(plain.stable_instructions == tagged.stable_instructions);
+  BOOST_TEST(tagged.instructions == tagged.stable_instructions + tagged.job_instructions);
+  BOOST_TEST(plain.job_instructions.empty());
+  BOOST_TEST(stable_prefix_token_estimate(plain, true) >= 1200);
+  BOOST_TEST(stable_prefix_token_estimate(plain, true) < 2048);
+  BOOST_TEST(stable_prefix_token_estimate(make_extraction_prompt({}, false), true) < 1024);
+}
+
+BOOST_AUTO_TEST_CASE(the_cache_warmup_setting_is_read) {
+  std::map<std::string, std::string> vars = {{"EXAMQ_EXTRACTOR", "anthropic"}, {"EXAMQ_AI_MODEL", "m"}, {"ANTHROPIC_API_KEY", "k"}};
+  BOOST_TEST(ai_config_from_env(env_of(vars))->cache_warmup);
+  vars["EXAMQ_AI_CACHE_WARMUP"] = "off";
+  BOOST_TEST(!ai_config_from_env(env_of(vars))->cache_warmup);
+  vars["EXAMQ_AI_CACHE_WARMUP"] = "on";
+  BOOST_TEST(ai_config_from_env(env_of(vars))->cache_warmup);
+  vars["EXAMQ_AI_CACHE_WARMUP"] = "later";
+  BOOST_TEST(contains(config_error(vars), "EXAMQ_AI_CACHE_WARMUP"));
 }
 
 BOOST_AUTO_TEST_CASE(the_snooze_budget_is_read) {

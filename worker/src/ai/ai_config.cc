@@ -151,6 +151,7 @@ std::optional<AiConfig> ai_config_from_env(const EnvLookup& env) {
                                   .value_or(c.base_url == kOpenAiUrl ? "max_completion_tokens" : "max_tokens");
   c.answer_cache_entries = read_int(env, "EXAMQ_AI_ANSWER_CACHE", c.answer_cache_entries, 0, 1000000);
   c.allow_insecure_http = read_bool(env, "EXAMQ_AI_ALLOW_INSECURE_HTTP", c.allow_insecure_http);
+  c.cache_warmup = read_bool(env, "EXAMQ_AI_CACHE_WARMUP", c.cache_warmup);
   c.ca_file = env("EXAMQ_AI_CA_FILE").value_or("");
   c.max_snoozes = read_int(env, "EXAMQ_AI_MAX_SNOOZES", c.max_snoozes, 0, 1000000);
   c.max_snooze_time = read_duration(env, "EXAMQ_AI_MAX_SNOOZE_TIME", c.max_snooze_time);

@@ -52,6 +52,9 @@ struct AiConfig {
   // OpenAI reasoning models only: "minimal", "low", "medium" or "high"; "" sends none (the
   // model's default, medium). Ignored for other models.
   std::string reasoning_effort;
+  // A job of several requests whose stable prefix is cacheable sends its first request alone and
+  // the rest once it has answered, so that they read the prompt cache it wrote (batch_runner.h).
+  bool cache_warmup = true;
   int max_retries = 4;  // per request, for 429/529/5xx/timeouts/connection errors
   util::Duration retry_base_delay = std::chrono::seconds(1);  // backoff: base * 2^(n-1), capped,
   util::Duration retry_max_delay = std::chrono::seconds(60);  // with jitter; Retry-After wins if longer
@@ -102,7 +105,7 @@ EnvLookup process_env();
 //   EXAMQ_AI_RETRY_BASE_DELAY (1s)   EXAMQ_AI_RETRY_MAX_DELAY (60s)
 //   EXAMQ_AI_ANTHROPIC_VERSION (2023-06-01)  EXAMQ_AI_MAX_TOKENS_FIELD (see above)
 //   EXAMQ_AI_ANSWER_CACHE (256)      EXAMQ_AI_ALLOW_INSECURE_HTTP (false; true/false/1/0)
-//   EXAMQ_AI_CA_FILE (the system's CA store)
+//   EXAMQ_AI_CA_FILE (the system's CA store)  EXAMQ_AI_CACHE_WARMUP (on; on/off)
 //   EXAMQ_AI_MAX_SNOOZES (10)        EXAMQ_AI_MAX_SNOOZE_TIME (1h)
 //   EXAMQ_AI_CONTEXT_TOKENS (unset; 1024 to 10000000)  EXAMQ_AI_IMAGE_TOKENS (unset; 1 to 100000)
 // Durations use util::parse_duration ("500ms", "3m"). Returns nullopt when the extractor is

@@ -40,6 +40,10 @@ struct AiUsage {
   int retries = 0;                // requests that repeated an earlier one
   std::int64_t input_tokens = 0;  // Anthropic: input + cache creation + cache read tokens
   std::int64_t output_tokens = 0;
+  std::int64_t cache_write_tokens = 0;  // of input_tokens: written to the provider's prompt cache (Anthropic)
+  std::int64_t cache_read_tokens = 0;   // of input_tokens: read from it (Anthropic; OpenAI's cached_tokens)
+  std::int64_t warmup_ms = 0;     // how long the other requests waited for the first to warm the
+                                  // prompt cache (EXAMQ_AI_CACHE_WARMUP); 0 when there was no warm-up
   std::int64_t latency_ms = 0;    // wall time of the whole extract() call
   int rows_repaired = 0;          // rows kept after a coercion ("2 marks" -> 2, a JSON-string answer)
   int reasked_batches = 0;        // batches asked again for the pages of their dropped rows
@@ -50,7 +54,8 @@ struct AiUsage {
 };
 
 // {"provider":..., "model":..., "pages":..., "batches":..., "cached_batches":..., "requests":...,
-//  "retries":..., "input_tokens":..., "output_tokens":..., "latency_ms":..., "rows_repaired":...,
+//  "retries":..., "input_tokens":..., "output_tokens":..., "cache_write_tokens":...,
+//  "cache_read_tokens":..., "warmup_ms":..., "latency_ms":..., "rows_repaired":...,
 //  "reasked_batches":..., "rows_dropped":..., "dropped_rows": [{"number", "page" (or null),
 //  "reason"}...], "images_downscaled":..., "batches_split":...}, for the job's result.
 tao::json::value to_json(const AiUsage& usage);

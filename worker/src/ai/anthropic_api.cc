@@ -42,13 +42,20 @@ HttpRequest AnthropicApi::build_request(const BatchRequestInput& input) const {
                     {"text", batch_request_text(input.pages.front()->page_number, input.pages.back()->page_number,
                                                 input.first_batch, input.last_batch, input.previous_label)}});
 
-  tao::json::value system_block = {{"type", "text"}, {"text", input.prompt->instructions}};
-  if (input.cache_instructions) system_block["cache_control"] = {{"type", "ephemeral"}};
+  // The cached prefix is tools, then system: the schema, the stable instructions (the same for
+  // every job), then the job's topic list in a block of its own. cache_control goes on the last
+  // of them, and only when the runner found that prefix long enough for the model's cache
+  // minimum: Anthropic ignores a shorter one, so marking it would only mislead.
+  tao::json::value system = tao::json::value::array({{{"type", "text"}, {"text", input.prompt->stable_instructions}}});
+  if (!input.prompt->job_instructions.empty()) {
+    system.get_array().push_back({{"type", "text"}, {"text", input.prompt->job_instructions}});
+  }
+  if (input.cache_instructions) system.get_array().back()["cache_control"] = {{"type", "ephemeral"}};
 
   tao::json::value body = {
       {"model", model_},
       {"max_tokens", max_output_tokens_},
-      {"system", tao::json::value::array({std::move(system_block)})},
+      {"system", std::move(system)},
       {"tools", tao::json::value::array({{
                     {"name", kToolName},
                     {"description", "Records the exam questions read from the pages."},
@@ -99,6 +106,8 @@ ProviderReply AnthropicApi::read_reply(std::string_view body) const {
   reply.tokens.input = count_at(usage, "input_tokens") + count_at(usage, "cache_creation_input_tokens") +
                        count_at(usage, "cache_read_input_tokens");
   reply.tokens.output = count_at(usage, "output_tokens");
+  reply.tokens.cache_write = count_at(usage, "cache_creation_input_tokens");
+  reply.tokens.cache_read = count_at(usage, "cache_read_input_tokens");
 
   std::string stop = string_at(&v, "stop_reason");
   const tao::json::value* content = v.find("content");

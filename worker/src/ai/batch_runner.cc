@@ -15,6 +15,7 @@
 #include "ai/extraction_prompt.h"
 #include "ai/http_transfer.h"
 #include "ai/image_fit.h"
+#include "ai/model_family.h"
 #include "ai/provider_limits.h"
 #include "ai/question_merge.h"
 #include "ai/redact.h"
@@ -90,6 +91,7 @@ struct BatchState {
   bool first_of_paper = false;  // starts on the paper's first page (the request text says so)
   bool last_of_paper = false;
   bool split = false;           // cut off by the token limit and replaced by two halves
+  std::string previous_label;   // the seam context its request was sent with (see previous_label())
 
   enum class State { waiting, in_flight, done } state = State::waiting;
   std::optional<HttpRequest> request;  // built when first due; dropped once done
@@ -134,7 +136,7 @@ class Runner {
         lease_(shared.multis.acquire()),
         limiter_wake_(shared.limiter.subscribe(WakeMulti{lease_.get()})),
         cancel_wake_(cancel_, WakeMulti{lease_.get()}),
-        prompt_(make_extraction_prompt(topics)) {
+        prompt_(make_extraction_prompt(topics, !shared.config.context_tokens)) {
     Clock::time_point own = started_ + config_.job_deadline;
     deadline_ = std::min(own, caller_deadline);
     deadline_is_callers_ = caller_deadline < own;
@@ -165,6 +167,19 @@ class Runner {
     }
     usage_.batches = static_cast<int>(batches_.size());
     remaining_ = batches_.size();
+
+    // The prompt cache: the stable prefix (schema, instructions, topic list) is worth marking
+    // only when it reaches the model's minimum; then a job of several requests sends the first
+    // alone, so that the others, sent once it has answered, read what it wrote (sent together,
+    // each would miss and pay the full price, Anthropic's cache writes 25 % more).
+    const std::int64_t prefix_tokens = stable_prefix_token_estimate(prompt_, true);
+    cacheable_ = prefix_tokens >= prompt_cache_min_tokens(config_.provider, config_.model);
+    warming_ = config_.cache_warmup && cacheable_ && batches_.size() > 1;
+    if (warming_) {
+      util::log_event(spdlog::level::debug, "ai.cache.warmup",
+                      {LogField("provider", usage_.provider), LogField("prefix_tokens", prefix_tokens),
+                       LogField("batches", static_cast<std::int64_t>(batches_.size()))});
+    }
   }
 
   // What was spent so far (the latency up to now).
@@ -291,14 +306,21 @@ class Runner {
     for (BatchState& b : batches_) {
       if (in_flight_ >= config_.requests_per_job) return;
       if (b.state != BatchState::State::waiting || b.not_before > now) continue;
+      // The rest once the first has answered (built then too, with its seam label if it has one).
+      if (warming_ && warmup_sent_) return;
       if (!b.request) {
         BatchRequestInput input;
         input.pages = b.reasked ? b.reask_pages : b.pages;
         input.prompt = &prompt_;
         input.first_batch = b.first_of_paper;
         input.last_batch = b.last_of_paper;
-        input.cache_instructions = batches_.size() > 1;
-        if (!b.first_of_paper && !b.reasked) input.previous_label = previous_label(b);
+        input.cache_instructions = cacheable_;
+        if (!b.reasked) {
+          if (!b.first_of_paper) b.previous_label = previous_label(b);
+          input.previous_label = b.previous_label;
+        } else {
+          reask_context(b, input);
+        }
         b.request = shared_.api.build_request(input);
         b.estimated_tokens = prompt_token_estimate(config_, *b.request, input.pages);
         b.cache_key = AnswerCache::key_for(b.request->url, b.request->body);
@@ -325,7 +347,34 @@ class Runner {
       ++in_flight_;
       ++usage_.requests;
       if (b.attempts > 1) ++usage_.retries;
+      if (warming_ && !warmup_sent_) {
+        warmup_sent_ = true;
+        warmup_started_ = now;
+      }
     }
+  }
+
+  // A re-ask is given the context its batch had: the seam label when it starts at the batch's
+  // first page; when it starts later, the last label the batch's first answer had before that
+  // page (the page may begin in the middle of that question), falling back to the seam label.
+  void reask_context(const BatchState& b, BatchRequestInput& input) const {
+    const int first = b.reask_page_numbers.front();
+    const int last = b.reask_page_numbers.back();
+    input.first_batch = b.first_of_paper && first == b.page_numbers.front();
+    input.last_batch = b.last_of_paper && last == b.page_numbers.back();
+    if (first == b.page_numbers.front()) {
+      input.previous_label = b.previous_label;
+      return;
+    }
+    std::vector<AiQuestion> before;
+    for (const AiQuestion& q : b.kept) {
+      if (q.question.page_number < first) before.push_back(q);
+    }
+    std::stable_sort(before.begin(), before.end(), [](const AiQuestion& x, const AiQuestion& y) {
+      return x.question.page_number < y.question.page_number;
+    });
+    const std::string own = last_label_before(before, first);
+    input.previous_label = own.empty() ? b.previous_label : own;
   }
 
   // The last question label before b's first page, from the answer of the batch that read the
@@ -361,6 +410,12 @@ class Runner {
       b.slot.reset();
       b.state = BatchState::State::waiting;
       --in_flight_;
+      if (warming_) {
+        // The first request has answered: its prefix is in the cache (or it failed, and waiting
+        // longer would gain nothing). The others go now; what the wait cost is recorded.
+        warming_ = false;
+        usage_.warmup_ms = to_ms(std::chrono::duration_cast<Duration>(Clock::now() - warmup_started_));
+      }
       handle(b, response);
     }
   }
@@ -390,6 +445,8 @@ class Runner {
       ProviderReply reply = shared_.api.read_reply(r.body);
       usage_.input_tokens += reply.tokens.input;
       usage_.output_tokens += reply.tokens.output;
+      usage_.cache_write_tokens += reply.tokens.cache_write;
+      usage_.cache_read_tokens += reply.tokens.cache_read;
       if (std::optional<std::string> cut = prompt_cut_error(config_, b.estimated_tokens, reply.tokens.input)) {
         throw AiError(AiErrorKind::request_rejected, provider + " model " + config_.model + ", " + b.label + ": " + *cut);
       }
@@ -648,9 +705,13 @@ class Runner {
         if (b.not_before <= now && held > now) {
           until = std::min(until, held);
         } else if (b.not_before <= now) {
-          // Due now: start it unless this job is at its limit or the worker's slots are taken
-          // (then a released slot wakes the poll).
-          if (in_flight_ < config_.requests_per_job && shared_.limiter.in_use() < shared_.limiter.capacity()) return 0;
+          // Due now: start it unless this job is at its limit, warming the cache (its answer
+          // wakes the poll) or the worker's slots are taken (then a released slot wakes it).
+          const bool held_for_warmup = warming_ && warmup_sent_;
+          if (!held_for_warmup && in_flight_ < config_.requests_per_job &&
+              shared_.limiter.in_use() < shared_.limiter.capacity()) {
+            return 0;
+          }
         } else {
           until = std::min(until, b.not_before);
         }
@@ -705,6 +766,10 @@ class Runner {
   std::vector<bool> covered_;
   std::size_t remaining_ = 0;
   int in_flight_ = 0;
+  bool cacheable_ = false;    // the stable prefix reaches the model's prompt cache minimum
+  bool warming_ = false;      // no request has answered yet and the rest wait for the first
+  bool warmup_sent_ = false;
+  Clock::time_point warmup_started_{};
   std::exception_ptr pending_failure_;
 };
 

@@ -2,7 +2,9 @@
 // One extract() call: sends the batches concurrently on one libcurl multi handle, retries what a
 // retry can fix, and turns the rest into the errors ai_extractor.h documents. Everything runs on
 // the calling thread; the multi handle's poll is woken by cancellation and by other jobs freeing
-// worker-wide request slots.
+// worker-wide request slots. When the prompt's stable prefix reaches the model's prompt cache
+// minimum and cache_warmup is on, the first request is sent alone and the others once it has
+// answered, so that they read the prefix it wrote to the provider's cache (AiUsage::warmup_ms).
 
 #include <chrono>
 #include <stop_token>

@@ -68,6 +68,12 @@ std::int64_t instructions_token_estimate(const ExtractionPrompt& prompt) {
   return chars / kCharsPerToken + kRequestOverheadTokens;
 }
 
+std::int64_t stable_prefix_token_estimate(const ExtractionPrompt& prompt, bool with_job_part) {
+  const std::size_t chars = tao::json::to_string(prompt.schema).size() + prompt.stable_instructions.size() +
+                            (with_job_part ? prompt.job_instructions.size() : 0);
+  return static_cast<std::int64_t>(chars) / kCharsPerToken;
+}
+
 std::optional<std::int64_t> prompt_token_budget(const AiConfig& config) {
   if (!config.context_tokens) return std::nullopt;
   const std::int64_t context = *config.context_tokens;

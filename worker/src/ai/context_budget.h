@@ -49,6 +49,11 @@ std::int64_t prompt_token_estimate(const AiConfig& config, const HttpRequest& re
 inline constexpr std::int64_t kRequestOverheadTokens = 256;
 std::int64_t instructions_token_estimate(const ExtractionPrompt& prompt);
 
+// The estimate for the prefix every request of every job starts with (the schema, sent first as
+// Anthropic's tool or OpenAI's response format, and the stable instructions), and with the job's
+// topic list when with_job_part: what a provider's prompt cache can store. Characters / 4.
+std::int64_t stable_prefix_token_estimate(const ExtractionPrompt& prompt, bool with_job_part);
+
 // The prompt tokens a request may use under config.context_tokens (see kAnswerShareDivisor);
 // nullopt when no context is configured.
 std::optional<std::int64_t> prompt_token_budget(const AiConfig& config);

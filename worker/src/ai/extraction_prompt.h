@@ -18,13 +18,22 @@
 namespace examq::ai {
 
 struct ExtractionPrompt {
-  std::string instructions;     // rules, and the topic list when there are topics
+  // The system prompt: stable_instructions + job_instructions, byte for byte.
+  std::string instructions;
+  // The rules, label conventions and worked examples: the same bytes for every request of every
+  // job (the prefix the providers' prompt caches match; see prompt_cache_min_tokens).
+  std::string stable_instructions;
+  // What only this job's requests share: the topic list ("" without topics).
+  std::string job_instructions;
   tao::json::value schema;      // JSON Schema of the answer; strict-mode compatible (every
                                 // property required, additionalProperties false, no bounds)
   bool with_topics = false;     // the schema asks for topic_refs
 };
 
-ExtractionPrompt make_extraction_prompt(const std::vector<Topic>& topics);
+// with_examples false leaves out the label conventions and worked examples (about 800 tokens),
+// for a local server whose context is counted (EXAMQ_AI_CONTEXT_TOKENS) and has no prompt cache
+// minimum to reach.
+ExtractionPrompt make_extraction_prompt(const std::vector<Topic>& topics, bool with_examples = true);
 
 // The text block sent before each page image: "Page 8".
 std::string page_label(int page_number);

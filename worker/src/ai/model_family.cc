@@ -40,4 +40,13 @@ int default_max_output_tokens(Provider provider, std::string_view model) {
   return accepts_reasoning_effort(provider, model) ? 32768 : 8192;
 }
 
+int prompt_cache_min_tokens(Provider provider, std::string_view model) {
+  if (provider != Provider::anthropic) return 1024;
+  const std::string m = base_name(model);
+  auto has = [&m](std::string_view part) { return m.find(part) != std::string::npos; };
+  if (has("opus-4-5") || has("opus-4-6") || has("haiku-4")) return 4096;
+  if (has("haiku")) return 2048;  // claude-3-haiku, claude-3-5-haiku
+  return 1024;
+}
+
 }  // namespace examq::ai

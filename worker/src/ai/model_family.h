@@ -26,4 +26,11 @@ bool accepts_reasoning_effort(Provider provider, std::string_view model);
 // is counted in the same limit, so 8192 often leaves no room for the answer), 8192 otherwise.
 int default_max_output_tokens(Provider provider, std::string_view model);
 
+// The shortest prefix, in tokens, the provider's prompt cache stores for this model. Anthropic
+// (its prompt caching page, checked 2026-12): 4096 for Claude Opus 4.6 and 4.5 and Haiku 4.5,
+// 2048 for Haiku 3.5 and 3, 1024 for Sonnet 4.6, 4.5, 4 and 3.7 and Opus 4.1 and 4 (and for
+// names matching none: a cache_control on a shorter prefix is ignored, not refused). OpenAI
+// (automatic prompt caching): 1024 for every model.
+int prompt_cache_min_tokens(Provider provider, std::string_view model);
+
 }  // namespace examq::ai

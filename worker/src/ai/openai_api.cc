@@ -85,6 +85,8 @@ ProviderReply OpenAiApi::read_reply(std::string_view body) const {
   const tao::json::value* usage = v.find("usage");
   reply.tokens.input = count_at(usage, "prompt_tokens");
   reply.tokens.output = count_at(usage, "completion_tokens");
+  reply.tokens.cache_read = count_at(usage != nullptr && usage->is_object() ? usage->find("prompt_tokens_details") : nullptr,
+                                     "cached_tokens");
 
   const tao::json::value* choices = v.find("choices");
   if (choices == nullptr || !choices->is_array() || choices->get_array().empty() ||

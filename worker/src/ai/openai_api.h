@@ -20,7 +20,9 @@ class OpenAiApi final : public ProviderApi {
   HttpRequest build_request(const BatchRequestInput& input) const override;
   HttpRequest build_text_request(const TextRequestInput& input) const override;
   // choices[0]: message.refusal -> refused; finish_reason "length" -> truncated; "content_filter"
-  // -> refused; message.content parsed as JSON -> answer. usage.prompt_tokens/completion_tokens.
+  // -> refused; message.content parsed as JSON -> answer. usage.prompt_tokens/completion_tokens,
+  // and usage.prompt_tokens_details.cached_tokens (the part of prompt_tokens read from OpenAI's
+  // automatic prompt cache) as tokens.cache_read.
   ProviderReply read_reply(std::string_view body) const override;
   // 429 with error.code or error.type "insufficient_quota" is a spent quota, not a rate limit.
   ProviderFailure classify_failure(long status, std::string_view body) const override;

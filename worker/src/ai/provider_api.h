@@ -23,8 +23,9 @@ struct BatchRequestInput {
   const ExtractionPrompt* prompt = nullptr;
   bool first_batch = true;
   bool last_batch = true;
-  // The job sends several batches with the same instructions: ask the provider to cache that
-  // prefix where this is explicit (Anthropic's cache_control; OpenAI caches prefixes itself).
+  // The stable prefix reaches the model's prompt cache minimum (prompt_cache_min_tokens): ask
+  // the provider to cache it where this is explicit (Anthropic's cache_control on the last stable
+  // system block; OpenAI caches prefixes itself). Below the minimum nothing would be cached.
   bool cache_instructions = false;
   // The last question label before the first page, when known (see batch_request_text).
   std::string previous_label;
@@ -42,8 +43,10 @@ struct TextRequestInput {
 };
 
 struct TokenCounts {
-  std::int64_t input = 0;
+  std::int64_t input = 0;        // every prompt token, cached ones included
   std::int64_t output = 0;
+  std::int64_t cache_write = 0;  // of input: written to the prompt cache (Anthropic's cache_creation_input_tokens)
+  std::int64_t cache_read = 0;   // of input: read from it (cache_read_input_tokens; OpenAI's cached_tokens)
 };
 
 // A 2xx response, read.
