@@ -1305,6 +1305,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_truncated_streamed_answer_is_split_as_a_plain_on
   BOOST_TEST(r.questions.size() == 4u);
   BOOST_TEST(fake.batches().front().stream);
   BOOST_TEST(fake.server().request_count() == 3);  // the two pages, then one page each
+}
+
+BOOST_AUTO_TEST_SUITE_END()
 
 // The providers' prompt caches: the stable prefix (schema, instructions) is long enough for the
 // model's minimum and the same for every request of every job; the first request of a job warms

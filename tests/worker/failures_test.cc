@@ -10,14 +10,18 @@ using namespace examq;
 using namespace examq::testing;
 using namespace std::chrono_literals;
 
+namespace {
+// Retries at once, so the tests do not wait out the backoff.
+void retry_at_once(TestDatabase& db) {
+  pg::Connection admin = db.connect();
+  std::string sql = "ALTER DATABASE " + admin.quote_identifier(db.name()) + " SET examq.retry_backoff_base = '0'";
+  admin.exec(sql.c_str());
+}
+}  // namespace
+
 BOOST_AUTO_TEST_CASE(transient_and_critical_failures_follow_the_retry_rules) {
   TestDatabase db("failures");
-  {
-    // Retries at once, so the test does not wait out the backoff.
-    pg::Connection admin = db.connect();
-    std::string sql = "ALTER DATABASE " + admin.quote_identifier(db.name()) + " SET examq.retry_backoff_base = '0'";
-    admin.exec(sql.c_str());
-  }
+  retry_at_once(db);
   JobWatcher watcher(db.conninfo());
   pg::Connection& conn = watcher.conn();
 
@@ -75,11 +79,7 @@ BOOST_AUTO_TEST_CASE(transient_and_critical_failures_follow_the_retry_rules) {
 // it; an attempt that failed leaves none (the row is written in the completion transaction).
 BOOST_AUTO_TEST_CASE(a_noop_job_logs_only_the_attempt_that_completed_it) {
   TestDatabase db("noop_log");
-  {
-    pg::Connection admin = db.connect();
-    std::string sql = "ALTER DATABASE " + admin.quote_identifier(db.name()) + " SET examq.retry_backoff_base = '0'";
-    admin.exec(sql.c_str());
-  }
+  retry_at_once(db);
   JobWatcher watcher(db.conninfo());
   pg::Connection& conn = watcher.conn();
 
