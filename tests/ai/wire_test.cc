@@ -367,16 +367,16 @@ BOOST_AUTO_TEST_CASE(stream_off_sends_plain_requests) {
 
 BOOST_AUTO_TEST_CASE(streamed_input_tokens_include_prompt_cache_tokens) {
   FakeProvider<AnthropicWire> fake([](const SentBatch&, int) {
-    FakeResponse r = AnthropicWire::answer(answer_json(paper_rows({1}, false), false), 100, 50);
-    tao::json::value v = tao::json::from_string(r.body);
-    v["usage"] = {{"input_tokens", 100}, {"cache_creation_input_tokens", 2000}, {"cache_read_input_tokens", 30},
-                  {"output_tokens", 50}};
-    r.body = tao::json::to_string(v);
-    return r;
+    // 2,130 prompt tokens in all: the fake's prompt cache splits them into uncached input,
+    // cache_creation_input_tokens and cache_read_input_tokens as the real API reports them.
+    return AnthropicWire::answer(answer_json(paper_rows({1}, false), false), 2130, 50);
   });
   ai::AiResult r = ai::AiExtractor(fake.config()).extract(make_pages(1), {}, {}, {});
   BOOST_TEST(fake.batches().front().stream);
+  BOOST_REQUIRE_EQUAL(fake.cache_uses().size(), 1u);
+  BOOST_TEST(fake.cache_uses().front().written > 0);  // so the streamed usage did carry cache tokens
   BOOST_TEST(r.usage.input_tokens == 2130);
+  BOOST_TEST(r.usage.cache_write_tokens == fake.cache_uses().front().written);
   BOOST_TEST(r.usage.output_tokens == 50);
 }
 
