@@ -20,16 +20,6 @@ std::atomic<long> g_children{0};
 std::mutex g_options_mutex;
 SandboxOptions g_options;
 
-const char* fault_name(RenderFault fault) {
-  switch (fault) {
-    case RenderFault::none: return "none";
-    case RenderFault::crash: return "crash";
-    case RenderFault::hang: return "hang";
-    case RenderFault::exhaust_memory: return "oom";
-  }
-  return "none";
-}
-
 }  // namespace
 
 void set_image_sandbox_options(const SandboxOptions& options) {

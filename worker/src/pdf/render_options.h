@@ -19,6 +19,17 @@ struct PdfLimits {
 // or a memory blow-up fails only the render call that hit it. Never set from job input.
 enum class RenderFault { none, crash, hang, exhaust_memory };
 
+// The helper's --fault= value for a fault (render_helper_main.cc reads it back).
+inline const char* fault_name(RenderFault fault) {
+  switch (fault) {
+    case RenderFault::none: return "none";
+    case RenderFault::crash: return "crash";
+    case RenderFault::hang: return "hang";
+    case RenderFault::exhaust_memory: return "oom";
+  }
+  return "none";
+}
+
 // How the untrusted PDF is handled by the child processes (see sandbox.h).
 struct SandboxOptions {
   // A child is killed when one request (opening the document, or one page) takes longer than

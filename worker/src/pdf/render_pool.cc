@@ -69,16 +69,6 @@ const char* ocr_mode_name(OcrMode mode) {
   return "auto";
 }
 
-const char* fault_name(RenderFault fault) {
-  switch (fault) {
-    case RenderFault::none: return "none";
-    case RenderFault::crash: return "crash";
-    case RenderFault::hang: return "hang";
-    case RenderFault::exhaust_memory: return "oom";
-  }
-  return "none";
-}
-
 PdfError from_child_error(const wire::ErrorReply& error) {
   switch (error.code) {
     case wire::ChildError::unreadable:
