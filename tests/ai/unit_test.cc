@@ -589,6 +589,13 @@ BOOST_AUTO_TEST_CASE(a_child_killed_by_a_limit_fails_the_image_like_a_render_chi
   pdf::set_image_sandbox_options(options);
   e = error_of([&] { fit_page_image(4, big, 2000, 0); });
   BOOST_TEST(e.find("image shrinker crashed: signal 11") != std::string::npos, e);
+  // Its time limit is a render request's: the child's CPU time (a spinning child uses it up).
+  options.fault = pdf::RenderFault::hang;
+  options.timeout = std::chrono::seconds(1);
+  pdf::set_image_sandbox_options(options);
+  e = error_of([&] { fit_page_image(4, big, 2000, 0); });
+  BOOST_TEST(e.find("bad_image: page image 4 ") == 0, e);
+  BOOST_TEST(e.find("image shrinker timed out after 1 s of CPU") != std::string::npos, e);
   // Not the image's fault: a missing helper is transient, the job is retried once it is fixed.
   options.fault = pdf::RenderFault::none;
   options.helper_path = "/nonexistent/examq-render";

@@ -30,7 +30,7 @@ std::unique_ptr<SandboxedChild> run_shell(const std::string& script, const Seale
 }
 
 PdfError described(const SandboxedChild& child) {
-  return describe_child_exit(child, false, SandboxOptions{}, "renderer");
+  return describe_child_exit(child, SandboxOptions{}, "renderer");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "pdf/render_options.h"
 
@@ -25,6 +26,27 @@ inline std::string read_file(const std::string& path) {
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
+}
+
+// The processes whose parent is this test process (render children while a call runs).
+inline std::vector<pid_t> child_pids() {
+  std::vector<pid_t> pids;
+  const std::string me = std::to_string(getpid());
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return pids;
+  while (dirent* entry = readdir(proc)) {
+    const std::string name = entry->d_name;
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat("/proc/" + name + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string state, ppid;
+    rest >> state >> ppid;
+    if (ppid == me) pids.push_back(static_cast<pid_t>(std::stol(name)));
+  }
+  closedir(proc);
+  return pids;
 }
 
 // Processes whose parent is this test process: what a render call must leave none of.

@@ -1,11 +1,17 @@
 #define BOOST_TEST_MODULE pipeline_unit
-// The pipeline's small pure pieces: bytea text format, base64 page images, questions JSON, and
-// the URL fetcher's refusals (no network needed).
+// The pipeline's small pure pieces: bytea text format, base64 page images, questions JSON, the
+// render time limits read from the environment, and the URL fetcher's refusals (no network
+// needed).
 #include "pipeline/base64.h"
 #include "pipeline/bytea.h"
+#include "pipeline/pipeline_config.h"
 #include "pipeline/questions_json.h"
 #include "pipeline/review_json.h"
 #include "pipeline/url_fetcher.h"
+
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
 
 #include <tao/json/to_string.hpp>
 
@@ -90,4 +96,25 @@ BOOST_AUTO_TEST_CASE(fetcher_refuses_other_schemes_and_file_urls_without_a_root)
   } catch (const FetchError& e) {
     BOOST_TEST(std::string(e.what()).find("outside") != std::string::npos);
   }
+}
+
+// EXAMQ_RENDER_TIMEOUT is the CPU time of one request; EXAMQ_RENDER_WALL_TIMEOUT the wall-clock
+// backstop for a child that hangs without using CPU: 5x the timeout unless set, never below it.
+BOOST_AUTO_TEST_CASE(render_wall_timeout_defaults_to_five_timeouts_and_is_not_below_the_timeout) {
+  ::setenv("EXAMQ_RENDER_TIMEOUT", "20s", 1);
+  BOOST_TEST(PipelineConfig::from_env().render.sandbox.timeout.count() == 20);
+  BOOST_TEST(PipelineConfig::from_env().render.sandbox.wall_timeout.count() == 100);
+  ::setenv("EXAMQ_RENDER_WALL_TIMEOUT", "2m", 1);
+  BOOST_TEST(PipelineConfig::from_env().render.sandbox.wall_timeout.count() == 120);
+  ::setenv("EXAMQ_RENDER_WALL_TIMEOUT", "10s", 1);
+  try {
+    PipelineConfig::from_env();
+    BOOST_ERROR("a wall-clock backstop below the timeout was accepted");
+  } catch (const std::invalid_argument& e) {
+    BOOST_TEST(std::string(e.what()) == "EXAMQ_RENDER_WALL_TIMEOUT: at least EXAMQ_RENDER_TIMEOUT (20s)");
+  }
+  ::setenv("EXAMQ_RENDER_WALL_TIMEOUT", "soon", 1);
+  BOOST_CHECK_THROW(PipelineConfig::from_env(), std::invalid_argument);
+  ::unsetenv("EXAMQ_RENDER_WALL_TIMEOUT");
+  ::unsetenv("EXAMQ_RENDER_TIMEOUT");
 }

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -58,7 +59,9 @@ std::string SandboxedJpeg::shrink(int width, int height) {
   }
   SandboxedChild& child = *child_;
   child.send(wire::Command::shrink_image, static_cast<std::uint32_t>(width) << 16 | static_cast<std::uint32_t>(height));
-  const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+  // The request's limits (sandbox.h): its CPU time, and the wall-clock backstop.
+  RequestClock clock(options_);
+  clock.start(child.pid());
   wire::FrameReader reader;
   try {
     for (;;) {
@@ -80,16 +83,16 @@ std::string SandboxedJpeg::shrink(int width, int height) {
       if (child.channel_fd() < 0) {
         child.wait();
         child.read_diagnostics();
-        throw describe_child_exit(child, false, options_, "image shrinker");
+        throw describe_child_exit(child, options_, "image shrinker");
       }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) {
+      if (clock.check() != RequestClock::State::running) {
         child.kill();
         child.wait();
-        throw describe_child_exit(child, true, options_, "image shrinker");
+        throw clock.error("image shrinker");
       }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(clock.next_check() - std::chrono::steady_clock::now());
       pollfd fds[2] = {{child.channel_fd(), POLLIN, 0}, {child.diagnostics_fd(), POLLIN, 0}};
-      poll(fds, child.diagnostics_fd() >= 0 ? 2 : 1, static_cast<int>(left.count()) + 1);
+      poll(fds, child.diagnostics_fd() >= 0 ? 2 : 1, static_cast<int>(std::max<long long>(0, left.count())) + 1);
       if (fds[1].revents) child.read_diagnostics();
       if (fds[0].revents) child.read_channel(reader);
     }

@@ -39,7 +39,8 @@ class SandboxedJpeg {
   // The image at exactly width x height (each 1..65535, not above the JPEG's own size). Throws
   // PdfError: image_unreadable (a corrupt JPEG, or one over kMaxImagePixels), renderer_crashed /
   // _timed_out / _out_of_memory / _cpu_limit (a child killed by a limit: critical, like a
-  // render child's), renderer_failed (a malformed reply).
+  // render child's), renderer_hung (the wall-clock backstop, not critical), renderer_failed (a
+  // malformed reply). The time limits are a render request's (RequestClock, sandbox.h).
   std::string shrink(int width, int height);
 
  private:

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -27,7 +28,8 @@ void check_ocr_available(const RenderOptions& options) {
   const SealedPdf nothing("%PDF-");
   SandboxedChild child(helper, arguments, nothing);
 
-  const auto deadline = std::chrono::steady_clock::now() + options.sandbox.timeout;
+  RequestClock clock(options.sandbox);  // as a render request's: CPU time, wall backstop
+  clock.start(child.pid());
   wire::FrameReader reader;
   try {
     for (;;) {
@@ -42,16 +44,16 @@ void check_ocr_available(const RenderOptions& options) {
         child.wait();
         child.read_diagnostics();
         throw PdfError(PdfErrorKind::ocr_unavailable,
-                       std::string("OCR check failed: ") + describe_child_exit(child, false, options.sandbox, "OCR").what());
+                       std::string("OCR check failed: ") + describe_child_exit(child, options.sandbox, "OCR").what());
       }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) {
+      if (clock.check() != RequestClock::State::running) {
         child.kill();
-        throw PdfError(PdfErrorKind::ocr_unavailable, "OCR check: Tesseract did not load its languages within " +
-                                                          std::to_string(options.sandbox.timeout.count()) + " s");
+        throw PdfError(PdfErrorKind::ocr_unavailable, std::string("OCR check: Tesseract did not load its languages: ") +
+                                                          clock.error("OCR").what());
       }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(clock.next_check() - std::chrono::steady_clock::now());
       pollfd fds[2] = {{child.channel_fd(), POLLIN, 0}, {child.diagnostics_fd(), POLLIN, 0}};
-      poll(fds, child.diagnostics_fd() >= 0 ? 2 : 1, static_cast<int>(left.count()));
+      poll(fds, child.diagnostics_fd() >= 0 ? 2 : 1, static_cast<int>(std::max<long long>(0, left.count())) + 1);
       if (fds[1].revents) child.read_diagnostics();
       if (fds[0].revents) child.read_channel(reader);
     }

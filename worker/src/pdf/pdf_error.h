@@ -20,11 +20,12 @@ enum class PdfErrorKind {
   image_unreadable,  // a JPEG to shrink is corrupt or declares too many pixels (image_sandbox.h)
   // The sandboxed renderer failed on this input (deterministic for a given file).
   renderer_crashed,
-  renderer_timed_out,
+  renderer_timed_out,  // a request used SandboxOptions::timeout of the child's CPU time
   renderer_out_of_memory,
   renderer_cpu_limit,
   renderer_failed,   // unexpected exit or a broken reply
   // Not the PDF's fault.
+  renderer_hung,  // a request reached the wall-clock backstop without using its CPU time
   cancelled,
   sandbox_unavailable,  // the examq-render helper is missing or cannot be started
   ocr_unavailable,      // Tesseract or one of its language packs is not installed
@@ -40,8 +41,9 @@ class PdfError : public std::runtime_error {
   PdfErrorKind kind() const { return kind_; }
 
   // True when the same input would fail the same way again: the job should fail without retry.
-  // False for cancellation and for installation problems (a missing or unstartable helper, a
-  // missing OCR language pack): the same job can succeed once the worker is fixed.
+  // False for cancellation, for a hung renderer (the machine's fault, see pdf_error.cc) and for
+  // installation problems (a missing or unstartable helper, a missing OCR language pack): the
+  // same job can succeed once the machine or the worker is fixed.
   bool critical() const;
 
  private:

@@ -32,14 +32,21 @@ inline const char* fault_name(RenderFault fault) {
 
 // How the untrusted PDF is handled by the child processes (see sandbox.h).
 struct SandboxOptions {
-  // A child is killed when one request (opening the document, or one page) takes longer than
-  // this wall-clock time: a 200-page paper is not rushed, a page stuck in a loop is bounded.
-  // The PoDoFo metadata child has the same bound; its failure only sets podofo_error.
+  // A child is killed when one request (opening the document, or one page) has used this much
+  // of its CPU time (user + system, all its threads, read from /proc by the parent): a 200-page
+  // paper is not rushed, a page stuck in a loop is bounded, and a child that only waits for a
+  // core on a loaded machine is not blamed for the wait. The PoDoFo metadata child has the same
+  // bound; its failure only sets podofo_error.
   std::chrono::seconds timeout{60};
+  // The wall-clock backstop for a child that hangs without using CPU (stopped, blocked, starved
+  // for minutes): killed when one request has taken this long in wall time, whatever its CPU.
+  // 0 means 5 x timeout.
+  std::chrono::seconds wall_timeout{0};
   // Address-space limit (RLIMIT_AS) of each child.
   std::size_t memory_bytes = std::size_t{512} << 20;
-  // CPU seconds one request may use (RLIMIT_CPU, re-armed per request); a backstop behind
-  // `timeout` for a child whose parent has gone. 0 means timeout + 10 s.
+  // CPU seconds one request may use (RLIMIT_CPU, re-armed by the child at the start of each
+  // request); the kernel's backstop behind `timeout` (the same clock, counted by the parent)
+  // for a child whose parent has gone. 0 means timeout + 10 s.
   int cpu_seconds_per_request = 0;
   // The helper executable; "" means $EXAMQ_RENDER_HELPER, else `examq-render` next to the
   // running executable (see helper_locator.h).

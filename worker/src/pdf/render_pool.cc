@@ -90,7 +90,7 @@ struct Slot {
   bool opened = false;  // its Info (or Metadata) has arrived
   bool owes = false;    // a reply is outstanding: an exit now is a failure
   std::deque<int> pages;  // requested, in the order the child renders them
-  Clock::time_point deadline;
+  RequestClock clock;     // the time limits of the request it is on (sandbox.h)
 };
 
 // The state of one render_pdf/inspect_pdf call.
@@ -185,7 +185,8 @@ void Session::spawn_renderer() {
   slot->token = std::move(token);
   slot->child = std::make_unique<SandboxedChild>(helper_, render_arguments(renderers_.empty()), sealed_);
   slot->owes = true;  // its Info
-  slot->deadline = Clock::now() + options_.sandbox.timeout;
+  slot->clock = RequestClock(options_.sandbox);
+  slot->clock.start(slot->child->pid());
   renderers_.push_back(std::move(slot));
 }
 
@@ -199,7 +200,8 @@ void Session::on_first_info(const PopplerInfo& info) {
     metadata_ = std::make_unique<Slot>();
     metadata_->child = std::make_unique<SandboxedChild>(helper_, metadata_arguments(), sealed_);
     metadata_->owes = true;
-    metadata_->deadline = Clock::now() + options_.sandbox.timeout;
+    metadata_->clock = RequestClock(options_.sandbox);
+    metadata_->clock.start(metadata_->child->pid());
   } else {
     metadata_settled_ = true;
   }
@@ -235,7 +237,7 @@ void Session::grow() {
 }
 
 void Session::assign_next_page(Slot& slot) {
-  if (slot.pages.empty()) slot.deadline = Clock::now() + options_.sandbox.timeout;
+  if (slot.pages.empty()) slot.clock.start(slot.child->pid());
   while (slot.pages.size() < kPagesInFlight && next_ < order_.size()) {
     slot.pages.push_back(order_[next_++]);
     // A failed send means the child is gone; its exit is reported when the channel closes.
@@ -266,8 +268,9 @@ void Session::on_frame(Slot& slot, const wire::Frame& frame) {
         throw wire::WireError("unrequested page");
       }
       slot.pages.pop_front();
-      // The timeout runs per page: the next one started when this one was sent.
-      slot.deadline = Clock::now() + options_.sandbox.timeout;
+      // The limits run per page: the next one, already sent, starts now (an idle child's next
+      // page starts when it is sent, in assign_next_page).
+      if (!slot.pages.empty()) slot.clock.start(slot.child->pid());
       RenderedPage page;
       page.page_number = reply.page_number;
       page.width = reply.width;
@@ -316,22 +319,24 @@ void Session::on_closed(Slot& slot) {
   slot.child->read_diagnostics();
   if (&slot == metadata_.get()) {
     if (!metadata_settled_) {
-      settle_metadata(describe_child_exit(*slot.child, false, options_.sandbox, "PoDoFo").what());
+      settle_metadata(describe_child_exit(*slot.child, options_.sandbox, "PoDoFo").what());
     }
     return;
   }
-  if (slot.owes) throw describe_child_exit(*slot.child, false, options_.sandbox, "renderer");
+  if (slot.owes) throw describe_child_exit(*slot.child, options_.sandbox, "renderer");
 }
 
+// A child over its CPU time or its wall-clock backstop (RequestClock) is killed.
 void Session::check_deadlines(Clock::time_point now) {
   for (auto& slot : renderers_) {
-    if (slot->owes && now >= slot->deadline) {
+    if (slot->owes && slot->clock.check(now) != RequestClock::State::running) {
       slot->child->kill();
-      throw describe_child_exit(*slot->child, true, options_.sandbox, "renderer");
+      throw slot->clock.error("renderer");
     }
   }
-  if (metadata_ && !metadata_settled_ && now >= metadata_->deadline) {
-    settle_metadata(describe_child_exit(*metadata_->child, true, options_.sandbox, "PoDoFo").what());
+  if (metadata_ && !metadata_settled_ &&
+      metadata_->clock.check(now) != RequestClock::State::running) {
+    settle_metadata(metadata_->clock.error("PoDoFo").what());
   }
 }
 
@@ -368,7 +373,8 @@ RenderedDocument Session::run() {
         fds.push_back({slot.child->diagnostics_fd(), POLLIN, 0});
         owners.push_back({&slot, false});
       }
-      if (slot.owes) wake = std::min(wake, slot.deadline);
+      // Its next time check: the wait is never longer, and it does not spin past a limit.
+      if (slot.owes) wake = std::min(wake, slot.clock.next_check());
     };
     for (auto& slot : renderers_) watch(*slot, true);
     if (metadata_) watch(*metadata_, !metadata_settled_);

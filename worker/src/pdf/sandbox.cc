@@ -8,9 +8,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 extern char** environ;
@@ -258,12 +262,81 @@ int cpu_seconds_per_request(const SandboxOptions& options) {
   return static_cast<int>(options.timeout.count()) + 10;
 }
 
-PdfError describe_child_exit(const SandboxedChild& child, bool timed_out,
-                             const SandboxOptions& options, const std::string& who) {
-  if (timed_out) {
-    return PdfError(PdfErrorKind::renderer_timed_out,
-                    who + " timed out after " + std::to_string(options.timeout.count()) + " s");
+std::chrono::seconds wall_timeout(const SandboxOptions& options) {
+  if (options.wall_timeout.count() > 0) return options.wall_timeout;
+  return 5 * options.timeout;
+}
+
+std::optional<std::chrono::duration<double>> process_cpu_time(pid_t pid) {
+  // Readable for any process of ours, also a non-dumpable one (the child makes itself so):
+  // only its addresses are hidden, not its times.
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return std::nullopt;
+  // The command name may hold spaces and parentheses: fields count from the last ")".
+  const std::size_t close = line.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream rest(line.substr(close + 1));
+  // Fields 3 (state) to 13 come before utime (14) and stime (15), in clock ticks; they are the
+  // whole thread group's, exited threads included.
+  std::string skip;
+  for (int field = 3; field <= 13; ++field) rest >> skip;
+  unsigned long long utime = 0, stime = 0;
+  if (!(rest >> utime >> stime)) return std::nullopt;
+  static const long ticks = sysconf(_SC_CLK_TCK);
+  return std::chrono::duration<double>(static_cast<double>(utime + stime) /
+                                       static_cast<double>(ticks > 0 ? ticks : 100));
+}
+
+RequestClock::RequestClock(const SandboxOptions& options)
+    : timeout_(options.timeout), wall_timeout_(wall_timeout(options)) {}
+
+void RequestClock::start(pid_t pid, Clock::time_point now) {
+  pid_ = pid;
+  started_ = now;
+  cpu_at_start_ = process_cpu_time(pid);
+  used_ = std::chrono::duration<double>(0);
+  state_ = State::running;
+  next_check_ = now + std::min(timeout_, wall_timeout_);
+}
+
+// Without /proc (a hidepid mount, say) the wall clock is all there is: the old behaviour.
+std::chrono::duration<double> RequestClock::used(Clock::time_point now) const {
+  if (cpu_at_start_) {
+    if (const auto cpu = process_cpu_time(pid_)) return *cpu - *cpu_at_start_;
   }
+  return now - started_;
+}
+
+RequestClock::State RequestClock::check(Clock::time_point now) {
+  if (state_ != State::running || now < next_check_) return state_;
+  used_ = used(now);
+  if (used_ >= timeout_) return state_ = State::out_of_cpu;
+  const Clock::time_point backstop = started_ + wall_timeout_;
+  if (now >= backstop) return state_ = State::hung;
+  // It cannot use the rest of its CPU sooner than that in wall time (one thread); look again
+  // then, but at least every second, and not more often than every 100 ms.
+  const auto left = std::chrono::duration_cast<Clock::duration>(timeout_ - used_);
+  const auto again = std::clamp<Clock::duration>(left, std::chrono::milliseconds(100),
+                                                 std::chrono::seconds(1));
+  next_check_ = std::min(now + again, backstop);
+  return state_;
+}
+
+PdfError RequestClock::error(const std::string& who) const {
+  if (state_ == State::hung) {
+    char cpu[32];
+    std::snprintf(cpu, sizeof cpu, "%.1f", used_.count());
+    return PdfError(PdfErrorKind::renderer_hung,
+                    who + " used " + cpu + " s of CPU in " + std::to_string(wall_timeout_.count()) +
+                        " s: hung (wall-clock limit)");
+  }
+  return PdfError(PdfErrorKind::renderer_timed_out,
+                  who + " timed out after " + std::to_string(timeout_.count()) + " s of CPU");
+}
+
+PdfError describe_child_exit(const SandboxedChild& child, const SandboxOptions& options,
+                             const std::string& who) {
   const std::string memory_message =
       who + " exceeded its memory limit (" + megabytes(options.memory_bytes) + ")";
   const int status = child.status();

@@ -18,8 +18,10 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -93,12 +95,59 @@ class SandboxedChild {
 
 // The message for a child that ended without delivering what it owed, from its exit status:
 // "renderer crashed: signal 11", "renderer exceeded its memory limit (512 MB)", ...
-// `timed_out` means the parent killed it at its deadline. `who` names the child in the
-// message ("renderer", "PoDoFo").
-PdfError describe_child_exit(const SandboxedChild& child, bool timed_out,
-                                   const SandboxOptions& options, const std::string& who);
+// `who` names the child in the message ("renderer", "PoDoFo"). A child the parent killed for
+// its time is described by RequestClock::error instead.
+PdfError describe_child_exit(const SandboxedChild& child, const SandboxOptions& options,
+                             const std::string& who);
 
 // The per-request CPU budget a child arms (SandboxOptions::cpu_seconds_per_request resolved).
 int cpu_seconds_per_request(const SandboxOptions& options);
+// The wall-clock backstop of one request (SandboxOptions::wall_timeout resolved).
+std::chrono::seconds wall_timeout(const SandboxOptions& options);
+
+// CPU time (user + system, all threads) a process has used so far, from /proc/<pid>/stat;
+// nullopt when that cannot be read. A zombie's still can, until it is reaped.
+std::optional<std::chrono::duration<double>> process_cpu_time(pid_t pid);
+
+// The time limits of a child's current request, counted from when it became the current one
+// (sent to an idle child, or the reply before it arrived): SandboxOptions::timeout of the
+// child's CPU time, and the wall-clock backstop (wall_timeout) for a child that uses none.
+//
+// Why CPU: on a loaded machine a starved child spends its wall time waiting for a core, and a
+// wall-clock limit fails the paper for the machine's load (docs/benchmarks.md). The CPU a child
+// has used is read only when a check is due: not before the request has taken `timeout` in
+// wall time (a child is single-threaded in practice, so it cannot have used more CPU than
+// that; RLIMIT_CPU bounds one that is not), then at most every second until the CPU limit or
+// the wall backstop is reached. A request that finishes within `timeout` costs one read, at
+// its start.
+class RequestClock {
+ public:
+  using Clock = std::chrono::steady_clock;
+  enum class State { running, out_of_cpu, hung };
+
+  RequestClock() = default;
+  explicit RequestClock(const SandboxOptions& options);
+  // A new request becomes `pid`'s current one.
+  void start(pid_t pid, Clock::time_point now = Clock::now());
+  // Where the current request stands; reads the child's CPU time only when a check is due.
+  State check(Clock::time_point now = Clock::now());
+  // When check() next has something to do: wake no later than this.
+  Clock::time_point next_check() const { return next_check_; }
+  // The error for a request that ran out of CPU or hung ("renderer timed out after 60 s of
+  // CPU", "renderer used 3.1 s of CPU in 300 s: hung (wall-clock limit)").
+  PdfError error(const std::string& who) const;
+
+ private:
+  std::chrono::duration<double> used(Clock::time_point now) const;
+
+  std::chrono::seconds timeout_{60};
+  std::chrono::seconds wall_timeout_{300};
+  pid_t pid_ = -1;
+  Clock::time_point started_{};
+  Clock::time_point next_check_ = Clock::time_point::max();
+  std::optional<std::chrono::duration<double>> cpu_at_start_;
+  std::chrono::duration<double> used_{0};  // CPU of the current request at the last check
+  State state_ = State::running;
+};
 
 }  // namespace examq::pdf

@@ -48,6 +48,13 @@ PipelineConfig PipelineConfig::from_env() {
   auto timeout = env_duration("EXAMQ_RENDER_TIMEOUT", std::chrono::seconds(60));
   if (timeout < std::chrono::seconds(1)) throw std::invalid_argument("EXAMQ_RENDER_TIMEOUT: at least 1s");
   c.render.sandbox.timeout = std::chrono::duration_cast<std::chrono::seconds>(timeout);
+  // The wall-clock backstop for a child that hangs without using CPU (render_options.h).
+  const auto wall = env_duration("EXAMQ_RENDER_WALL_TIMEOUT", 5 * c.render.sandbox.timeout);
+  if (wall < c.render.sandbox.timeout) {
+    throw std::invalid_argument("EXAMQ_RENDER_WALL_TIMEOUT: at least EXAMQ_RENDER_TIMEOUT (" +
+                                std::to_string(c.render.sandbox.timeout.count()) + "s)");
+  }
+  c.render.sandbox.wall_timeout = std::chrono::duration_cast<std::chrono::seconds>(wall);
   c.render.sandbox.memory_bytes =
       static_cast<std::size_t>(env_number("EXAMQ_RENDER_MEMORY_MB", 1024, 64, 65536)) << 20;
   c.render.max_processes = static_cast<int>(env_number("EXAMQ_RENDER_PROCESSES", 0, 0, 256));
