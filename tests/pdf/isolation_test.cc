@@ -195,23 +195,11 @@ BOOST_AUTO_TEST_CASE(child_does_not_inherit_secrets_from_the_environment) {
   bool checked = false, leaked = true;
   auto look = [&]() -> bool {
     if (checked) return true;  // then cancel
-    const std::string me = std::to_string(getpid());
-    DIR* proc = opendir("/proc");
-    while (dirent* entry = readdir(proc)) {
-      const std::string pid = entry->d_name;
-      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-      std::ifstream stat("/proc/" + pid + "/stat");
-      std::string line;
-      if (!std::getline(stat, line)) continue;
-      std::istringstream rest(line.substr(line.rfind(')') + 2));
-      std::string state, ppid;
-      rest >> state >> ppid;
-      if (ppid != me) continue;
-      const std::string environ = read_file("/proc/" + pid + "/environ");
+    for (const pid_t pid : child_pids()) {
+      const std::string environ = read_file("/proc/" + std::to_string(pid) + "/environ");
       leaked = environ.find("do-not-leak") != std::string::npos;
       checked = true;
     }
-    closedir(proc);
     return false;
   };
   try {
