@@ -1,4 +1,5 @@
 #include "pipeline/pipeline_config.h"
+#include "pdf/sandbox.h"
 
 #include <charconv>
 #include <cstdlib>
@@ -49,7 +50,7 @@ PipelineConfig PipelineConfig::from_env() {
   if (timeout < std::chrono::seconds(1)) throw std::invalid_argument("EXAMQ_RENDER_TIMEOUT: at least 1s");
   c.render.sandbox.timeout = std::chrono::duration_cast<std::chrono::seconds>(timeout);
   // The wall-clock backstop for a child that hangs without using CPU (render_options.h).
-  const auto wall = env_duration("EXAMQ_RENDER_WALL_TIMEOUT", 5 * c.render.sandbox.timeout);
+  const auto wall = env_duration("EXAMQ_RENDER_WALL_TIMEOUT", pdf::wall_timeout(c.render.sandbox));
   if (wall < c.render.sandbox.timeout) {
     throw std::invalid_argument("EXAMQ_RENDER_WALL_TIMEOUT: at least EXAMQ_RENDER_TIMEOUT (" +
                                 std::to_string(c.render.sandbox.timeout.count()) + "s)");
