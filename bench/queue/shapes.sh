@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The floor of the server's work per job in each storage shape (issue 18): what a job costs
+# PostgreSQL when nothing but the claim and the completion run, for today's shape and the ones a
+# change of contract could bring.
+#
+#   bench/queue/shapes.sh                 # JOBS=40000 ROUNDS=3 SHAPES="real kept hot part live lean gone"
+#
+# Builds nothing and needs no examq binary: a throwaway PostgreSQL 15 (ci/pgcluster, stock
+# settings), stopped on every exit path, sql/install.sql, then bench/queue/shapes/setup.sql, which
+# stores the same row (processing_jobs' columns, defaults and CHECKs) in six bare shapes:
+#   kept  today's shape: one table, a finished job stays in it, today's indexes
+#   hot   kept, but no index names a column the completion changes (a HOT completion; no lease
+#         or finished index, so rescue and cleanup would scan)
+#   part  one table partitioned by status, live and finished: the completion moves the row
+#   live  live jobs only; the completion moves the row into a history table
+#   lean  live, with the least a kept history can have: its primary key and BRIN on the times
+#   gone  graphile-worker's shape: the completion deletes the row (no history): the reference
+# and `real`, the product itself (get_next_processing_jobs, complete_processing_jobs, triggers).
+# Per shape and round: JOBS noop rows inserted (not measured), VACUUM ANALYZE, CHECKPOINT, then
+# one pgbench client drains them, 200 a claim, each claim and completion its own transaction
+# (bench/queue/shapes/drain_SHAPE.sql, pgbench -M extended). Server CPU = utime+stime of the
+# postmaster, its live children and its reaped children (cutime/cstime) from /proc; WAL =
+# pg_current_wal_lsn() difference. The order of the shapes is reversed every other round. Prints
+# medians and the ratio to `gone` measured in the same run; raw lines stay in OUT.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+JOBS=${JOBS:-40000}
+ROUNDS=${ROUNDS:-3}
+SHAPES=${SHAPES:-real kept hot part live lean gone}
+OUT=${OUT:-${TMPDIR:-/tmp}/examq-shapes-$(date -u +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"; OUT=$(cd "$OUT" && pwd)
+RAW=$OUT/raw.txt; : >"$RAW"
+command -v pgbench >/dev/null || { echo "shapes.sh: needs pgbench (postgresql-client-15)" >&2; exit 2; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/examq-shapes.XXXXXX"); chmod 755 "$TMP"
+cleanup() { "$ROOT/ci/pgcluster" stop "$TMP/pg" >/dev/null 2>&1 || true; rm -rf "$TMP"; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+export PGHOST=127.0.0.1 PGPORT=$("$ROOT/ci/pgcluster" start "$TMP/pg") PGUSER=$("$ROOT/ci/pgcluster" user "$TMP/pg") PGDATABASE=shapes
+unset EXAMQ_DB DATABASE_URL
+createdb shapes
+psql -X -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/install.sql" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -f "$ROOT/bench/queue/shapes/setup.sql" >/dev/null 2>&1
+q() { psql -X -Atq -v ON_ERROR_STOP=1 "$@"; }
+pm=$(head -1 "$TMP/pg/postmaster.pid")
+# CPU ticks of the server: the postmaster, its live children and the children it has reaped.
+ticks() {
+  local t c v
+  t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat")
+  for c in $(ps -o pid= --ppid "$pm"); do
+    v=$(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null) || v=0
+    t=$((t + ${v:-0}))
+  done
+  echo "$t"
+}
+hz=$(getconf CLK_TCK)
+table_of() { case $1 in real) echo public.processing_jobs ;; *) echo "shapes.$1" ;; esac; }
+history_of() { case $1 in live) echo shapes.history ;; lean) echo shapes.lean_history ;; esac; }
+median() { sort -g | awk '{a[NR]=$1} END {if (!NR) print "-"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+load_before=$(cut -d' ' -f1-3 /proc/loadavg); started=$(date -u '+%Y-%m-%d %H:%M UTC')
+echo "shapes: $JOBS jobs a drain, $ROUNDS rounds, shapes: $SHAPES; raw results in $OUT" >&2
+
+read -r -a order <<<"$SHAPES"
+for r in $(seq "$ROUNDS"); do
+  [ $((r % 2)) = 0 ] && order=($(printf '%s\n' "${order[@]}" | tac))
+  for s in "${order[@]}"; do
+    t=$(table_of "$s")
+    q -c "TRUNCATE $t CASCADE" 2>/dev/null
+    h=$(history_of "$s")
+    [ -n "$h" ] && q -c "TRUNCATE $h"
+    q -c "INSERT INTO $t (job_type, payload) SELECT 'noop', '{}' FROM generate_series(1, $JOBS)"
+    q -c "VACUUM ANALYZE $t" -c "CHECKPOINT"
+    [ -n "$h" ] && q -c "VACUUM ANALYZE $h"
+    w0=$(q -c "SELECT pg_current_wal_lsn()"); c0=$(ticks); s0=$(date +%s.%N)
+    pgbench -n -M extended -c 1 -t $((JOBS / 200)) -f "$ROOT/bench/queue/shapes/drain_$s.sql" \
+      >"$OUT/pgbench-$s-$r.log" 2>&1 || { cat "$OUT/pgbench-$s-$r.log" >&2; exit 1; }
+    s1=$(date +%s.%N)
+    sleep 0.5  # let the postmaster reap the pgbench backend, whose CPU then shows in cutime
+    c1=$(ticks); w1=$(q -c "SELECT pg_current_wal_lsn()")
+    done_rows=$(q -c "SELECT count(*) FROM $t WHERE status = 'completed'")
+    [ -n "$h" ] && done_rows=$(q -c "SELECT count(*) FROM $h WHERE status = 'completed'")
+    [ "$s" = gone ] && done_rows=$((JOBS - $(q -c "SELECT count(*) FROM shapes.gone")))
+    [ "$done_rows" = "$JOBS" ] || { echo "shapes.sh: $s completed $done_rows of $JOBS jobs" >&2; exit 1; }
+    cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v n="$JOBS" 'BEGIN {printf "%.1f", (b - a) / hz * 1e6 / n}')
+    wal=$(q -c "SELECT round(pg_wal_lsn_diff('$w1', '$w0') / $JOBS)")
+    jps=$(awk -v a="$s0" -v b="$s1" -v n="$JOBS" 'BEGIN {printf "%.0f", n / (b - a)}')
+    echo "round=$r shape=$s cpu_us=$cpu wal_b=$wal jobs_per_s=$jps" | tee -a "$RAW" >&2
+  done
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+med() { grep "shape=$1 " "$RAW" | sed -n "s/.* $2=\([0-9.]*\).*/\1/p" | median; }
+ref=$(med gone cpu_us)
+echo
+echo "$started, $JOBS jobs a drain, median of $ROUNDS rounds, load average $load_before before and $load_after after"
+echo
+echo "| shape | server CPU µs a job | ÷ gone (same run) | WAL bytes a job | jobs/s (one client) |"
+echo "| --- | ---: | ---: | ---: | ---: |"
+for s in $SHAPES; do
+  c=$(med "$s" cpu_us)
+  echo "| $s | $c | $(awk -v c="$c" -v r="$ref" 'BEGIN {if (r > 0) printf "%.2f", c / r; else print "-"}') | $(med "$s" wal_b) | $(med "$s" jobs_per_s) |"
+done
