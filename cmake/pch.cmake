@@ -53,7 +53,7 @@ function(examq_use_pch kind)
     set(holder examq_pch_${kind})
     if(NOT TARGET ${holder})
       # A target that only makes the shared header (and one empty object nothing links).
-      file(WRITE ${CMAKE_BINARY_DIR}/${holder}.cc "// ${holder}: see cmake/pch.cmake\n")
+      file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/${holder}.cc CONTENT "// ${holder}: see cmake/pch.cmake\n")
       add_library(${holder} OBJECT ${CMAKE_BINARY_DIR}/${holder}.cc)
       target_precompile_headers(${holder} PRIVATE ${EXAMQ_PCH_${upper}})
     endif()
