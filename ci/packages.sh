@@ -2,7 +2,7 @@
 # Idempotent and quick when everything is there (one dpkg-query, no apt-get update).
 
 EXAMQ_PACKAGES=(
-  build-essential cmake pkg-config python3
+  build-essential cmake ninja-build pkg-config python3
   postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
   postgresql-contrib
   libpq-dev tao-json-dev libpodofo-dev libpoppler-cpp-dev libturbojpeg0-dev
