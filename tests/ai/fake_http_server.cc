@@ -210,6 +210,8 @@ void FakeHttpServer::serve(int fd, int connection) {
         requests_.push_back(req);
         ++in_flight_;
         max_in_flight_ = std::max(max_in_flight_, in_flight_);
+        in_flight_on_arrival_.push_back(in_flight_);
+        in_flight_sequences_.insert(req.sequence);
       }
       cv_.notify_all();
 
@@ -220,6 +222,7 @@ void FakeHttpServer::serve(int fd, int connection) {
         // "in flight" inside the client's, so max_in_flight() never overstates concurrency.
         std::lock_guard lock(mu_);
         --in_flight_;
+        in_flight_sequences_.erase(req.sequence);
       }
       cv_.notify_all();
       bool sent = false;
@@ -292,7 +295,19 @@ std::vector<FakeRequest> FakeHttpServer::requests() const {
 }
 
 bool FakeHttpServer::await_in_flight(int n, std::chrono::milliseconds limit) {
-  return await([n](int in_flight) { return in_flight >= n; }, limit);
+  std::unique_lock lock(mu_);
+  // The caller's request is in flight, so it arrived no earlier than the oldest one that is.
+  const std::size_t since = in_flight_sequences_.empty()
+                                ? in_flight_on_arrival_.size()
+                                : static_cast<std::size_t>(*in_flight_sequences_.begin() - 1);
+  auto reached = [&] {
+    if (in_flight_ >= n) return true;
+    for (std::size_t i = since; i < in_flight_on_arrival_.size(); ++i) {
+      if (in_flight_on_arrival_[i] >= n) return true;
+    }
+    return false;
+  };
+  return cv_.wait_for(lock, limit, [&] { return reached() || stopping_; }) && !stopping_;
 }
 
 bool FakeHttpServer::await(const std::function<bool(int in_flight)>& condition, std::chrono::milliseconds limit) {

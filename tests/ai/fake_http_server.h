@@ -9,6 +9,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -80,8 +81,11 @@ class FakeHttpServer {
   int abandoned() const;      // requests whose client hung up before the answer was sent
   std::vector<FakeRequest> requests() const;
 
-  // For handlers: waits until at least n requests are in flight (the caller's included) and
-  // returns true, or returns false after `limit`.
+  // For handlers: waits until at least n requests are, or have been, in flight at once (the
+  // caller's included) and returns true, or returns false after `limit`. "Have been": since the
+  // oldest request still in flight arrived; the nth request may arrive and be answered before the
+  // others' handlers run or wake, and they must not then wait out the limit for a count that was
+  // reached (that cost 10 s a call in ai_backend).
   bool await_in_flight(int n, std::chrono::milliseconds limit);
   // Same with any condition on the number in flight, re-checked whenever that number changes
   // or poke() is called (after the condition's other inputs changed).
@@ -112,6 +116,8 @@ class FakeHttpServer {
   int connections_ = 0;
   int in_flight_ = 0;
   int max_in_flight_ = 0;
+  std::vector<int> in_flight_on_arrival_;  // in_flight_ right after request i + 1 arrived
+  std::set<int> in_flight_sequences_;       // the sequence numbers of the requests in flight
   int abandoned_ = 0;
 };
 
