@@ -18,7 +18,8 @@
 # and `real`, the product itself (get_next_processing_jobs, complete_processing_jobs, triggers).
 # Per shape and round: JOBS noop rows inserted (not measured), VACUUM ANALYZE, CHECKPOINT, then
 # one pgbench client drains them, 200 a claim, each claim and completion its own transaction
-# (bench/queue/shapes/drain_SHAPE.sql, pgbench -M extended). Server CPU = utime+stime of the
+# (bench/queue/shapes/: claim.sql and the shape's settle_*.sql, or drain_real.sql; the scripts run
+# are kept in OUT; pgbench -M extended). Server CPU = utime+stime of the
 # postmaster, its live children and its reaped children (cutime/cstime) from /proc; WAL =
 # pg_current_wal_lsn() difference. The order of the shapes is reversed every other round. Prints
 # medians and the ratio to `gone` measured in the same run; raw lines stay in OUT.
@@ -59,6 +60,23 @@ ticks() {
 hz=$(getconf CLK_TCK)
 table_of() { case $1 in real) echo public.processing_jobs ;; *) echo "shapes.$1" ;; esac; }
 history_of() { case $1 in live) echo shapes.history ;; lean) echo shapes.lean_history ;; esac; }
+# A shape's pgbench script: claim.sql, then its completion (settle_{update,delete,move}.sql),
+# with the placeholders filled in. `real` has its own (drain_real.sql).
+drain_script() {
+  local s=$1 dir=$ROOT/bench/queue/shapes claimable="status = 'pending'" claimed=true
+  local running="j.status IS NOT DISTINCT FROM 'processing'" settle=update
+  case $s in
+    real) cat "$dir/drain_real.sql"; return ;;
+    hot) claimable="lease_duration IS NULL" ;;
+    # Naming the status lets the planner search only the live partition.
+    part) claimed="j.status = 'pending'"; running="j.status = 'processing'" ;;
+    live|lean) settle=move ;;
+    gone) settle=delete ;;
+  esac
+  cat "$dir/claim.sql" "$dir/settle_$settle.sql" |
+    sed -e "s/@TABLE@/$(table_of "$s")/g" -e "s/@HISTORY@/$(history_of "$s")/g" \
+        -e "s/@CLAIMABLE@/$claimable/g" -e "s/@CLAIMED@/$claimed/g" -e "s/@RUNNING@/$running/g"
+}
 median() { sort -g | awk '{a[NR]=$1} END {if (!NR) print "-"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 load_before=$(cut -d' ' -f1-3 /proc/loadavg); started=$(date -u '+%Y-%m-%d %H:%M UTC')
 echo "shapes: $JOBS jobs a drain, $ROUNDS rounds, shapes: $SHAPES; raw results in $OUT" >&2
@@ -75,7 +93,8 @@ for r in $(seq "$ROUNDS"); do
     q -c "VACUUM ANALYZE $t" -c "CHECKPOINT"
     [ -n "$h" ] && q -c "VACUUM ANALYZE $h"
     w0=$(q -c "SELECT pg_current_wal_lsn()"); c0=$(ticks); s0=$(date +%s.%N)
-    pgbench -n -M extended -c 1 -t $((JOBS / 200)) -f "$ROOT/bench/queue/shapes/drain_$s.sql" \
+    drain_script "$s" >"$OUT/drain-$s.sql"
+    pgbench -n -M extended -c 1 -t $((JOBS / 200)) -f "$OUT/drain-$s.sql" \
       >"$OUT/pgbench-$s-$r.log" 2>&1 || { cat "$OUT/pgbench-$s-$r.log" >&2; exit 1; }
     s1=$(date +%s.%N)
     sleep 0.5  # let the postmaster reap the pgbench backend, whose CPU then shows in cutime

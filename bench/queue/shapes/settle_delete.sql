@@ -1,0 +1,2 @@
+-- Complete them by deleting them, as graphile-worker does.
+DELETE FROM @TABLE@ WHERE id = ANY (:ids::uuid[]) AND status IS NOT DISTINCT FROM 'processing';
