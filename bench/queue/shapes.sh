@@ -44,7 +44,7 @@ export PGHOST=127.0.0.1 PGPORT=$("$ROOT/ci/pgcluster" start "$TMP/pg") PGUSER=$(
 unset EXAMQ_DB DATABASE_URL
 createdb shapes
 psql -X -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/install.sql" >/dev/null
-psql -X -q -v ON_ERROR_STOP=1 -f "$ROOT/bench/queue/shapes/setup.sql" >/dev/null 2>&1
+psql -X -q -v ON_ERROR_STOP=1 -f "$ROOT/bench/queue/shapes/setup.sql" >/dev/null
 q() { psql -X -Atq -v ON_ERROR_STOP=1 "$@"; }
 pm=$(head -1 "$TMP/pg/postmaster.pid")
 # CPU ticks of the server: the postmaster, its live children and the children it has reaped.

@@ -1,6 +1,7 @@
 -- The shapes of bench/queue/shapes.sh: the same job row (processing_jobs' columns, defaults and
 -- CHECK constraints) stored five ways, bare (no functions, no triggers), so that a drain measures
 -- the floor of the server's work a job costs in each. Run in a database where sql/install.sql ran.
+SET client_min_messages = warning;
 DROP SCHEMA IF EXISTS shapes CASCADE;
 CREATE SCHEMA shapes;
 
