@@ -24,6 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
+. "$ROOT/bench/lib.sh"  # median
 BUILD=${1:-}
 if [ -z "$BUILD" ]; then
   for b in "$ROOT/build-release" "$ROOT/build"; do [ -x "$b/worker/examq" ] && { BUILD=$b; break; }; done
@@ -60,7 +61,6 @@ createdb rp_template
 psql -X -q -v ON_ERROR_STOP=1 -d rp_template -f "$ROOT/sql/install.sql" >/dev/null
 q() { psql -X -Atq -v ON_ERROR_STOP=1 -d rp "$@"; }
 now_s() { date +%s.%N; }
-median() { sort -g | awk '{a[NR]=$1} END {if (!NR) print "-"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 # Peaks (kB) of the worker's VmRSS, of its descendants' together, and of both, every 20 ms.
 cat >"$TMP/peak_rss.py" <<'PY'

@@ -35,6 +35,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
+. "$ROOT/bench/lib.sh"  # median, pg_cpu_ticks
 BIN=${1:-${EXAMQ_BIN:-}}
 if [ -z "$BIN" ]; then
   for b in "$ROOT/build-release/worker/examq" "$ROOT/build/worker/examq"; do [ -x "$b" ] && { BIN=$b; break; }; done
@@ -74,7 +75,6 @@ psql -X -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/install.sql" >/dev/null
 q() { psql -X -Atq -v ON_ERROR_STOP=1 "$@"; }
 rec() { echo "$1=$2" >>"$RAW"; }
 now_s() { date +%s.%N; }
-median() { sort -g | awk '{a[NR]=$1} END {if (!NR) print "-"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 load_before=$(cut -d' ' -f1-3 /proc/loadavg); started=$(date -u '+%Y-%m-%d %H:%M UTC')
 echo "scale: $ROWS_HISTORY history rows, $JOBS jobs, $WORKERS workers x concurrency $CONCURRENCY; raw results in $OUT" >&2
 
@@ -170,18 +170,8 @@ rec enqueue_s "$enqueue_s"
 
 # --- 4. drain -------------------------------------------------------------------------------------
 pm=$(head -n 1 "$TMP/pg/postmaster.pid")
-pg_cpu_ticks() {  # postmaster + live children + reaped children, clock ticks
-  local t=0 p
-  read -r -a f < <(sed 's/^.*) //' "/proc/$pm/stat")  # fields from 3 on: f[11]=utime f[12]=stime f[13]=cutime f[14]=cstime
-  t=$(( f[11] + f[12] + f[13] + f[14] ))
-  for p in $(cat /proc/"$pm"/task/*/children); do
-    read -r -a f < <(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null) || continue
-    t=$(( t + f[11] + f[12] ))
-  done
-  echo "$t"
-}
 hz=$(getconf CLK_TCK)
-lsn0=$(q -c "SELECT pg_current_wal_lsn()"); cpu0=$(pg_cpu_ticks); t0=$(now_s)
+lsn0=$(q -c "SELECT pg_current_wal_lsn()"); cpu0=$(pg_cpu_ticks "$pm"); t0=$(now_s)
 for w in $(seq 1 "$WORKERS"); do
   "$BIN" worker --db "host=$PGHOST port=$PGPORT user=$PGUSER dbname=scale" --worker-id "scale-$w" \
     --job-types noop --concurrency "$CONCURRENCY" --log-level warn 2>>"$OUT/workers.log" &
@@ -193,7 +183,7 @@ until [ "$(q -c "SELECT NOT EXISTS (SELECT 1 FROM processing_jobs WHERE status =
   for p in "${wpids[@]}"; do kill -0 "$p" 2>/dev/null || { echo "scale.sh: a worker died; log:" >&2; tail -n 20 "$OUT/workers.log" >&2; exit 1; }; done
   sleep 0.1
 done
-t1=$(now_s); cpu1=$(pg_cpu_ticks); lsn1=$(q -c "SELECT pg_current_wal_lsn()")
+t1=$(now_s); cpu1=$(pg_cpu_ticks "$pm"); lsn1=$(q -c "SELECT pg_current_wal_lsn()")
 for p in "${wpids[@]}"; do kill -TERM "$p"; done
 for p in "${wpids[@]}"; do wait "$p" || true; done
 wpids=()

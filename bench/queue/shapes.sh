@@ -26,6 +26,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
+. "$ROOT/bench/lib.sh"  # median, pg_cpu_ticks
 JOBS=${JOBS:-40000}
 ROUNDS=${ROUNDS:-3}
 SHAPES=${SHAPES:-real kept hot part live lean gone}
@@ -47,16 +48,6 @@ psql -X -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/install.sql" >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -f "$ROOT/bench/queue/shapes/setup.sql" >/dev/null
 q() { psql -X -Atq -v ON_ERROR_STOP=1 "$@"; }
 pm=$(head -1 "$TMP/pg/postmaster.pid")
-# CPU ticks of the server: the postmaster, its live children and the children it has reaped.
-ticks() {
-  local t c v
-  t=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat")
-  for c in $(ps -o pid= --ppid "$pm"); do
-    v=$(awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null) || v=0
-    t=$((t + ${v:-0}))
-  done
-  echo "$t"
-}
 hz=$(getconf CLK_TCK)
 table_of() { case $1 in real) echo public.processing_jobs ;; *) echo "shapes.$1" ;; esac; }
 history_of() { case $1 in live) echo shapes.history ;; lean) echo shapes.lean_history ;; esac; }
@@ -77,7 +68,6 @@ drain_script() {
     sed -e "s/@TABLE@/$(table_of "$s")/g" -e "s/@HISTORY@/$(history_of "$s")/g" \
         -e "s/@CLAIMABLE@/$claimable/g" -e "s/@CLAIMED@/$claimed/g" -e "s/@RUNNING@/$running/g"
 }
-median() { sort -g | awk '{a[NR]=$1} END {if (!NR) print "-"; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 load_before=$(cut -d' ' -f1-3 /proc/loadavg); started=$(date -u '+%Y-%m-%d %H:%M UTC')
 echo "shapes: $JOBS jobs a drain, $ROUNDS rounds, shapes: $SHAPES; raw results in $OUT" >&2
 
@@ -92,13 +82,13 @@ for r in $(seq "$ROUNDS"); do
     q -c "INSERT INTO $t (job_type, payload) SELECT 'noop', '{}' FROM generate_series(1, $JOBS)"
     q -c "VACUUM ANALYZE $t" -c "CHECKPOINT"
     [ -n "$h" ] && q -c "VACUUM ANALYZE $h"
-    w0=$(q -c "SELECT pg_current_wal_lsn()"); c0=$(ticks); s0=$(date +%s.%N)
+    w0=$(q -c "SELECT pg_current_wal_lsn()"); c0=$(pg_cpu_ticks "$pm"); s0=$(date +%s.%N)
     drain_script "$s" >"$OUT/drain-$s.sql"
     pgbench -n -M extended -c 1 -t $((JOBS / 200)) -f "$OUT/drain-$s.sql" \
       >"$OUT/pgbench-$s-$r.log" 2>&1 || { cat "$OUT/pgbench-$s-$r.log" >&2; exit 1; }
     s1=$(date +%s.%N)
     sleep 0.5  # let the postmaster reap the pgbench backend, whose CPU then shows in cutime
-    c1=$(ticks); w1=$(q -c "SELECT pg_current_wal_lsn()")
+    c1=$(pg_cpu_ticks "$pm"); w1=$(q -c "SELECT pg_current_wal_lsn()")
     done_rows=$(q -c "SELECT count(*) FROM $t WHERE status = 'completed'")
     [ -n "$h" ] && done_rows=$(q -c "SELECT count(*) FROM $h WHERE status = 'completed'")
     [ "$s" = gone ] && done_rows=$((JOBS - $(q -c "SELECT count(*) FROM shapes.gone")))
