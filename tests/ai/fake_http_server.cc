@@ -207,10 +207,10 @@ void FakeHttpServer::serve(int fd, int connection) {
       {
         std::lock_guard lock(mu_);
         req.sequence = static_cast<int>(requests_.size()) + 1;
-        requests_.push_back(req);
         ++in_flight_;
         max_in_flight_ = std::max(max_in_flight_, in_flight_);
-        in_flight_on_arrival_.push_back(in_flight_);
+        req.in_flight_on_arrival = in_flight_;
+        requests_.push_back(req);
         in_flight_sequences_.insert(req.sequence);
       }
       cv_.notify_all();
@@ -298,12 +298,12 @@ bool FakeHttpServer::await_in_flight(int n, std::chrono::milliseconds limit) {
   std::unique_lock lock(mu_);
   // The caller's request is in flight, so it arrived no earlier than the oldest one that is.
   const std::size_t since = in_flight_sequences_.empty()
-                                ? in_flight_on_arrival_.size()
+                                ? requests_.size()
                                 : static_cast<std::size_t>(*in_flight_sequences_.begin() - 1);
   auto reached = [&] {
     if (in_flight_ >= n) return true;
-    for (std::size_t i = since; i < in_flight_on_arrival_.size(); ++i) {
-      if (in_flight_on_arrival_[i] >= n) return true;
+    for (std::size_t i = since; i < requests_.size(); ++i) {
+      if (requests_[i].in_flight_on_arrival >= n) return true;
     }
     return false;
   };

@@ -25,6 +25,7 @@ struct FakeRequest {
   std::string body;
   int connection = 0;  // 1-based number of the TCP connection it came on
   int sequence = 0;    // 1-based number of the request across the server
+  int in_flight_on_arrival = 0;  // requests in flight, this one included, when it arrived
 
   // The first header of that (lower-case) name.
   std::optional<std::string> header(std::string_view name) const;
@@ -116,8 +117,7 @@ class FakeHttpServer {
   int connections_ = 0;
   int in_flight_ = 0;
   int max_in_flight_ = 0;
-  std::vector<int> in_flight_on_arrival_;  // in_flight_ right after request i + 1 arrived
-  std::set<int> in_flight_sequences_;       // the sequence numbers of the requests in flight
+  std::set<int> in_flight_sequences_;  // the sequence numbers of the requests in flight
   int abandoned_ = 0;
 };
 
